@@ -1,0 +1,183 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Derived, check_id, check_not_future, check_opt_text};
+use crate::{Error, Result};
+
+vocabulary!(
+    /// Why a place feels unsafe.
+    Reason {
+        Lighting = "lighting",
+        Vegetation = "vegetation",
+        LitterGraffiti = "litter_graffiti",
+        People = "people",
+        Traffic = "traffic",
+        Other = "other",
+    }
+);
+
+vocabulary!(
+    TimeOfDay {
+        Morning = "morning",
+        Day = "day",
+        Evening = "evening",
+        Night = "night",
+    }
+);
+
+vocabulary!(
+    /// Where a report came from; public reports wait for moderation.
+    ReportSource {
+        SafetyWalk = "safety_walk",
+        Survey = "survey",
+        Public = "public",
+        Staff = "staff",
+    }
+);
+
+vocabulary!(
+    ReportStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+);
+
+vocabulary!(
+    Gender {
+        Woman = "woman",
+        Man = "man",
+        NonBinary = "non_binary",
+        NotStated = "not_stated",
+    }
+);
+
+vocabulary!(
+    AgeBand {
+        Under16 = "0-15",
+        From16To24 = "16-24",
+        From25To44 = "25-44",
+        From45To64 = "45-64",
+        Over64 = "65+",
+    }
+);
+
+/// Optional, sensitive: who reported. Never public below the threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Respondent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<AgeBand>,
+    /// Self-identified as LGBTQ; DESIGN.md asks that their experience be visible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lgbtq: Option<bool>,
+}
+
+/// A safety-walk score card, each item 1 (very poor) to 5 (very good), so
+/// perception can be compared rather than only read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scores {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lighting: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openness: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_around: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upkeep: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_path: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<u8>,
+}
+
+impl Scores {
+    fn validate(&self) -> Result<()> {
+        let items = [
+            ("lighting", self.lighting),
+            ("visibility", self.visibility),
+            ("openness", self.openness),
+            ("people_around", self.people_around),
+            ("upkeep", self.upkeep),
+            ("walk_path", self.walk_path),
+            ("overall", self.overall),
+        ];
+        for (name, v) in items {
+            if let Some(v) = v
+                && !(1..=5).contains(&v)
+            {
+                return Err(Error::invalid(format!("scores.{name}"), "must be between 1 and 5"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A place where someone feels unsafe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub reasons: Vec<Reason>,
+    pub source: ReportSource,
+    pub reported_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_of_day: Option<TimeOfDay>,
+    #[serde(default = "default_status")]
+    pub status: ReportStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respondent: Option<Respondent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Scores>,
+    /// The safety walk this observation belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+fn default_status() -> ReportStatus {
+    ReportStatus::Approved
+}
+
+impl Report {
+    pub(super) fn validate(&self, now: DateTime<Utc>) -> Result<()> {
+        if self.reasons.is_empty() {
+            return Err(Error::invalid("reasons", "name at least one reason"));
+        }
+        let mut seen = self.reasons.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.reasons.len() {
+            return Err(Error::invalid("reasons", "lists a reason twice"));
+        }
+        check_not_future("reported_at", self.reported_at, now)?;
+        if let Some(s) = &self.scores {
+            s.validate()?;
+        }
+        check_id("walk_id", self.walk_id.as_ref())?;
+        check_opt_text("comment", self.comment.as_ref(), 2000)?;
+        check_id("client_id", self.client_id.as_ref())?;
+        Ok(())
+    }
+
+    pub(super) fn derived(&self) -> Derived {
+        let t = Some(crate::time::to_ms(self.reported_at));
+        Derived {
+            t_start: t,
+            t_end: t,
+            tags: self.reasons.iter().map(|r| r.as_str()).collect(),
+            status: Some(self.status.as_str()),
+            source: Some(self.source.as_str().to_owned()),
+            source_id: None,
+            client_id: self.client_id.clone(),
+            precision_m: None,
+        }
+    }
+}

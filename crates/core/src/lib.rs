@@ -1,0 +1,28 @@
+//! Trygg's domain: what an incident, report, presence log, measure, place
+//! and area are, how they are validated, indexed into H3 and aggregated.
+//!
+//! Nothing here does I/O: the store persists what this crate validates,
+//! and the server renders what this crate computes.
+
+#[macro_use]
+mod vocab;
+
+pub mod attrs;
+pub mod bbox;
+pub mod cells;
+pub mod demo;
+pub mod error;
+pub mod feature;
+pub mod geometry;
+pub mod hexagons;
+pub mod index;
+pub mod kind;
+pub mod polisen;
+pub mod query;
+pub mod regso;
+pub mod service_area;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use feature::{Feature, NewFeature};
+pub use kind::Kind;
