@@ -10,7 +10,13 @@ pub struct Bbox {
 }
 
 impl Bbox {
-    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64, field: &str) -> Result<Self> {
+    pub fn new(
+        min_lon: f64,
+        min_lat: f64,
+        max_lon: f64,
+        max_lat: f64,
+        field: &str,
+    ) -> Result<Self> {
         for v in [min_lon, min_lat, max_lon, max_lat] {
             if !v.is_finite() {
                 return Err(Error::invalid(field, "every value must be a finite number"));
@@ -23,7 +29,10 @@ impl Bbox {
             return Err(Error::invalid(field, "latitudes must be within -90..90"));
         }
         if min_lon > max_lon || min_lat > max_lat {
-            return Err(Error::invalid(field, "the minimum must not exceed the maximum (min_lon,min_lat,max_lon,max_lat)"));
+            return Err(Error::invalid(
+                field,
+                "the minimum must not exceed the maximum (min_lon,min_lat,max_lon,max_lat)",
+            ));
         }
         Ok(Self {
             min_lon,
@@ -39,11 +48,17 @@ impl Bbox {
         let parts: Vec<&str> = s.split(',').map(str::trim).collect();
         let nums = parts
             .iter()
-            .map(|p| p.parse::<f64>().map_err(|_| Error::invalid(field, format!("`{p}` is not a number"))))
+            .map(|p| {
+                p.parse::<f64>()
+                    .map_err(|_| Error::invalid(field, format!("`{p}` is not a number")))
+            })
             .collect::<Result<Vec<_>>>()?;
         match nums.as_slice() {
             [a, b, c, d] | [a, b, _, c, d, _] => Self::new(*a, *b, *c, *d, field),
-            _ => Err(Error::invalid(field, "expected four numbers: min_lon,min_lat,max_lon,max_lat")),
+            _ => Err(Error::invalid(
+                field,
+                "expected four numbers: min_lon,min_lat,max_lon,max_lat",
+            )),
         }
     }
 

@@ -173,7 +173,10 @@ mod tests {
             .map(|c| u8::from(CellIndex::try_from(*c).unwrap().resolution()))
             .collect();
         assert!(resolutions.iter().all(|r| *r <= 11));
-        assert!(resolutions.iter().any(|r| *r < 11), "interior should compact");
+        assert!(
+            resolutions.iter().any(|r| *r < 11),
+            "interior should compact"
+        );
     }
 
     #[test]
@@ -189,7 +192,10 @@ mod tests {
     fn layer_resolution_accepts_five_to_eleven() {
         assert!(LayerResolution::new(5, "resolution").is_ok());
         assert!(LayerResolution::new(11, "resolution").is_ok());
-        assert_eq!(LayerResolution::new(12, "resolution").unwrap_err().field(), "resolution");
+        assert_eq!(
+            LayerResolution::new(12, "resolution").unwrap_err().field(),
+            "resolution"
+        );
         assert!(LayerResolution::parse("4", "resolution").is_err());
         assert!(LayerResolution::parse("nine", "resolution").is_err());
     }

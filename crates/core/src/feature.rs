@@ -26,8 +26,18 @@ impl NewFeature {
             .ok_or_else(|| Error::invalid("", "the body must be a GeoJSON Feature object"))?;
         match obj.get("type").and_then(Value::as_str) {
             Some("Feature") => {}
-            Some(other) => return Err(Error::invalid("type", format!("must be `Feature`, not `{other}`"))),
-            None => return Err(Error::invalid("type", "missing; a GeoJSON Feature has \"type\": \"Feature\"")),
+            Some(other) => {
+                return Err(Error::invalid(
+                    "type",
+                    format!("must be `Feature`, not `{other}`"),
+                ));
+            }
+            None => {
+                return Err(Error::invalid(
+                    "type",
+                    "missing; a GeoJSON Feature has \"type\": \"Feature\"",
+                ));
+            }
         }
         let geometry_value = obj
             .get("geometry")
@@ -36,8 +46,12 @@ impl NewFeature {
         let geometry = geometry::parse(geometry_value, "geometry")?;
         geometry::check_rule(&geometry, kind.geometry_rule(), "geometry")?;
         area.check(&geometry, "geometry.coordinates")?;
-        let attributes = Attributes::parse(kind, obj.get("properties").unwrap_or(&Value::Null), now)?;
-        Ok(Self { geometry, attributes })
+        let attributes =
+            Attributes::parse(kind, obj.get("properties").unwrap_or(&Value::Null), now)?;
+        Ok(Self {
+            geometry,
+            attributes,
+        })
     }
 
     pub fn kind(&self) -> Kind {

@@ -30,7 +30,10 @@ pub fn parse(value: &Value, field: &str) -> Result<Geometry<f64>> {
         "MultiPolygon" => {
             let parts = array(coords, &coords_field)?;
             if parts.is_empty() {
-                return Err(Error::invalid(coords_field, "a MultiPolygon needs at least one polygon"));
+                return Err(Error::invalid(
+                    coords_field,
+                    "a MultiPolygon needs at least one polygon",
+                ));
             }
             let polygons = parts
                 .iter()
@@ -41,7 +44,9 @@ pub fn parse(value: &Value, field: &str) -> Result<Geometry<f64>> {
         }
         other => Err(Error::invalid(
             format!("{field}.type"),
-            format!("unsupported geometry type `{other}`; expected Point, LineString, Polygon or MultiPolygon"),
+            format!(
+                "unsupported geometry type `{other}`; expected Point, LineString, Polygon or MultiPolygon"
+            ),
         )),
     }
 }
@@ -76,10 +81,16 @@ fn position(value: &Value, field: &str) -> Result<Coord<f64>> {
     let lon = number(0)?;
     let lat = number(1)?;
     if !(-180.0..=180.0).contains(&lon) {
-        return Err(Error::invalid(format!("{field}[0]"), "longitude must be within -180..180 (GeoJSON is [lon, lat] in WGS84)"));
+        return Err(Error::invalid(
+            format!("{field}[0]"),
+            "longitude must be within -180..180 (GeoJSON is [lon, lat] in WGS84)",
+        ));
     }
     if !(-90.0..=90.0).contains(&lat) {
-        return Err(Error::invalid(format!("{field}[1]"), "latitude must be within -90..90 (GeoJSON is [lon, lat] in WGS84)"));
+        return Err(Error::invalid(
+            format!("{field}[1]"),
+            "latitude must be within -90..90 (GeoJSON is [lon, lat] in WGS84)",
+        ));
     }
     Ok(Coord { x: lon, y: lat })
 }
@@ -87,7 +98,10 @@ fn position(value: &Value, field: &str) -> Result<Coord<f64>> {
 fn line(value: &Value, field: &str) -> Result<LineString<f64>> {
     let items = array(value, field)?;
     if items.len() < 2 {
-        return Err(Error::invalid(field, "a LineString needs at least two positions"));
+        return Err(Error::invalid(
+            field,
+            "a LineString needs at least two positions",
+        ));
     }
     let coords = items
         .iter()
@@ -100,10 +114,16 @@ fn line(value: &Value, field: &str) -> Result<LineString<f64>> {
 fn ring(value: &Value, field: &str) -> Result<LineString<f64>> {
     let ring = line(value, field)?;
     if ring.0.len() < 4 {
-        return Err(Error::invalid(field, "a linear ring needs at least four positions"));
+        return Err(Error::invalid(
+            field,
+            "a linear ring needs at least four positions",
+        ));
     }
     if ring.0.first() != ring.0.last() {
-        return Err(Error::invalid(field, "a linear ring must end where it starts"));
+        return Err(Error::invalid(
+            field,
+            "a linear ring must end where it starts",
+        ));
     }
     Ok(ring)
 }
@@ -129,11 +149,13 @@ pub fn check_rule(geometry: &Geometry<f64>, rule: GeometryRule, field: &str) -> 
         (_, Geometry::Point(_)) if rule != GeometryRule::PolygonOnly
     ) || matches!(
         (rule, geometry),
-        (GeometryRule::PointOrLine | GeometryRule::Any, Geometry::LineString(_))
-            | (
-                GeometryRule::PointOrPolygon | GeometryRule::Any | GeometryRule::PolygonOnly,
-                Geometry::Polygon(_) | Geometry::MultiPolygon(_)
-            )
+        (
+            GeometryRule::PointOrLine | GeometryRule::Any,
+            Geometry::LineString(_)
+        ) | (
+            GeometryRule::PointOrPolygon | GeometryRule::Any | GeometryRule::PolygonOnly,
+            Geometry::Polygon(_) | Geometry::MultiPolygon(_)
+        )
     );
     if ok {
         Ok(())
@@ -145,7 +167,10 @@ pub fn check_rule(geometry: &Geometry<f64>, rule: GeometryRule, field: &str) -> 
             GeometryRule::Any => "a Point, LineString, Polygon or MultiPolygon",
             GeometryRule::PolygonOnly => "a Polygon or MultiPolygon",
         };
-        Err(Error::invalid(format!("{field}.type"), format!("must be {expected}")))
+        Err(Error::invalid(
+            format!("{field}.type"),
+            format!("must be {expected}"),
+        ))
     }
 }
 
@@ -185,7 +210,10 @@ pub fn to_value(geometry: &Geometry<f64>) -> Value {
         Geometry::Point(p) => ("Point", pos(p.0)),
         Geometry::LineString(l) => ("LineString", line(l)),
         Geometry::Polygon(p) => ("Polygon", poly(p)),
-        Geometry::MultiPolygon(mp) => ("MultiPolygon", Value::Array(mp.0.iter().map(poly).collect())),
+        Geometry::MultiPolygon(mp) => (
+            "MultiPolygon",
+            Value::Array(mp.0.iter().map(poly).collect()),
+        ),
         // Only the types `parse` accepts are ever stored.
         other => unreachable!("unsupported geometry stored: {other:?}"),
     };
@@ -216,19 +244,31 @@ mod tests {
 
     #[test]
     fn a_point_parses_as_lon_lat() {
-        let g = parse(&json!({"type": "Point", "coordinates": [15.62, 58.41]}), "geometry").unwrap();
+        let g = parse(
+            &json!({"type": "Point", "coordinates": [15.62, 58.41]}),
+            "geometry",
+        )
+        .unwrap();
         assert_eq!(g, Geometry::Point(Point::new(15.62, 58.41)));
     }
 
     #[test]
     fn a_latitude_out_of_range_names_the_coordinate() {
-        let err = parse(&json!({"type": "LineString", "coordinates": [[15.6, 58.4], [15.6, 98.4]]}), "geometry").unwrap_err();
+        let err = parse(
+            &json!({"type": "LineString", "coordinates": [[15.6, 58.4], [15.6, 98.4]]}),
+            "geometry",
+        )
+        .unwrap_err();
         assert_eq!(err.field(), "geometry.coordinates[1][1]");
     }
 
     #[test]
     fn a_string_coordinate_is_not_a_number() {
-        let err = parse(&json!({"type": "Point", "coordinates": ["15.6", 58.4]}), "geometry").unwrap_err();
+        let err = parse(
+            &json!({"type": "Point", "coordinates": ["15.6", 58.4]}),
+            "geometry",
+        )
+        .unwrap_err();
         assert_eq!(err.field(), "geometry.coordinates[0]");
     }
 
@@ -245,9 +285,17 @@ mod tests {
 
     #[test]
     fn unsupported_types_are_named() {
-        let err = parse(&json!({"type": "GeometryCollection", "geometries": []}), "geometry").unwrap_err();
+        let err = parse(
+            &json!({"type": "GeometryCollection", "geometries": []}),
+            "geometry",
+        )
+        .unwrap_err();
         assert_eq!(err.field(), "geometry.coordinates");
-        let err = parse(&json!({"type": "Circle", "coordinates": [1, 2]}), "geometry").unwrap_err();
+        let err = parse(
+            &json!({"type": "Circle", "coordinates": [1, 2]}),
+            "geometry",
+        )
+        .unwrap_err();
         assert_eq!(err.field(), "geometry.type");
     }
 

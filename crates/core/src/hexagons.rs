@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::index::HexCount;
 use crate::Kind;
+use crate::index::HexCount;
 
 /// Writes a FeatureCollection of hexagon polygons with `h3` (hex string)
 /// and `count` (plus `visits` and `minutes` for presence).
@@ -16,14 +16,21 @@ pub fn to_geojson(kind: Kind, hexagons: &[HexCount], resolution: u8) -> String {
             out.push(',');
         }
         let id = h.cell.to_string();
-        let _ = write!(out, r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Polygon","coordinates":[["#);
+        let _ = write!(
+            out,
+            r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Polygon","coordinates":[["#
+        );
         let boundary = h.cell.boundary();
         let first = boundary.iter().next().copied();
         for ll in boundary.iter().chain(first.as_ref()) {
             let _ = write!(out, "[{:.6},{:.6}],", ll.lng(), ll.lat());
         }
         out.pop();
-        let _ = write!(out, r#"]]}},"properties":{{"h3":"{id}","resolution":{resolution},"count":{}"#, h.count);
+        let _ = write!(
+            out,
+            r#"]]}},"properties":{{"h3":"{id}","resolution":{resolution},"count":{}"#,
+            h.count
+        );
         if kind == Kind::Presence {
             let _ = write!(out, r#","visits":{},"minutes":{:.1}"#, h.count, h.minutes);
         }
@@ -41,8 +48,19 @@ mod tests {
 
     #[test]
     fn a_hexagon_is_a_closed_ring_with_its_hex_id() {
-        let cell = point_cell(15.62, 58.41).unwrap().parent(Resolution::Nine).unwrap();
-        let json = to_geojson(Kind::Presence, &[HexCount { cell, count: 3, minutes: 42.0 }], 9);
+        let cell = point_cell(15.62, 58.41)
+            .unwrap()
+            .parent(Resolution::Nine)
+            .unwrap();
+        let json = to_geojson(
+            Kind::Presence,
+            &[HexCount {
+                cell,
+                count: 3,
+                minutes: 42.0,
+            }],
+            9,
+        );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let f = &v["features"][0];
         assert_eq!(f["properties"]["h3"], cell.to_string());

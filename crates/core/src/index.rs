@@ -33,7 +33,10 @@ pub struct IndexRow {
 enum Cells {
     One(u64),
     /// A range in the index's shared pool of cells.
-    Many { start: u32, len: u32 },
+    Many {
+        start: u32,
+        len: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -195,7 +198,9 @@ impl LayerIndex {
         let Some(t_start) = self.by_id.remove(&id) else {
             return;
         };
-        let at = self.entries.partition_point(|e| (e.t_start, e.id) < (t_start, id));
+        let at = self
+            .entries
+            .partition_point(|e| (e.t_start, e.id) < (t_start, id));
         if self.entries.get(at).is_some_and(|e| e.id == id) {
             let e = self.entries.remove(at);
             if e.t_end == i64::MAX {
@@ -284,7 +289,11 @@ impl LayerIndex {
         }
         let mut out: Vec<HexCount> = counts
             .into_iter()
-            .map(|(cell, (count, minutes))| HexCount { cell, count, minutes })
+            .map(|(cell, (count, minutes))| HexCount {
+                cell,
+                count,
+                minutes,
+            })
             .filter(|h| q.bbox.is_none_or(|b| cell_touches(h.cell, &b)))
             .collect();
         if out.len() > max_cells {
@@ -298,13 +307,16 @@ impl LayerIndex {
 fn too_many(n: usize, max: usize) -> Error {
     Error::too_large(
         "resolution",
-        format!("the layer would have more than {max} hexagons ({n} so far); choose a coarser resolution or a smaller bbox"),
+        format!(
+            "the layer would have more than {max} hexagons ({n} so far); choose a coarser resolution or a smaller bbox"
+        ),
     )
 }
 
 fn cell_touches(cell: CellIndex, b: &Bbox) -> bool {
     let boundary = cell.boundary();
-    let (mut min_lon, mut min_lat, mut max_lon, mut max_lat) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    let (mut min_lon, mut min_lat, mut max_lon, mut max_lat) =
+        (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for ll in boundary.iter() {
         min_lon = min_lon.min(ll.lng());
         max_lon = max_lon.max(ll.lng());
@@ -367,7 +379,10 @@ mod tests {
     fn coarse_positions_stay_out_of_fine_hexagons() {
         let mut coarse = row(15.6214, 58.4108, 10, "theft");
         coarse.precision_m = Some(20_000);
-        let index = LayerIndex::build(Kind::Incident, vec![coarse, row(15.6214, 58.4108, 10, "theft")]);
+        let index = LayerIndex::build(
+            Kind::Incident,
+            vec![coarse, row(15.6214, 58.4108, 10, "theft")],
+        );
         let h = index.hexagons(&query(9, 0, 100), 0, 10).unwrap();
         assert_eq!(h[0].count, 1);
     }
@@ -392,16 +407,38 @@ mod tests {
         let mut r = row(15.62, 58.41, 0, "police");
         r.t_end = Some(30 * 60_000);
         let index = LayerIndex::build(Kind::Presence, vec![r]);
-        let h = index.hexagons(&query(9, 10 * 60_000, 100 * 60_000), 0, 10).unwrap();
+        let h = index
+            .hexagons(&query(9, 10 * 60_000, 100 * 60_000), 0, 10)
+            .unwrap();
         assert_eq!(h[0].count, 1);
         assert!((h[0].minutes - 20.0).abs() < 1e-9);
     }
 
     #[test]
     fn too_many_hexagons_is_an_error_naming_resolution() {
-        let rows = (0..50).map(|i| row(15.5 + f64::from(i) * 0.005, 58.41, 1, "theft")).collect();
+        let rows = (0..50)
+            .map(|i| row(15.5 + f64::from(i) * 0.005, 58.41, 1, "theft"))
+            .collect();
         let index = LayerIndex::build(Kind::Incident, rows);
         let err = index.hexagons(&query(11, 0, 10), 0, 10).unwrap_err();
         assert_eq!(err.field(), "resolution");
+    }
+}
+
+impl IndexRow {
+    /// The index row of a feature as stored (what a write adds to the index).
+    pub fn from_feature(f: &crate::Feature) -> Result<Self> {
+        let d = f.derived();
+        let (a, b, c, e) = crate::geometry::bounds(&f.geometry);
+        Ok(Self {
+            id: f.id,
+            t_start: d.t_start,
+            t_end: d.t_end,
+            tags: crate::feature::tags_column(&d.tags),
+            status: d.status.map(str::to_owned),
+            bounds: [a, b, c, e],
+            cells: cells::coverage(&f.geometry)?,
+            precision_m: d.precision_m,
+        })
     }
 }

@@ -91,7 +91,10 @@ impl FromStr for Kind {
             .find(|k| k.as_str() == s || k.collection() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = Kind::ALL.iter().map(|k| k.collection()).collect();
-                Error::invalid("kind", format!("unknown kind `{s}`; expected one of {}", names.join(", ")))
+                Error::invalid(
+                    "kind",
+                    format!("unknown kind `{s}`; expected one of {}", names.join(", ")),
+                )
             })
     }
 }

@@ -58,7 +58,12 @@ impl Event {
 
     /// The feed's time, e.g. `2022-10-07 1:03:33 +02:00` (hour not padded).
     pub fn published_at(&self, field: &str) -> Result<DateTime<Utc>> {
-        parse_feed_time(&self.datetime).ok_or_else(|| Error::invalid(field, format!("`{}` is not a feed date-time", self.datetime)))
+        parse_feed_time(&self.datetime).ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("`{}` is not a feed date-time", self.datetime),
+            )
+        })
     }
 
     pub fn position(&self, field: &str) -> Result<(f64, f64)> {
@@ -67,9 +72,19 @@ impl Event {
             .gps
             .split_once(',')
             .ok_or_else(|| Error::invalid(field, "gps must be `lat,lon`"))?;
-        let lat: f64 = lat.trim().parse().map_err(|_| Error::invalid(field, "latitude is not a number"))?;
-        let lon: f64 = lon.trim().parse().map_err(|_| Error::invalid(field, "longitude is not a number"))?;
-        if !lat.is_finite() || !lon.is_finite() || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        let lat: f64 = lat
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid(field, "latitude is not a number"))?;
+        let lon: f64 = lon
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid(field, "longitude is not a number"))?;
+        if !lat.is_finite()
+            || !lon.is_finite()
+            || !(-90.0..=90.0).contains(&lat)
+            || !(-180.0..=180.0).contains(&lon)
+        {
             return Err(Error::invalid(field, "position out of range"));
         }
         Ok((lon, lat))
@@ -120,7 +135,11 @@ pub fn category_of(kind: &str) -> Option<IncidentCategory> {
         return None;
     } else if starts("Motorfordon, stöld") || starts("Motorfordon, anträffat stulet") {
         C::VehicleTheft
-    } else if starts("Stöld/inbrott") || starts("Inbrott") || starts("Hemfridsbrott") || starts("Olaga intrång") {
+    } else if starts("Stöld/inbrott")
+        || starts("Inbrott")
+        || starts("Hemfridsbrott")
+        || starts("Olaga intrång")
+    {
         C::Burglary
     } else if starts("Stöld") || starts("Snatteri") {
         C::Theft
@@ -143,11 +162,24 @@ pub fn category_of(kind: &str) -> Option<IncidentCategory> {
         C::Drugs
     } else if starts("Bedrägeri") || starts("Åldringsbrott") {
         C::Fraud
-    } else if starts("Bråk") || starts("Ofredande") || starts("Ordningslagen") || starts("Fylleri") || starts("Smällar") || starts("Knivlagen") {
+    } else if starts("Bråk")
+        || starts("Ofredande")
+        || starts("Ordningslagen")
+        || starts("Fylleri")
+        || starts("Smällar")
+        || starts("Knivlagen")
+    {
         C::Disturbance
     } else if starts("Trafikolycka") || starts("Rattfylleri") || starts("Trafikbrott") {
         C::Traffic
-    } else if starts("Övrigt") || starts("Vapenlagen") || starts("Detonation") || starts("Explosion") || starts("Farligt föremål") || starts("Larm Överfall") || starts("Skyddslagen") {
+    } else if starts("Övrigt")
+        || starts("Vapenlagen")
+        || starts("Detonation")
+        || starts("Explosion")
+        || starts("Farligt föremål")
+        || starts("Larm Överfall")
+        || starts("Skyddslagen")
+    {
         C::Other
     } else {
         return None;
@@ -164,7 +196,9 @@ fn parse_feed_time(s: &str) -> Option<DateTime<Utc>> {
     let (oh, om) = offset.trim_start_matches(['+', '-']).split_once(':')?;
     let secs = sign * (oh.parse::<i32>().ok()? * 3600 + om.parse::<i32>().ok()? * 60);
     let tz = FixedOffset::east_opt(secs)?;
-    tz.from_local_datetime(&date.and_time(time)).single().map(|t| t.with_timezone(&Utc))
+    tz.from_local_datetime(&date.and_time(time))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -190,7 +224,9 @@ mod tests {
     fn a_municipality_event_keeps_its_coarse_precision() {
         let events = parse_events(SAMPLE).unwrap();
         let f = events[0].to_incident(0).unwrap().unwrap();
-        let Attributes::Incident(i) = &f.attributes else { panic!() };
+        let Attributes::Incident(i) = &f.attributes else {
+            panic!()
+        };
         assert_eq!(i.category, IncidentCategory::Assault);
         assert_eq!(i.precision_m, MUNICIPALITY_PRECISION_M);
         assert_eq!(i.source_id.as_deref(), Some("374224"));

@@ -4,7 +4,9 @@
 
 use uuid::Uuid;
 
-use crate::attrs::{IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType};
+use crate::attrs::{
+    IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
+};
 use crate::bbox::Bbox;
 use crate::cells::LayerResolution;
 use crate::time::TimeWindow;
@@ -92,10 +94,17 @@ fn parse_common(kind: Kind, params: &[(String, String)]) -> Result<Parsed> {
             "datetime" => window = TimeWindow::parse(value, "datetime")?,
             "f" => match value.as_str() {
                 "json" | "geojson" | "application/geo+json" | "application/json" => {}
-                other => return Err(Error::invalid("f", format!("unsupported format `{other}`; this endpoint returns GeoJSON"))),
+                other => {
+                    return Err(Error::invalid(
+                        "f",
+                        format!("unsupported format `{other}`; this endpoint returns GeoJSON"),
+                    ));
+                }
             },
             k => {
-                if let Some((name, slot, names)) = filter_params(kind).iter().find(|(n, _, _)| *n == k) {
+                if let Some((name, slot, names)) =
+                    filter_params(kind).iter().find(|(n, _, _)| *n == k)
+                {
                     let values = parse_list(value, name, names)?;
                     match slot {
                         Slot::Tag => filters.tags = values,
@@ -116,11 +125,18 @@ fn parse_common(kind: Kind, params: &[(String, String)]) -> Result<Parsed> {
     })
 }
 
-fn parse_list(value: &str, field: &str, names: &'static [&'static str]) -> Result<Vec<&'static str>> {
+fn parse_list(
+    value: &str,
+    field: &str,
+    names: &'static [&'static str],
+) -> Result<Vec<&'static str>> {
     let mut out = Vec::new();
     for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
         let name = names.iter().find(|n| **n == v).ok_or_else(|| {
-            Error::invalid(field, format!("unknown value `{v}`; expected one of {}", names.join(", ")))
+            Error::invalid(
+                field,
+                format!("unknown value `{v}`; expected one of {}", names.join(", ")),
+            )
         })?;
         out.push(*name);
     }
@@ -135,7 +151,13 @@ fn unknown(kind: Kind, key: &str, extra: &[&str]) -> Error {
     allowed.extend(filter_params(kind).iter().map(|(n, _, _)| *n));
     allowed.extend_from_slice(extra);
     allowed.extend_from_slice(&HARMLESS);
-    Error::invalid(key, format!("unknown parameter; this endpoint takes {}", allowed.join(", ")))
+    Error::invalid(
+        key,
+        format!(
+            "unknown parameter; this endpoint takes {}",
+            allowed.join(", ")
+        ),
+    )
 }
 
 impl ListQuery {
@@ -146,16 +168,22 @@ impl ListQuery {
         for (key, value) in &parsed.rest {
             match key.as_str() {
                 "limit" => {
-                    let n: u32 = value
-                        .parse()
-                        .map_err(|_| Error::invalid("limit", format!("`{value}` is not a whole number")))?;
+                    let n: u32 = value.parse().map_err(|_| {
+                        Error::invalid("limit", format!("`{value}` is not a whole number"))
+                    })?;
                     if n == 0 || n > MAX_LIMIT {
-                        return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+                        return Err(Error::invalid(
+                            "limit",
+                            format!("must be between 1 and {MAX_LIMIT}"),
+                        ));
                     }
                     limit = n;
                 }
                 "after" => {
-                    after = Some(Uuid::parse_str(value).map_err(|_| Error::invalid("after", "is not a feature id"))?);
+                    after = Some(
+                        Uuid::parse_str(value)
+                            .map_err(|_| Error::invalid("after", "is not a feature id"))?,
+                    );
                 }
                 k => return Err(unknown(kind, k, &["limit", "after"])),
             }
@@ -170,8 +198,16 @@ impl ListQuery {
     }
 
     /// The query string that asks for the page after `last_id`.
-    pub fn next_params(&self, original: &[(String, String)], last_id: Uuid) -> Vec<(String, String)> {
-        let mut out: Vec<_> = original.iter().filter(|(k, _)| k != "after").cloned().collect();
+    pub fn next_params(
+        &self,
+        original: &[(String, String)],
+        last_id: Uuid,
+    ) -> Vec<(String, String)> {
+        let mut out: Vec<_> = original
+            .iter()
+            .filter(|(k, _)| k != "after")
+            .cloned()
+            .collect();
         out.push(("after".into(), last_id.to_string()));
         out
     }
@@ -187,7 +223,9 @@ impl HexQuery {
                 k => return Err(unknown(kind, k, &["resolution"])),
             }
         }
-        let resolution = resolution.ok_or_else(|| Error::invalid("resolution", "missing; choose 5 to 11 (9 ≈ 174 m hexagons)"))?;
+        let resolution = resolution.ok_or_else(|| {
+            Error::invalid("resolution", "missing; choose 5 to 11 (9 ≈ 174 m hexagons)")
+        })?;
         Ok(Self {
             resolution,
             bbox: parsed.bbox,
@@ -202,14 +240,23 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn a_full_incident_query() {
         let q = ListQuery::parse(
             Kind::Incident,
-            &p(&[("bbox", "15.6,58.4,15.7,58.5"), ("datetime", "2024-01-01/.."), ("category", "theft,robbery"), ("limit", "10"), ("f", "json")]),
+            &p(&[
+                ("bbox", "15.6,58.4,15.7,58.5"),
+                ("datetime", "2024-01-01/.."),
+                ("category", "theft,robbery"),
+                ("limit", "10"),
+                ("f", "json"),
+            ]),
         )
         .unwrap();
         assert_eq!(q.limit, 10);
@@ -236,20 +283,28 @@ mod tests {
     fn limits_are_bounded() {
         assert!(ListQuery::parse(Kind::Incident, &p(&[("limit", "0")])).is_err());
         assert!(ListQuery::parse(Kind::Incident, &p(&[("limit", "10001")])).is_err());
-        assert_eq!(ListQuery::parse(Kind::Incident, &[]).unwrap().limit, DEFAULT_LIMIT);
+        assert_eq!(
+            ListQuery::parse(Kind::Incident, &[]).unwrap().limit,
+            DEFAULT_LIMIT
+        );
     }
 
     #[test]
     fn hexagons_need_a_resolution() {
         let err = HexQuery::parse(Kind::Incident, &[]).unwrap_err();
         assert_eq!(err.field(), "resolution");
-        let q = HexQuery::parse(Kind::Presence, &p(&[("resolution", "9"), ("unit_type", "police")])).unwrap();
+        let q = HexQuery::parse(
+            Kind::Presence,
+            &p(&[("resolution", "9"), ("unit_type", "police")]),
+        )
+        .unwrap();
         assert_eq!(q.filters.tags, vec!["police"]);
     }
 
     #[test]
     fn repeated_parameters_are_refused() {
-        let err = ListQuery::parse(Kind::Incident, &p(&[("limit", "5"), ("limit", "6")])).unwrap_err();
+        let err =
+            ListQuery::parse(Kind::Incident, &p(&[("limit", "5"), ("limit", "6")])).unwrap_err();
         assert_eq!(err.field(), "limit");
     }
 }

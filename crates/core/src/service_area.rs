@@ -27,7 +27,8 @@ pub struct Municipality {
 
 /// Reads an SCB municipality FeatureCollection (properties `code`, `name`).
 pub fn municipalities(geojson: &str) -> Result<Vec<Municipality>> {
-    let value: Value = serde_json::from_str(geojson).map_err(|e| Error::invalid("municipalities", e))?;
+    let value: Value =
+        serde_json::from_str(geojson).map_err(|e| Error::invalid("municipalities", e))?;
     let features = value["features"]
         .as_array()
         .ok_or_else(|| Error::invalid("municipalities", "not a FeatureCollection"))?;
@@ -42,7 +43,10 @@ pub fn municipalities(geojson: &str) -> Result<Vec<Municipality>> {
             let name = f["properties"]["name"]
                 .as_str()
                 .ok_or_else(|| Error::invalid(format!("{field}.properties.name"), "missing"))?;
-            let shape = to_multipolygon(geometry::parse(&f["geometry"], &format!("{field}.geometry"))?);
+            let shape = to_multipolygon(geometry::parse(
+                &f["geometry"],
+                &format!("{field}.geometry"),
+            )?);
             Ok(Municipality {
                 code: code.to_owned(),
                 name: name.to_owned(),
@@ -67,13 +71,17 @@ pub fn select<'a>(list: &'a [Municipality], selector: &str) -> Result<&'a Munici
 
 /// Reads the first (Multi)Polygon of a FeatureCollection or Feature.
 pub fn shape_from_geojson(geojson: &str) -> Result<MultiPolygon<f64>> {
-    let value: Value = serde_json::from_str(geojson).map_err(|e| Error::invalid("service_area", e))?;
+    let value: Value =
+        serde_json::from_str(geojson).map_err(|e| Error::invalid("service_area", e))?;
     let geometry = match value["type"].as_str() {
         Some("FeatureCollection") => &value["features"][0]["geometry"],
         Some("Feature") => &value["geometry"],
         _ => &value,
     };
-    Ok(to_multipolygon(geometry::parse(geometry, "service_area.geometry")?))
+    Ok(to_multipolygon(geometry::parse(
+        geometry,
+        "service_area.geometry",
+    )?))
 }
 
 fn to_multipolygon(g: Geometry<f64>) -> MultiPolygon<f64> {
@@ -101,13 +109,16 @@ pub struct ServiceArea {
 
 impl ServiceArea {
     pub fn new(code: &str, name: &str, shape: MultiPolygon<f64>, tolerance_m: f64) -> Result<Self> {
-        let (min_lon, min_lat, max_lon, max_lat) = geometry::bounds(&Geometry::MultiPolygon(shape.clone()));
+        let (min_lon, min_lat, max_lon, max_lat) =
+            geometry::bounds(&Geometry::MultiPolygon(shape.clone()));
         let bbox = Bbox::new(min_lon, min_lat, max_lon, max_lat, "service_area")?;
         let mut tiler = TilerBuilder::new(FAST_RESOLUTION)
             .containment_mode(ContainmentMode::ContainsBoundary)
             .build();
         for p in &shape.0 {
-            tiler.add(p.clone()).map_err(|e| Error::invalid("service_area", e))?;
+            tiler
+                .add(p.clone())
+                .map_err(|e| Error::invalid("service_area", e))?;
         }
         let inner_cells = tiler.into_coverage().collect();
         let origin_lat_cos = f64::midpoint(min_lat, max_lat).to_radians().cos();
@@ -117,7 +128,11 @@ impl ServiceArea {
                 .iter()
                 .map(|p| {
                     Polygon::new(
-                        p.exterior().0.iter().map(|c| to_metric(*c, origin_lat_cos)).collect(),
+                        p.exterior()
+                            .0
+                            .iter()
+                            .map(|c| to_metric(*c, origin_lat_cos))
+                            .collect(),
                         p.interiors()
                             .iter()
                             .map(|r| r.0.iter().map(|c| to_metric(*c, origin_lat_cos)).collect())
@@ -164,7 +179,11 @@ impl ServiceArea {
     pub fn check(&self, geometry: &Geometry<f64>, field: &str) -> Result<()> {
         for (i, c) in geometry::vertices(geometry).into_iter().enumerate() {
             if !self.contains(c) {
-                let which = if i == 0 { String::new() } else { format!(" (vertex {i})") };
+                let which = if i == 0 {
+                    String::new()
+                } else {
+                    format!(" (vertex {i})")
+                };
                 return Err(Error::invalid(
                     field,
                     format!(
@@ -202,7 +221,10 @@ mod tests {
         let a = square();
         assert!(a.contains(Coord { x: 15.6, y: 58.4 }));
         // ≈ 100 m east of the edge: within the 200 m tolerance.
-        assert!(a.contains(Coord { x: 15.7017, y: 58.4 }));
+        assert!(a.contains(Coord {
+            x: 15.7017,
+            y: 58.4
+        }));
         // ≈ 1 km east: outside.
         assert!(!a.contains(Coord { x: 15.717, y: 58.4 }));
         // lat/lon swapped: far away.
@@ -212,7 +234,10 @@ mod tests {
     #[test]
     fn a_line_leaving_the_area_names_the_vertex() {
         let a = square();
-        let g = Geometry::LineString(geo_types::LineString::from(vec![(15.6, 58.4), (16.6, 58.4)]));
+        let g = Geometry::LineString(geo_types::LineString::from(vec![
+            (15.6, 58.4),
+            (16.6, 58.4),
+        ]));
         let err = a.check(&g, "geometry.coordinates").unwrap_err();
         assert_eq!(err.field(), "geometry.coordinates");
         assert!(err.reason().contains("vertex 1"), "{}", err.reason());

@@ -1,1 +1,84 @@
+//! Persistence. SQLite is the embedded default, PostgreSQL the production
+//! backend; both implement [`Store`] with the same SQL (sqlx binds `$N` on
+//! both), generated once by the `backend!` macro. sqlx never crosses this
+//! crate's boundary: callers see domain types only.
 
+mod backend;
+mod connect;
+mod error;
+mod rows;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use trygg_core::index::IndexRow;
+use trygg_core::query::ListQuery;
+use trygg_core::{Feature, Kind, NewFeature};
+use uuid::Uuid;
+
+pub use connect::{Backend, DatabaseUrl, connect};
+pub use error::{Error, Result};
+
+/// The result of a create: the stored feature, and whether it is new or an
+/// earlier upload of the same client id.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub feature: Feature,
+    pub created: bool,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub features: Vec<Feature>,
+    /// Where the next page starts, when there is one.
+    pub next_after: Option<Uuid>,
+}
+
+/// What an import did, per feature: written anew, changed, or already so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Writes a new feature. A feature whose client id was seen before for
+    /// its kind returns the stored one (`created: false`); a repeated
+    /// source id is a conflict.
+    async fn create(&self, feature: &NewFeature, now: DateTime<Utc>) -> Result<Created>;
+
+    async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature>;
+
+    /// Replaces a feature's geometry and attributes. Measures append to
+    /// their status history when the status changes. With
+    /// `expected_version`, a feature changed meanwhile is a conflict.
+    async fn update(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        feature: &NewFeature,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Feature>;
+
+    async fn delete(&self, kind: Kind, id: Uuid) -> Result<()>;
+
+    async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page>;
+
+    async fn count(&self, kind: Kind) -> Result<u64>;
+
+    /// Writes many features in one transaction: all or nothing. Features
+    /// with a source id replace the stored one with the same id (so a
+    /// re-import changes nothing); others are inserted.
+    async fn import(&self, features: &[NewFeature], now: DateTime<Utc>) -> Result<ImportSummary>;
+
+    /// Every feature of a kind in the form the in-memory index needs.
+    async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>>;
+}

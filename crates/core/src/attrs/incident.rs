@@ -74,7 +74,10 @@ impl Incident {
     }
 
     pub(super) fn derived(&self) -> Derived {
-        let (t_start, t_end) = span(self.occurred_at, Some(self.occurred_until.unwrap_or(self.occurred_at)));
+        let (t_start, t_end) = span(
+            self.occurred_at,
+            Some(self.occurred_until.unwrap_or(self.occurred_at)),
+        );
         Derived {
             t_start,
             t_end,

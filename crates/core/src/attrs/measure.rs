@@ -32,7 +32,10 @@ vocabulary!(
 
 impl MeasureStatus {
     pub fn is_final(self) -> bool {
-        matches!(self, MeasureStatus::Done | MeasureStatus::Closed | MeasureStatus::Rejected)
+        matches!(
+            self,
+            MeasureStatus::Done | MeasureStatus::Closed | MeasureStatus::Rejected
+        )
     }
 
     /// Forward moves only, plus closing or rejecting an open measure. A
@@ -122,10 +125,17 @@ impl Measure {
 
     /// The history after this write: the first entry on create, one more
     /// on a status change, unchanged otherwise.
-    pub fn next_history(&self, previous: &[StatusChange], now: DateTime<Utc>) -> Result<Vec<StatusChange>> {
+    pub fn next_history(
+        &self,
+        previous: &[StatusChange],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StatusChange>> {
         let at = self.status_date.unwrap_or(now);
         let Some(last) = previous.last() else {
-            return Ok(vec![StatusChange { status: self.status, at }]);
+            return Ok(vec![StatusChange {
+                status: self.status,
+                at,
+            }]);
         };
         if last.status == self.status {
             return Ok(previous.to_vec());
@@ -133,14 +143,24 @@ impl Measure {
         if !last.status.can_move_to(self.status) {
             return Err(Error::invalid(
                 "properties.status",
-                format!("a measure that is `{}` cannot become `{}`", last.status.as_str(), self.status.as_str()),
+                format!(
+                    "a measure that is `{}` cannot become `{}`",
+                    last.status.as_str(),
+                    self.status.as_str()
+                ),
             ));
         }
         if at < last.at {
-            return Err(Error::invalid("properties.status_date", "lies before the previous status change"));
+            return Err(Error::invalid(
+                "properties.status_date",
+                "lies before the previous status change",
+            ));
         }
         let mut next = previous.to_vec();
-        next.push(StatusChange { status: self.status, at });
+        next.push(StatusChange {
+            status: self.status,
+            at,
+        });
         Ok(next)
     }
 }
@@ -166,18 +186,31 @@ mod tests {
     #[test]
     fn a_new_measure_starts_its_history() {
         let now = Utc::now();
-        let h = measure(MeasureStatus::Proposed).next_history(&[], now).unwrap();
-        assert_eq!(h, vec![StatusChange { status: MeasureStatus::Proposed, at: now }]);
+        let h = measure(MeasureStatus::Proposed)
+            .next_history(&[], now)
+            .unwrap();
+        assert_eq!(
+            h,
+            vec![StatusChange {
+                status: MeasureStatus::Proposed,
+                at: now
+            }]
+        );
     }
 
     #[test]
     fn a_status_change_appends_and_a_done_measure_stays_done() {
         let t0 = Utc::now() - chrono::Duration::days(10);
         let now = Utc::now();
-        let h0 = vec![StatusChange { status: MeasureStatus::Planned, at: t0 }];
+        let h0 = vec![StatusChange {
+            status: MeasureStatus::Planned,
+            at: t0,
+        }];
         let h1 = measure(MeasureStatus::Done).next_history(&h0, now).unwrap();
         assert_eq!(h1.len(), 2);
-        let err = measure(MeasureStatus::Planned).next_history(&h1, now).unwrap_err();
+        let err = measure(MeasureStatus::Planned)
+            .next_history(&h1, now)
+            .unwrap_err();
         assert_eq!(err.field(), "properties.status");
     }
 
@@ -187,12 +220,21 @@ mod tests {
         let t1 = Utc::now();
         let m = measure(MeasureStatus::Closed);
         let d = m.derived(&[
-            StatusChange { status: MeasureStatus::Proposed, at: t0 },
-            StatusChange { status: MeasureStatus::Closed, at: t1 },
+            StatusChange {
+                status: MeasureStatus::Proposed,
+                at: t0,
+            },
+            StatusChange {
+                status: MeasureStatus::Closed,
+                at: t1,
+            },
         ]);
         assert_eq!(d.t_start, Some(to_ms(t0)));
         assert_eq!(d.t_end, Some(to_ms(t1)));
-        let open = measure(MeasureStatus::Planned).derived(&[StatusChange { status: MeasureStatus::Planned, at: t0 }]);
+        let open = measure(MeasureStatus::Planned).derived(&[StatusChange {
+            status: MeasureStatus::Planned,
+            at: t0,
+        }]);
         assert_eq!(open.t_end, None);
     }
 }

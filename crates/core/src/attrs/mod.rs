@@ -13,7 +13,9 @@ pub use incident::{Incident, IncidentCategory};
 pub use measure::{Measure, MeasureKind, MeasureStatus, StatusChange};
 pub use place::Place;
 pub use presence::{Presence, UnitType};
-pub use report::{AgeBand, Gender, Reason, Report, ReportSource, ReportStatus, Respondent, Scores, TimeOfDay};
+pub use report::{
+    AgeBand, Gender, Reason, Report, ReportSource, ReportStatus, Respondent, Scores, TimeOfDay,
+};
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -24,7 +26,14 @@ use crate::{Error, Kind, Result};
 
 /// Properties the server writes itself; a client that sends a feature back
 /// as it got it (GET, edit, PUT) should not be refused for them.
-const READ_ONLY_PROPERTIES: [&str; 6] = ["id", "created_at", "updated_at", "version", "status_history", "kind"];
+const READ_ONLY_PROPERTIES: [&str; 6] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "status_history",
+    "kind",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attributes {
@@ -149,7 +158,8 @@ fn from_props<T: DeserializeOwned>(value: Value) -> Result<T> {
         let inner = e.into_inner().to_string();
         let field = if path == "." {
             // serde names unknown or missing fields only in the message.
-            extract_field_name(&inner).map_or_else(|| "properties".to_owned(), |f| format!("properties.{f}"))
+            extract_field_name(&inner)
+                .map_or_else(|| "properties".to_owned(), |f| format!("properties.{f}"))
         } else {
             format!("properties.{path}")
         };
@@ -170,9 +180,15 @@ pub(crate) fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(
         return Err(Error::invalid(field, "must not be empty"));
     }
     if value.chars().count() > max_chars {
-        return Err(Error::invalid(field, format!("must be at most {max_chars} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
     Ok(())
@@ -190,7 +206,10 @@ pub(crate) fn check_id(field: &str, value: Option<&String>) -> Result<()> {
         return Err(Error::invalid(field, "must be 1 to 128 characters"));
     }
     if !v.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(Error::invalid(field, "must be printable ASCII without spaces"));
+        return Err(Error::invalid(
+            field,
+            "must be printable ASCII without spaces",
+        ));
     }
     Ok(())
 }
@@ -204,7 +223,11 @@ pub(crate) fn check_not_future(field: &str, t: DateTime<Utc>, now: DateTime<Utc>
     Ok(())
 }
 
-pub(crate) fn check_order(field: &str, start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> Result<()> {
+pub(crate) fn check_order(
+    field: &str,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+) -> Result<()> {
     if let Some(end) = end
         && end < start
     {
@@ -213,7 +236,9 @@ pub(crate) fn check_order(field: &str, start: DateTime<Utc>, end: Option<DateTim
     Ok(())
 }
 
-pub(crate) fn span(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> (Option<EpochMs>, Option<EpochMs>) {
+pub(crate) fn span(
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+) -> (Option<EpochMs>, Option<EpochMs>) {
     (Some(to_ms(start)), end.map(to_ms))
 }
-

@@ -27,7 +27,10 @@ impl Place {
         if let Some(t) = self.target_visits_per_week
             && t > 1000
         {
-            return Err(crate::Error::invalid("target_visits_per_week", "must be at most 1000"));
+            return Err(crate::Error::invalid(
+                "target_visits_per_week",
+                "must be at most 1000",
+            ));
         }
         Ok(())
     }

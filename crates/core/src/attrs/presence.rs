@@ -46,7 +46,10 @@ impl Presence {
         if let Some(end) = self.ended_at {
             check_not_future("ended_at", end, now)?;
             if end - self.started_at > chrono::Duration::hours(MAX_PRESENCE_HOURS) {
-                return Err(Error::invalid("ended_at", format!("a presence lasts at most {MAX_PRESENCE_HOURS} hours")));
+                return Err(Error::invalid(
+                    "ended_at",
+                    format!("a presence lasts at most {MAX_PRESENCE_HOURS} hours"),
+                ));
             }
         }
         check_opt_text("note", self.note.as_ref(), 2000)?;

@@ -111,7 +111,10 @@ impl Scores {
             if let Some(v) = v
                 && !(1..=5).contains(&v)
             {
-                return Err(Error::invalid(format!("scores.{name}"), "must be between 1 and 5"));
+                return Err(Error::invalid(
+                    format!("scores.{name}"),
+                    "must be between 1 and 5",
+                ));
             }
         }
         Ok(())

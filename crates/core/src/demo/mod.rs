@@ -9,12 +9,13 @@ mod rng;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 
+use crate::NewFeature;
 use crate::attrs::{
-    AgeBand, Attributes, Gender, Incident, IncidentCategory, Measure, MeasureKind, MeasureStatus, Place, Presence, Reason,
-    Report, ReportSource, ReportStatus, Respondent, Scores, TimeOfDay, UnitType,
+    AgeBand, Attributes, Gender, Incident, IncidentCategory, Measure, MeasureKind, MeasureStatus,
+    Place, Presence, Reason, Report, ReportSource, ReportStatus, Respondent, Scores, TimeOfDay,
+    UnitType,
 };
 use crate::service_area::ServiceArea;
-use crate::NewFeature;
 pub use rng::Rng;
 
 pub const SOURCE: &str = "demo-synthetic";
@@ -107,7 +108,13 @@ struct Builder<'a> {
 /// Makes the scenario. `districts` are the real district polygons by name;
 /// hot spots sit at a point inside their named districts. `now` anchors the
 /// 24 months of history so the demo is always current.
-pub fn scenario(districts: &[(String, MultiPolygon<f64>)], area: &ServiceArea, now: DateTime<Utc>, seed: u64, scale: Scale) -> Scenario {
+pub fn scenario(
+    districts: &[(String, MultiPolygon<f64>)],
+    area: &ServiceArea,
+    now: DateTime<Utc>,
+    seed: u64,
+    scale: Scale,
+) -> Scenario {
     use geo::InteriorPoint;
     let spots = HOT_SPOTS
         .iter()
@@ -133,7 +140,9 @@ pub fn scenario(districts: &[(String, MultiPolygon<f64>)], area: &ServiceArea, n
     let places = b.places();
     let incidents = (0..scale.incidents).map(|i| b.incident(i)).collect();
     let reports = (0..scale.reports).map(|i| b.report(i)).collect();
-    let presence = (0..scale.presence).map(|i| b.presence(i, &places)).collect();
+    let presence = (0..scale.presence)
+        .map(|i| b.presence(i, &places))
+        .collect();
     let measures = (0..scale.measures).map(|i| b.measure(i)).collect();
     Scenario {
         places,
@@ -197,19 +206,29 @@ impl Builder<'_> {
             }
         };
         let hour = self.rng.weighted(&HOUR_WEIGHTS) as i64;
-        let t = self.start + Duration::days(day as i64) + Duration::hours(hour) + Duration::seconds((self.rng.unit() * 3600.0) as i64);
+        let t = self.start
+            + Duration::days(day as i64)
+            + Duration::hours(hour)
+            + Duration::seconds((self.rng.unit() * 3600.0) as i64);
         t.min(self.now - Duration::hours(1))
     }
 
     fn places(&mut self) -> Vec<NewFeature> {
-        let picks: Vec<(&'static str, Coord<f64>)> = self.spots.iter().take(5).map(|s| (s.district, s.centre)).collect();
+        let picks: Vec<(&'static str, Coord<f64>)> = self
+            .spots
+            .iter()
+            .take(5)
+            .map(|s| (s.district, s.centre))
+            .collect();
         picks
             .into_iter()
             .map(|(district, centre)| NewFeature {
                 geometry: Geometry::Polygon(circle(centre, 260.0)),
                 attributes: Attributes::Place(Place {
                     name: format!("{district} centrum"),
-                    reason: Some(format!("{LABEL}: återkommande otrygghet och brott i lägesbilden")),
+                    reason: Some(format!(
+                        "{LABEL}: återkommande otrygghet och brott i lägesbilden"
+                    )),
                     active_from: self.start + Duration::days(180),
                     active_until: None,
                     target_visits_per_week: Some(10),
@@ -247,11 +266,22 @@ impl Builder<'_> {
                 reasons.push(extra);
             }
         }
-        let source = [ReportSource::SafetyWalk, ReportSource::Survey, ReportSource::Staff][self.rng.weighted(&[40.0, 45.0, 15.0])];
+        let source = [
+            ReportSource::SafetyWalk,
+            ReportSource::Survey,
+            ReportSource::Staff,
+        ][self.rng.weighted(&[40.0, 45.0, 15.0])];
         let time_of_day = TimeOfDay::ALL[self.rng.weighted(&[5.0, 10.0, 45.0, 40.0])];
         // Women report insecurity more often than men (≈ 25 % against 7 %).
         let respondent = self.rng.chance(0.7).then(|| Respondent {
-            gender: Some([Gender::Woman, Gender::Man, Gender::NonBinary, Gender::NotStated][self.rng.weighted(&[62.0, 30.0, 3.0, 5.0])]),
+            gender: Some(
+                [
+                    Gender::Woman,
+                    Gender::Man,
+                    Gender::NonBinary,
+                    Gender::NotStated,
+                ][self.rng.weighted(&[62.0, 30.0, 3.0, 5.0])],
+            ),
             age_band: Some(AgeBand::ALL[self.rng.weighted(&[6.0, 25.0, 35.0, 22.0, 12.0])]),
             lgbtq: self.rng.chance(0.3).then(|| self.rng.chance(0.12)),
         });
@@ -290,7 +320,10 @@ impl Builder<'_> {
         let at_place = !places.is_empty() && self.rng.chance(0.7);
         let c = if at_place {
             let p = &places[self.rng.below(places.len())];
-            let centre = p.geometry.interior_point().map_or_else(|| self.point(1.0), |p| p.0);
+            let centre = p
+                .geometry
+                .interior_point()
+                .map_or_else(|| self.point(1.0), |p| p.0);
             offset_m(centre, self.rng.normal() * 80.0, self.rng.normal() * 80.0)
         } else {
             self.point(1.2)
@@ -303,7 +336,8 @@ impl Builder<'_> {
             _ => self.rng.range(15.0, 90.0),
         };
         let started_at = self.time();
-        let ended_at = (started_at + Duration::seconds((minutes * 60.0) as i64)).min(self.now - Duration::minutes(1));
+        let ended_at = (started_at + Duration::seconds((minutes * 60.0) as i64))
+            .min(self.now - Duration::minutes(1));
         let geometry = if self.rng.chance(0.25) {
             let a = self.rng.range(0.0, std::f64::consts::TAU);
             let end = offset_m(c, 300.0 * a.cos(), 300.0 * a.sin());
@@ -311,7 +345,11 @@ impl Builder<'_> {
             if end == c {
                 Geometry::Point(Point(c))
             } else {
-                Geometry::LineString(LineString(vec![c, offset_m(c, 150.0 * a.cos(), 150.0 * a.sin() + 40.0), end]))
+                Geometry::LineString(LineString(vec![
+                    c,
+                    offset_m(c, 150.0 * a.cos(), 150.0 * a.sin() + 40.0),
+                    end,
+                ]))
             }
         } else {
             Geometry::Point(Point(c))
@@ -343,7 +381,11 @@ impl Builder<'_> {
                     Geometry::Point(Point(c))
                 }
             }
-            MeasureKind::Cleaning if self.rng.chance(0.5) && self.inside(offset_m(c, 90.0, 90.0)) && self.inside(offset_m(c, -90.0, -90.0)) => {
+            MeasureKind::Cleaning
+                if self.rng.chance(0.5)
+                    && self.inside(offset_m(c, 90.0, 90.0))
+                    && self.inside(offset_m(c, -90.0, -90.0)) =>
+            {
                 Geometry::Polygon(circle(c, 80.0))
             }
             _ => Geometry::Point(Point(c)),
@@ -356,7 +398,12 @@ impl Builder<'_> {
             MeasureKind::Camera => "Kamerabevakning utreds",
             MeasureKind::Other => "Övrig åtgärd i stadsmiljön",
         };
-        let org = ["Linköpings kommun", "Stångåstaden", "Polisen Linköping", "Tekniska verken"][self.rng.weighted(&[60.0, 20.0, 10.0, 10.0])];
+        let org = [
+            "Linköpings kommun",
+            "Stångåstaden",
+            "Polisen Linköping",
+            "Tekniska verken",
+        ][self.rng.weighted(&[60.0, 20.0, 10.0, 10.0])];
         let base = |status: MeasureStatus, at: DateTime<Utc>| NewFeature {
             geometry: geometry.clone(),
             attributes: Attributes::Measure(Measure {
@@ -374,7 +421,11 @@ impl Builder<'_> {
         let mut t = self.time();
         let mut versions = vec![base(MeasureStatus::Proposed, t)];
         let path: &[MeasureStatus] = match self.rng.weighted(&[55.0, 10.0, 8.0, 12.0, 15.0]) {
-            0 => &[MeasureStatus::Planned, MeasureStatus::InProgress, MeasureStatus::Done],
+            0 => &[
+                MeasureStatus::Planned,
+                MeasureStatus::InProgress,
+                MeasureStatus::Done,
+            ],
             1 => &[MeasureStatus::Planned, MeasureStatus::Closed],
             2 => &[MeasureStatus::Rejected],
             3 => &[MeasureStatus::Planned, MeasureStatus::InProgress],
@@ -399,18 +450,31 @@ mod tests {
     fn fixture() -> (Vec<(String, MultiPolygon<f64>)>, ServiceArea) {
         let town: Polygon<f64> = polygon![(x: 15.50, y: 58.35), (x: 15.72, y: 58.35), (x: 15.72, y: 58.46), (x: 15.50, y: 58.46), (x: 15.50, y: 58.35)];
         let centre: Polygon<f64> = polygon![(x: 15.61, y: 58.40), (x: 15.63, y: 58.40), (x: 15.63, y: 58.42), (x: 15.61, y: 58.42), (x: 15.61, y: 58.40)];
-        let districts = vec![("Lilla Torget-Sankt Lars".to_owned(), MultiPolygon(vec![centre]))];
-        (districts, ServiceArea::new("0580", "Linköping", MultiPolygon(vec![town]), 0.0).unwrap())
+        let districts = vec![(
+            "Lilla Torget-Sankt Lars".to_owned(),
+            MultiPolygon(vec![centre]),
+        )];
+        (
+            districts,
+            ServiceArea::new("0580", "Linköping", MultiPolygon(vec![town]), 0.0).unwrap(),
+        )
     }
 
     fn small() -> Scale {
-        Scale { incidents: 300, reports: 40, presence: 60, measures: 10 }
+        Scale {
+            incidents: 300,
+            reports: 40,
+            presence: 60,
+            measures: 10,
+        }
     }
 
     #[test]
     fn the_same_seed_gives_the_same_city() {
         let (d, a) = fixture();
-        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let s1 = scenario(&d, &a, now, 42, small());
         let s2 = scenario(&d, &a, now, 42, small());
         assert_eq!(s1.incidents, s2.incidents);
@@ -422,7 +486,13 @@ mod tests {
         let (d, a) = fixture();
         let now = Utc::now();
         let s = scenario(&d, &a, now, 7, small());
-        let all = s.places.iter().chain(&s.incidents).chain(&s.reports).chain(&s.presence).chain(s.measures.iter().flatten());
+        let all = s
+            .places
+            .iter()
+            .chain(&s.incidents)
+            .chain(&s.reports)
+            .chain(&s.presence)
+            .chain(s.measures.iter().flatten());
         for f in all {
             assert!(a.check(&f.geometry, "geometry").is_ok());
             let d = f.attributes.derived(&[]);
@@ -453,7 +523,9 @@ mod tests {
         for versions in &s.measures {
             let mut history = Vec::new();
             for v in versions {
-                let Attributes::Measure(m) = &v.attributes else { panic!() };
+                let Attributes::Measure(m) = &v.attributes else {
+                    panic!()
+                };
                 history = m.next_history(&history, Utc::now()).unwrap();
             }
         }

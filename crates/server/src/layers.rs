@@ -1,0 +1,76 @@
+//! The in-memory layer indexes, one per kind: built from the store at
+//! start, kept current by every write that goes through this server.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use trygg_core::index::{HexCount, IndexRow, LayerIndex};
+use trygg_core::query::HexQuery;
+use trygg_core::{Feature, Kind};
+use trygg_store::Store;
+use uuid::Uuid;
+
+pub struct Layers {
+    indexes: HashMap<Kind, RwLock<LayerIndex>>,
+}
+
+impl Layers {
+    pub async fn load(store: &dyn Store) -> Result<Self, trygg_store::Error> {
+        let mut indexes = HashMap::new();
+        for kind in Kind::ALL {
+            let rows = store.index_rows(kind).await?;
+            indexes.insert(kind, RwLock::new(LayerIndex::build(kind, rows)));
+        }
+        Ok(Self { indexes })
+    }
+
+    /// Rebuilds one kind from the store (after an import).
+    pub async fn reload(&self, store: &dyn Store, kind: Kind) -> Result<(), trygg_store::Error> {
+        let rows = store.index_rows(kind).await?;
+        let fresh = LayerIndex::build(kind, rows);
+        *self.write(kind) = fresh;
+        Ok(())
+    }
+
+    fn write(&self, kind: Kind) -> std::sync::RwLockWriteGuard<'_, LayerIndex> {
+        self.indexes[&kind]
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn read(&self, kind: Kind) -> std::sync::RwLockReadGuard<'_, LayerIndex> {
+        self.indexes[&kind]
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts a stored feature into its index.
+    pub fn apply(&self, feature: &Feature) {
+        match IndexRow::from_feature(feature) {
+            Ok(row) => self.write(feature.kind()).upsert(&row),
+            // Stored geometries were indexed once already; failing now
+            // would be a bug, and the next rebuild repairs the index.
+            Err(e) => {
+                tracing::error!(id = %feature.id, error = %e, "could not index a stored feature")
+            }
+        }
+    }
+
+    pub fn remove(&self, kind: Kind, id: Uuid) {
+        self.write(kind).remove(id);
+    }
+
+    pub fn hexagons(
+        &self,
+        kind: Kind,
+        q: &HexQuery,
+        now_ms: i64,
+        max_cells: usize,
+    ) -> trygg_core::Result<Vec<HexCount>> {
+        self.read(kind).hexagons(q, now_ms, max_cells)
+    }
+
+    pub fn len(&self, kind: Kind) -> usize {
+        self.read(kind).len()
+    }
+}

@@ -1,0 +1,40 @@
+mod features;
+mod health;
+mod hexagons;
+
+use axum::Router;
+use axum::http::StatusCode;
+
+use crate::{ApiError, AppState};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(features::router())
+        .merge(hexagons::router())
+        .fallback(|| async {
+            ApiError::not_found("no such resource; the API lives under /api/v1/")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this resource does not accept that method",
+            )
+        })
+}
+
+/// An absolute URL on this server for `path_and_query`, as the client
+/// addressed it (links must work behind a proxy too).
+pub(crate) fn absolute(headers: &axum::http::HeaderMap, path_and_query: &str) -> String {
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(axum::http::header::HOST))
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    format!("{scheme}://{host}{path_and_query}")
+}

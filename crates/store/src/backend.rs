@@ -1,0 +1,505 @@
+//! The two backends. One body of SQL, instantiated for SQLite and
+//! PostgreSQL by `backend!`: sqlx binds `$N` placeholders on both, and the
+//! schema uses only types both have, so the only differences are how a
+//! write transaction begins and whether a read row is locked.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder, Row, Sqlite};
+use trygg_core::attrs::{Attributes, StatusChange};
+use trygg_core::bbox::Bbox;
+use trygg_core::feature::Prepared;
+use trygg_core::index::IndexRow;
+use trygg_core::query::ListQuery;
+use trygg_core::time::to_ms;
+use trygg_core::{Feature, Kind, NewFeature};
+use uuid::Uuid;
+
+use crate::rows::{RawFeature, RawStatus, cell_from_db, cell_to_db, to_feature, to_status};
+use crate::{Backend, Created, Error, ImportSummary, Page, Result, Store};
+
+const FEATURE_COLUMNS: &str = "id, kind, geometry, properties, version, created_at, updated_at";
+
+/// Rows per multi-row INSERT: well under both backends' bind limits.
+const CHUNK_ROWS: usize = 500;
+
+/// Whether a stored geometry meets a box exactly (the SQL filter compares
+/// bounding boxes only).
+fn meets(feature: &Feature, bbox: &Bbox) -> bool {
+    use geo::Intersects;
+    feature.geometry.intersects(&bbox.to_rect())
+}
+
+fn history_for(
+    feature: &NewFeature,
+    previous: &[StatusChange],
+    now: DateTime<Utc>,
+) -> Result<Vec<StatusChange>> {
+    match &feature.attributes {
+        Attributes::Measure(m) => Ok(m.next_history(previous, now)?),
+        _ => Ok(Vec::new()),
+    }
+}
+
+macro_rules! backend {
+    ($store:ident, $db:ty, $backend:expr, begin = $begin:literal, lock = $lock:literal) => {
+        pub struct $store {
+            pool: sqlx::Pool<$db>,
+        }
+
+        type Conn = <$db as sqlx::Database>::Connection;
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        impl $store {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+
+            async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>> {
+                Ok(self.pool.begin_with($begin).await?)
+            }
+
+            fn raw(row: &DbRow) -> Result<RawFeature> {
+                Ok(RawFeature {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    geometry: row.try_get("geometry")?,
+                    properties: row.try_get("properties")?,
+                    version: row.try_get("version")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            async fn fetch_raw(conn: &mut Conn, kind: Kind, id: Uuid, lock: bool) -> Result<Option<RawFeature>> {
+                let sql = if lock {
+                    concat!("SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features WHERE id = $1 AND kind = $2", $lock)
+                } else {
+                    "SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features WHERE id = $1 AND kind = $2"
+                };
+                let row = sqlx::query(sql).bind(id).bind(kind.as_str()).fetch_optional(&mut *conn).await?;
+                row.as_ref().map(Self::raw).transpose()
+            }
+
+            async fn fetch_history(conn: &mut Conn, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<StatusChange>>> {
+                let mut out: HashMap<Uuid, Vec<StatusChange>> = HashMap::new();
+                for chunk in ids.chunks(CHUNK_ROWS) {
+                    let mut qb = QueryBuilder::<$db>::new("SELECT feature_id, status, at FROM status_changes WHERE feature_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(") ORDER BY feature_id, seq");
+                    for row in qb.build().fetch_all(&mut *conn).await? {
+                        let raw = RawStatus {
+                            feature_id: row.try_get("feature_id")?,
+                            status: row.try_get("status")?,
+                            at: row.try_get("at")?,
+                        };
+                        out.entry(raw.feature_id).or_default().push(to_status(&raw)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn load(conn: &mut Conn, raw: RawFeature) -> Result<Feature> {
+                let history = if raw.kind == Kind::Measure.as_str() {
+                    Self::fetch_history(conn, &[raw.id]).await?.remove(&raw.id).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                to_feature(raw, history)
+            }
+
+            async fn insert_row(conn: &mut Conn, id: Uuid, kind: Kind, p: &Prepared, now_ms: i64) -> Result<()> {
+                let d = &p.derived;
+                sqlx::query(
+                    "INSERT INTO features (id, kind, geometry, properties, min_lon, min_lat, max_lon, max_lat, cell, \
+                     t_start, t_end, tags, status, source, source_id, client_id, precision_m, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)",
+                )
+                .bind(id)
+                .bind(kind.as_str())
+                .bind(&p.geometry_json)
+                .bind(&p.properties_json)
+                .bind(p.bounds[0])
+                .bind(p.bounds[1])
+                .bind(p.bounds[2])
+                .bind(p.bounds[3])
+                .bind(single_cell(p))
+                .bind(d.t_start)
+                .bind(d.t_end)
+                .bind(p.tags_column())
+                .bind(d.status)
+                .bind(d.source.as_deref())
+                .bind(d.source_id.as_deref())
+                .bind(d.client_id.as_deref())
+                .bind(d.precision_m.map(i64::from))
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+                Self::insert_cells(conn, id, p).await
+            }
+
+            async fn insert_cells(conn: &mut Conn, id: Uuid, p: &Prepared) -> Result<()> {
+                if p.cells.len() < 2 {
+                    return Ok(());
+                }
+                for chunk in p.cells.chunks(CHUNK_ROWS) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO feature_cells (feature_id, cell) ");
+                    qb.push_values(chunk, |mut b, cell| {
+                        b.push_bind(id).push_bind(cell_to_db(*cell));
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            async fn update_row(conn: &mut Conn, id: Uuid, p: &Prepared, now_ms: i64) -> Result<()> {
+                let d = &p.derived;
+                sqlx::query(
+                    "UPDATE features SET geometry = $2, properties = $3, min_lon = $4, min_lat = $5, max_lon = $6, \
+                     max_lat = $7, cell = $8, t_start = $9, t_end = $10, tags = $11, status = $12, source = $13, \
+                     source_id = $14, client_id = $15, precision_m = $16, version = version + 1, updated_at = $17 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&p.geometry_json)
+                .bind(&p.properties_json)
+                .bind(p.bounds[0])
+                .bind(p.bounds[1])
+                .bind(p.bounds[2])
+                .bind(p.bounds[3])
+                .bind(single_cell(p))
+                .bind(d.t_start)
+                .bind(d.t_end)
+                .bind(p.tags_column())
+                .bind(d.status)
+                .bind(d.source.as_deref())
+                .bind(d.source_id.as_deref())
+                .bind(d.client_id.as_deref())
+                .bind(d.precision_m.map(i64::from))
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query("DELETE FROM feature_cells WHERE feature_id = $1").bind(id).execute(&mut *conn).await?;
+                Self::insert_cells(conn, id, p).await
+            }
+
+            async fn append_history(conn: &mut Conn, id: Uuid, from: usize, history: &[StatusChange]) -> Result<()> {
+                for (seq, change) in history.iter().enumerate().skip(from) {
+                    sqlx::query("INSERT INTO status_changes (feature_id, seq, status, at) VALUES ($1, $2, $3, $4)")
+                        .bind(id)
+                        .bind(seq as i64)
+                        .bind(change.status.as_str())
+                        .bind(to_ms(change.at))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn find_by_key(conn: &mut Conn, kind: Kind, p: &Prepared) -> Result<Option<RawFeature>> {
+                let d = &p.derived;
+                let row = if let (Some(source), Some(source_id)) = (&d.source, &d.source_id) {
+                    sqlx::query(concat!(
+                        "SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features ",
+                        "WHERE kind = $1 AND source = $2 AND source_id = $3"
+                    ))
+                    .bind(kind.as_str())
+                    .bind(source.as_str())
+                    .bind(source_id.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                } else if let Some(client_id) = &d.client_id {
+                    sqlx::query(concat!(
+                        "SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features ",
+                        "WHERE kind = $1 AND client_id = $2"
+                    ))
+                    .bind(kind.as_str())
+                    .bind(client_id.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                } else {
+                    None
+                };
+                row.as_ref().map(Self::raw).transpose()
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create(&self, feature: &NewFeature, now: DateTime<Utc>) -> Result<Created> {
+                let kind = feature.kind();
+                let now_ms = to_ms(now);
+                let mut tx = self.begin().await?;
+                let history = history_for(feature, &[], now)?;
+                let prepared = feature.prepare(&history)?;
+                if let Some(existing) = Self::find_by_key(&mut tx, kind, &prepared).await? {
+                    if prepared.derived.source_id.is_some() {
+                        return Err(Error::Conflict {
+                            field: "properties.source_id".into(),
+                            reason: format!("{kind} {} already has this source and source id", existing.id),
+                        });
+                    }
+                    // The same client id again: a retried upload, answered
+                    // with what the first one stored.
+                    let stored = Self::load(&mut tx, existing).await?;
+                    tx.commit().await?;
+                    return Ok(Created { feature: stored, created: false });
+                }
+                let id = Uuid::now_v7();
+                Self::insert_row(&mut tx, id, kind, &prepared, now_ms).await?;
+                Self::append_history(&mut tx, id, 0, &history).await?;
+                tx.commit().await?;
+                let at = trygg_core::time::from_ms(now_ms);
+                Ok(Created {
+                    feature: Feature {
+                        id,
+                        geometry: feature.geometry.clone(),
+                        attributes: feature.attributes.clone(),
+                        status_history: history,
+                        version: 1,
+                        created_at: at,
+                        updated_at: at,
+                    },
+                    created: true,
+                })
+            }
+
+            async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature> {
+                let mut conn = self.pool.acquire().await?;
+                let raw = Self::fetch_raw(&mut conn, kind, id, false).await?.ok_or(Error::NotFound { kind, id })?;
+                Self::load(&mut conn, raw).await
+            }
+
+            async fn update(&self, kind: Kind, id: Uuid, feature: &NewFeature, expected_version: Option<i64>, now: DateTime<Utc>) -> Result<Feature> {
+                let now_ms = to_ms(now);
+                let mut tx = self.begin().await?;
+                let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
+                if let Some(expected) = expected_version
+                    && expected != raw.version
+                {
+                    return Err(Error::Conflict {
+                        field: "version".into(),
+                        reason: format!("the feature is at version {}, not {expected}; reload it and apply the change again", raw.version),
+                    });
+                }
+                let previous = Self::fetch_history(&mut tx, &[id]).await?.remove(&id).unwrap_or_default();
+                let history = history_for(feature, &previous, now)?;
+                let prepared = feature.prepare(&history)?;
+                Self::update_row(&mut tx, id, &prepared, now_ms).await?;
+                Self::append_history(&mut tx, id, previous.len(), &history).await?;
+                tx.commit().await?;
+                Ok(Feature {
+                    id,
+                    geometry: feature.geometry.clone(),
+                    attributes: feature.attributes.clone(),
+                    status_history: history,
+                    version: raw.version + 1,
+                    created_at: trygg_core::time::from_ms(raw.created_at),
+                    updated_at: trygg_core::time::from_ms(now_ms),
+                })
+            }
+
+            async fn delete(&self, kind: Kind, id: Uuid) -> Result<()> {
+                let done = sqlx::query("DELETE FROM features WHERE id = $1 AND kind = $2")
+                    .bind(id)
+                    .bind(kind.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(Error::NotFound { kind, id });
+                }
+                Ok(())
+            }
+
+            async fn list(&self, kind: Kind, q: &ListQuery) -> Result<Page> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE kind = "));
+                qb.push_bind(kind.as_str());
+                if let Some(after) = q.after {
+                    qb.push(" AND id > ").push_bind(after);
+                }
+                if let Some(b) = q.bbox {
+                    qb.push(" AND max_lon >= ").push_bind(b.min_lon);
+                    qb.push(" AND min_lon <= ").push_bind(b.max_lon);
+                    qb.push(" AND max_lat >= ").push_bind(b.min_lat);
+                    qb.push(" AND min_lat <= ").push_bind(b.max_lat);
+                }
+                if q.window.end != i64::MAX {
+                    qb.push(" AND (t_start IS NULL OR t_start <= ").push_bind(q.window.end).push(")");
+                }
+                if q.window.start != i64::MIN {
+                    qb.push(" AND (t_start IS NULL OR t_end IS NULL OR t_end >= ").push_bind(q.window.start).push(")");
+                }
+                if !q.filters.tags.is_empty() {
+                    qb.push(" AND (");
+                    let mut sep = qb.separated(" OR ");
+                    for tag in &q.filters.tags {
+                        sep.push("tags LIKE ").push_bind_unseparated(format!("%,{tag},%"));
+                    }
+                    qb.push(")");
+                }
+                for (column, values) in [("status", &q.filters.statuses), ("source", &q.filters.sources)] {
+                    if !values.is_empty() {
+                        qb.push(format!(" AND {column} IN ("));
+                        let mut sep = qb.separated(", ");
+                        for v in values.iter() {
+                            sep.push_bind(*v);
+                        }
+                        qb.push(")");
+                    }
+                }
+                qb.push(" ORDER BY id LIMIT ").push_bind(i64::from(q.limit) + 1);
+                let mut conn = self.pool.acquire().await?;
+                let rows = qb.build().fetch_all(&mut *conn).await?;
+                let has_more = rows.len() > q.limit as usize;
+                let raws = rows.iter().take(q.limit as usize).map(Self::raw).collect::<Result<Vec<_>>>()?;
+                let next_after = if has_more { raws.last().map(|r| r.id) } else { None };
+                let mut histories = if kind == Kind::Measure {
+                    let ids: Vec<Uuid> = raws.iter().map(|r| r.id).collect();
+                    Self::fetch_history(&mut conn, &ids).await?
+                } else {
+                    HashMap::new()
+                };
+                let mut features = Vec::with_capacity(raws.len());
+                for raw in raws {
+                    let history = histories.remove(&raw.id).unwrap_or_default();
+                    let f = to_feature(raw, history)?;
+                    if q.bbox.is_none_or(|b| meets(&f, &b)) {
+                        features.push(f);
+                    }
+                }
+                Ok(Page { features, next_after })
+            }
+
+            async fn count(&self, kind: Kind) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM features WHERE kind = $1")
+                    .bind(kind.as_str())
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
+            }
+
+            async fn import(&self, features: &[NewFeature], now: DateTime<Utc>) -> Result<ImportSummary> {
+                let now_ms = to_ms(now);
+                let mut summary = ImportSummary::default();
+                let mut tx = self.begin().await?;
+                for feature in features {
+                    let kind = feature.kind();
+                    let history = history_for(feature, &[], now)?;
+                    let prepared = feature.prepare(&history)?;
+                    match Self::find_by_key(&mut tx, kind, &prepared).await? {
+                        Some(existing) if existing.geometry == prepared.geometry_json && existing.properties == prepared.properties_json => {
+                            summary.unchanged += 1;
+                        }
+                        Some(existing) => {
+                            let previous = Self::fetch_history(&mut tx, &[existing.id]).await?.remove(&existing.id).unwrap_or_default();
+                            let history = history_for(feature, &previous, now)?;
+                            let prepared = feature.prepare(&history)?;
+                            Self::update_row(&mut tx, existing.id, &prepared, now_ms).await?;
+                            Self::append_history(&mut tx, existing.id, previous.len(), &history).await?;
+                            summary.updated += 1;
+                        }
+                        None => {
+                            let id = Uuid::now_v7();
+                            Self::insert_row(&mut tx, id, kind, &prepared, now_ms).await?;
+                            Self::append_history(&mut tx, id, 0, &history).await?;
+                            summary.inserted += 1;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(summary)
+            }
+
+            async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>> {
+                let mut conn = self.pool.acquire().await?;
+                let mut multi: HashMap<Uuid, Vec<u64>> = HashMap::new();
+                let cell_rows = sqlx::query(
+                    "SELECT c.feature_id, c.cell FROM feature_cells c JOIN features f ON f.id = c.feature_id WHERE f.kind = $1",
+                )
+                .bind(kind.as_str())
+                .fetch_all(&mut *conn)
+                .await?;
+                for row in cell_rows {
+                    let id: Uuid = row.try_get("feature_id")?;
+                    let cell: i64 = row.try_get("cell")?;
+                    multi.entry(id).or_default().push(cell_from_db(cell));
+                }
+                let rows = sqlx::query(
+                    "SELECT id, t_start, t_end, tags, status, min_lon, min_lat, max_lon, max_lat, cell, precision_m \
+                     FROM features WHERE kind = $1",
+                )
+                .bind(kind.as_str())
+                .fetch_all(&mut *conn)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let id: Uuid = row.try_get("id")?;
+                        let cell: Option<i64> = row.try_get("cell")?;
+                        let precision: Option<i64> = row.try_get("precision_m")?;
+                        Ok(IndexRow {
+                            id,
+                            t_start: row.try_get("t_start")?,
+                            t_end: row.try_get("t_end")?,
+                            tags: row.try_get("tags")?,
+                            status: row.try_get("status")?,
+                            bounds: [row.try_get("min_lon")?, row.try_get("min_lat")?, row.try_get("max_lon")?, row.try_get("max_lat")?],
+                            cells: match cell {
+                                Some(c) => vec![cell_from_db(c)],
+                                None => multi.remove(&id).unwrap_or_default(),
+                            },
+                            precision_m: precision.map(|p| p as u32),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+fn single_cell(p: &Prepared) -> Option<i64> {
+    match p.cells.as_slice() {
+        [one] => Some(cell_to_db(*one)),
+        _ => None,
+    }
+}
+
+mod sqlite {
+    use super::*;
+    // IMMEDIATE takes the write lock at the start, so two writers queue
+    // (busy_timeout) instead of failing when a read turns into a write.
+    backend!(
+        SqliteStore,
+        Sqlite,
+        Backend::Sqlite,
+        begin = "BEGIN IMMEDIATE",
+        lock = ""
+    );
+}
+
+mod postgres {
+    use super::*;
+    backend!(
+        PostgresStore,
+        Postgres,
+        Backend::Postgres,
+        begin = "BEGIN",
+        lock = " FOR UPDATE"
+    );
+}
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
