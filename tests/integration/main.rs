@@ -1,1 +1,4 @@
+//! One test binary for the cross-crate suites.
 
+mod api;
+mod store;

@@ -1,1 +1,127 @@
+//! Test harness shared by the integration suites: fresh stores on both
+//! backends, the Linköping service area, feature builders, and the sink
+//! that collects every GeoJSON body for the independent validator.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use trygg_core::service_area::ServiceArea;
+use trygg_store::{DatabaseUrl, Store};
+
+/// The Linköping service area, as `trygg serve` uses it by default.
+pub fn linkoping() -> ServiceArea {
+    static AREA: OnceLock<ServiceArea> = OnceLock::new();
+    AREA.get_or_init(|| trygg_cli::data::service_area("0580").expect("Linköping is in the SCB list"))
+        .clone()
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// A fresh SQLite database in a temporary folder (kept alive by the guard).
+pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = DatabaseUrl::new(format!("sqlite:{}", dir.path().join("trygg.db").display()));
+    let store = trygg_store::connect(&url).await.expect("open SQLite");
+    (store, dir)
+}
+
+/// A database of its own on the PostgreSQL server that
+/// `TRYGG_TEST_POSTGRES_URL` names; dropped by [`PgDatabase::drop`].
+pub struct PgDatabase {
+    admin: DatabaseUrl,
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn drop(self) {
+        let _ = trygg_store::admin::drop_database(&self.admin, &self.name).await;
+    }
+}
+
+/// `None` (with a note) when no PostgreSQL is configured; a failure when
+/// `TRYGG_REQUIRE_POSTGRES=1`, which the project's test script sets so a
+/// missing server can never pass silently.
+pub async fn postgres_store() -> Option<(Arc<dyn Store>, PgDatabase)> {
+    let Ok(admin) = std::env::var("TRYGG_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("TRYGG_REQUIRE_POSTGRES").is_err(),
+            "TRYGG_REQUIRE_POSTGRES is set but TRYGG_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("note: TRYGG_TEST_POSTGRES_URL is not set; PostgreSQL case not run (scripts/test.sh runs it)");
+        return None;
+    };
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = format!(
+        "trygg_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        Utc::now().timestamp_subsec_nanos()
+    );
+    let admin = DatabaseUrl::new(admin);
+    let url = trygg_store::admin::create_database(&admin, &name).await.expect("create test database");
+    let store = trygg_store::connect(&url).await.expect("connect to test database");
+    Some((store, PgDatabase { admin, name }))
+}
+
+/// Runs one async test body on a fresh SQLite and a fresh PostgreSQL store.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($store:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($store: std::sync::Arc<dyn trygg_store::Store>) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let (store, _dir) = $crate::sqlite_store().await;
+                case(store).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some((store, db)) = $crate::postgres_store().await {
+                    case(store).await;
+                    db.drop().await;
+                }
+            }
+        }
+    };
+}
+
+/// A GeoJSON Feature body for a kind, with a point geometry.
+pub fn point(lon: f64, lat: f64, properties: Value) -> Value {
+    json!({ "type": "Feature", "geometry": { "type": "Point", "coordinates": [lon, lat] }, "properties": properties })
+}
+
+pub fn feature(geometry: Value, properties: Value) -> Value {
+    json!({ "type": "Feature", "geometry": geometry, "properties": properties })
+}
+
+/// A polygon around a centre, about `half_m` metres from centre to side.
+pub fn square(lon: f64, lat: f64, half_m: f64) -> Value {
+    let dlat = half_m / 110_540.0;
+    let dlon = half_m / (111_320.0 * lat.to_radians().cos());
+    json!({ "type": "Polygon", "coordinates": [[
+        [lon - dlon, lat - dlat], [lon + dlon, lat - dlat], [lon + dlon, lat + dlat], [lon - dlon, lat + dlat], [lon - dlon, lat - dlat]
+    ]]})
+}
+
+/// Writes a GeoJSON body where the independent RFC 7946 validator
+/// (tests/geojson) will read it, when `TRYGG_GEOJSON_SAMPLES` names a folder.
+pub fn collect_geojson(label: &str, body: &str) {
+    let Ok(dir) = std::env::var("TRYGG_GEOJSON_SAMPLES") else { return };
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = PathBuf::from(dir);
+    let _ = std::fs::create_dir_all(&dir);
+    let safe: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let file = dir.join(format!("{}-{}-{safe}.geojson", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(file, body).expect("write GeoJSON sample");
+}

@@ -17,6 +17,11 @@ pub fn from_ms(ms: EpochMs) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
+/// The same instant at the millisecond precision times are stored with.
+pub fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    from_ms(to_ms(t))
+}
+
 /// A closed time window `[start, end]` in epoch milliseconds; open ends are
 /// `i64::MIN` / `i64::MAX`. Closed, because OGC API intervals include both ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +91,16 @@ enum Edge {
 }
 
 fn parse_instant(s: &str, field: &str, edge: Edge) -> Result<EpochMs> {
+    // An unencoded `+` in a query string arrives as a space:
+    // `2024-01-01T10:00:00 01:00` means `+01:00`.
+    let repaired;
+    let s = match s.len().checked_sub(6).map(|i| s.split_at(i)) {
+        Some((head, tail)) if tail.starts_with(' ') && tail[1..].chars().all(|c| c.is_ascii_digit() || c == ':') => {
+            repaired = format!("{head}+{}", &tail[1..]);
+            repaired.as_str()
+        }
+        _ => s,
+    };
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc).timestamp_millis());
     }
@@ -124,6 +139,12 @@ mod tests {
         let w = TimeWindow::parse("2024-01-01T00:00:00+01:00/", "datetime").unwrap();
         assert_eq!(w.start, ms("2023-12-31T23:00:00Z"));
         assert_eq!(w.end, i64::MAX);
+    }
+
+    #[test]
+    fn a_plus_lost_in_a_query_string_is_restored() {
+        let w = TimeWindow::parse("2024-01-01T01:00:00 01:00/..", "datetime").unwrap();
+        assert_eq!(w.start, ms("2024-01-01T00:00:00Z"));
     }
 
     #[test]

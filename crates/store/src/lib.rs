@@ -3,6 +3,7 @@
 //! both), generated once by the `backend!` macro. sqlx never crosses this
 //! crate's boundary: callers see domain types only.
 
+pub mod admin;
 mod backend;
 mod connect;
 mod error;

@@ -130,7 +130,7 @@ impl Measure {
         previous: &[StatusChange],
         now: DateTime<Utc>,
     ) -> Result<Vec<StatusChange>> {
-        let at = self.status_date.unwrap_or(now);
+        let at = crate::time::truncate_ms(self.status_date.unwrap_or(now));
         let Some(last) = previous.last() else {
             return Ok(vec![StatusChange {
                 status: self.status,
