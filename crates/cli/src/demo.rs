@@ -73,16 +73,30 @@ pub async fn load(
             _ => None,
         })
         .collect();
+    let started = std::time::Instant::now();
     let police = police_incidents(area)?;
     let s = scenario(&districts, area, now, SEED, scale);
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis(),
+        "demo scenario generated"
+    );
 
     let mut summary = DemoSummary {
         areas: store.import(&areas, now).await?.inserted,
         police_events: store.import(&police, now).await?.inserted,
         synthetic: 0,
     };
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis(),
+        "areas and police events written"
+    );
     for batch in [&s.places, &s.incidents, &s.reports, &s.presence] {
         summary.synthetic += store.import(batch, now).await?.inserted;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis(),
+            rows = batch.len(),
+            "demo batch written"
+        );
     }
     for versions in &s.measures {
         let Some((first, rest)) = versions.split_first() else {

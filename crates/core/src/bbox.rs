@@ -54,7 +54,7 @@ impl Bbox {
             })
             .collect::<Result<Vec<_>>>()?;
         match nums.as_slice() {
-            [a, b, c, d] | [a, b, _, c, d, _] => Self::new(*a, *b, *c, *d, field),
+            [w, s, e, n] | [w, s, _, e, n, _] => Self::new(*w, *s, *e, *n, field),
             _ => Err(Error::invalid(
                 field,
                 "expected four numbers: min_lon,min_lat,max_lon,max_lat",

@@ -19,6 +19,12 @@ pub const MAX_LAYER_RESOLUTION: u8 = 11;
 /// coarser until it fits, then compacted.
 const MAX_COVERAGE_CELLS: usize = 20_000;
 
+/// Interior cells a polygon's first tiling aims at. Tiling cost grows with
+/// the cell count and the outline's length, so a district is tiled at a few
+/// hundred metres (compaction then merges its interior), while a park or a
+/// priority place still gets res-11 cells.
+const START_TARGET_CELLS: f64 = 2_000.0;
+
 /// A hexagon layer resolution as the API accepts it (5–11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LayerResolution(Resolution);
@@ -103,7 +109,7 @@ fn polygon_cells(geometry: &Geometry<f64>) -> Result<Vec<CellIndex>> {
         Geometry::MultiPolygon(mp) => mp.0.clone(),
         _ => Vec::new(),
     };
-    let mut res = INDEX_RESOLUTION;
+    let mut res = start_resolution(geometry);
     loop {
         let mut tiler = TilerBuilder::new(res)
             .containment_mode(ContainmentMode::Covers)
@@ -121,6 +127,21 @@ fn polygon_cells(geometry: &Geometry<f64>) -> Result<Vec<CellIndex>> {
         }
         res = res.pred().unwrap_or(Resolution::Zero);
     }
+}
+
+/// The finest resolution at which a polygon of this size stays well under
+/// the coverage cap, so that a district is not first tiled at 25 m.
+fn start_resolution(geometry: &Geometry<f64>) -> Resolution {
+    use geo::ChamberlainDuquetteArea;
+    let area_m2 = geometry.chamberlain_duquette_unsigned_area();
+    let mut res = INDEX_RESOLUTION;
+    while area_m2 / res.area_m2() > START_TARGET_CELLS {
+        match res.pred() {
+            Some(coarser) => res = coarser,
+            None => break,
+        }
+    }
+    res
 }
 
 /// The cells at `res` that a stored cell stands for: its parent when the

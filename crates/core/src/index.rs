@@ -158,7 +158,7 @@ impl LayerIndex {
                 }
             }
         };
-        let [a, b, c, d] = row.bounds;
+        let bounds = row.bounds.map(|v| v as f32);
         Entry {
             id: row.id,
             t_start: row.t_start.unwrap_or(i64::MIN),
@@ -168,7 +168,7 @@ impl LayerIndex {
             },
             tags: bits(&tag_list, tag_names(self.kind)),
             status,
-            bounds: [a as f32, b as f32, c as f32, d as f32],
+            bounds,
             cells,
             precision_m: row.precision_m.unwrap_or(0),
         }
@@ -220,7 +220,7 @@ impl LayerIndex {
         &self.entries[lo..hi.max(lo)]
     }
 
-    fn matches(&self, e: &Entry, tag_mask: u32, status_mask: u8, bbox: Option<&Bbox>) -> bool {
+    fn matches(e: &Entry, tag_mask: u32, status_mask: u8, bbox: Option<&Bbox>) -> bool {
         (tag_mask == 0 || e.tags & tag_mask != 0)
             && (status_mask == 0 || e.status & status_mask != 0)
             && bbox.is_none_or(|b| {
@@ -257,7 +257,7 @@ impl LayerIndex {
         for e in self.candidates(q.window.start, q.window.end) {
             if e.t_end < q.window.start
                 || e.precision_m > max_precision_m
-                || !self.matches(e, tag_mask, status_mask, search.as_ref())
+                || !Self::matches(e, tag_mask, status_mask, search.as_ref())
             {
                 continue;
             }
@@ -429,14 +429,14 @@ impl IndexRow {
     /// The index row of a feature as stored (what a write adds to the index).
     pub fn from_feature(f: &crate::Feature) -> Result<Self> {
         let d = f.derived();
-        let (a, b, c, e) = crate::geometry::bounds(&f.geometry);
+        let (west, south, east, north) = crate::geometry::bounds(&f.geometry);
         Ok(Self {
             id: f.id,
             t_start: d.t_start,
             t_end: d.t_end,
             tags: crate::feature::tags_column(&d.tags),
             status: d.status.map(str::to_owned),
-            bounds: [a, b, c, e],
+            bounds: [west, south, east, north],
             cells: cells::coverage(&f.geometry)?,
             precision_m: d.precision_m,
         })

@@ -95,7 +95,10 @@ fn parse_instant(s: &str, field: &str, edge: Edge) -> Result<EpochMs> {
     // `2024-01-01T10:00:00 01:00` means `+01:00`.
     let repaired;
     let s = match s.len().checked_sub(6).map(|i| s.split_at(i)) {
-        Some((head, tail)) if tail.starts_with(' ') && tail[1..].chars().all(|c| c.is_ascii_digit() || c == ':') => {
+        Some((head, tail))
+            if tail.starts_with(' ')
+                && tail[1..].chars().all(|c| c.is_ascii_digit() || c == ':') =>
+        {
             repaired = format!("{head}+{}", &tail[1..]);
             repaired.as_str()
         }

@@ -37,18 +37,30 @@ impl ApiError {
 
     /// A domain error about a query parameter.
     pub fn query(e: trygg_core::Error) -> Self {
-        Self::field(StatusCode::BAD_REQUEST, e.field(), e.to_string())
+        let (field, detail) = split(e);
+        Self::field(StatusCode::BAD_REQUEST, field, detail)
     }
 
     /// A domain error about a request body: well-formed JSON that the
     /// domain refuses.
     pub fn body(e: trygg_core::Error) -> Self {
-        let field = if e.field().is_empty() {
-            "body"
+        let (field, detail) = split(e);
+        let field = if field.is_empty() {
+            "body".to_owned()
         } else {
-            e.field()
+            field
         };
-        Self::field(StatusCode::UNPROCESSABLE_ENTITY, field, e.to_string())
+        Self::field(StatusCode::UNPROCESSABLE_ENTITY, field, detail)
+    }
+}
+
+/// The field a domain error names, and the whole message for `detail`.
+fn split(e: trygg_core::Error) -> (String, String) {
+    let detail = e.to_string();
+    match e {
+        trygg_core::Error::Invalid { field, .. } | trygg_core::Error::TooLarge { field, .. } => {
+            (field, detail)
+        }
     }
 }
 

@@ -47,11 +47,13 @@ impl Layers {
     /// Puts a stored feature into its index.
     pub fn apply(&self, feature: &Feature) {
         match IndexRow::from_feature(feature) {
-            Ok(row) => self.write(feature.kind()).upsert(&row),
+            Ok(row) => {
+                self.write(feature.kind()).upsert(&row);
+            }
             // Stored geometries were indexed once already; failing now
             // would be a bug, and the next rebuild repairs the index.
             Err(e) => {
-                tracing::error!(id = %feature.id, error = %e, "could not index a stored feature")
+                tracing::error!(id = %feature.id, error = %e, "could not index a stored feature");
             }
         }
     }

@@ -7,8 +7,15 @@ use sqlx::postgres::PgConnection;
 use crate::{DatabaseUrl, Error, Result};
 
 fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 63 || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-        return Err(Error::Config(format!("`{name}` is not a plain database name (a-z, 0-9, _)")));
+    if name.is_empty()
+        || name.len() > 63
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Error::Config(format!(
+            "`{name}` is not a plain database name (a-z, 0-9, _)"
+        )));
     }
     Ok(())
 }
@@ -17,9 +24,13 @@ fn check_name(name: &str) -> Result<()> {
 pub fn sibling_url(admin: &DatabaseUrl, name: &str) -> Result<DatabaseUrl> {
     check_name(name)?;
     let url = admin.expose();
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..path_start]);
     if let Some(q) = query {
         out.push('?');
@@ -32,7 +43,9 @@ pub async fn create_database(admin: &DatabaseUrl, name: &str) -> Result<Database
     check_name(name)?;
     let mut conn = PgConnection::connect(admin.expose()).await?;
     // A name cannot be a bind parameter; check_name made it safe to quote.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
     sibling_url(admin, name)
 }
@@ -40,9 +53,11 @@ pub async fn create_database(admin: &DatabaseUrl, name: &str) -> Result<Database
 pub async fn drop_database(admin: &DatabaseUrl, name: &str) -> Result<()> {
     check_name(name)?;
     let mut conn = PgConnection::connect(admin.expose()).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-        .execute(&mut conn)
-        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await?;
     conn.close().await?;
     Ok(())
 }

@@ -478,6 +478,10 @@ fn single_cell(p: &Prepared) -> Option<i64> {
 }
 
 mod sqlite {
+    #[allow(
+        clippy::wildcard_imports,
+        reason = "the macro body is written against the parent module's imports"
+    )]
     use super::*;
     // IMMEDIATE takes the write lock at the start, so two writers queue
     // (busy_timeout) instead of failing when a read turns into a write.
@@ -491,6 +495,10 @@ mod sqlite {
 }
 
 mod postgres {
+    #[allow(
+        clippy::wildcard_imports,
+        reason = "the macro body is written against the parent module's imports"
+    )]
     use super::*;
     backend!(
         PostgresStore,

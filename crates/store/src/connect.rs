@@ -89,16 +89,16 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
             let pool = SqlitePoolOptions::new()
                 // An in-memory database lives in one connection.
                 .max_connections(if in_memory { 1 } else { 8 })
-                .min_connections(if in_memory { 1 } else { 0 })
+                .min_connections(u32::from(in_memory))
                 .idle_timeout(if in_memory {
                     None
                 } else {
-                    Some(Duration::from_secs(600))
+                    Some(Duration::from_mins(10))
                 })
                 .max_lifetime(if in_memory {
                     None
                 } else {
-                    Some(Duration::from_secs(3600))
+                    Some(Duration::from_hours(1))
                 })
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)

@@ -24,6 +24,10 @@ pub(crate) struct RawStatus {
     pub at: i64,
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the raw row is consumed as a whole by every caller"
+)]
 pub(crate) fn to_feature(raw: RawFeature, history: Vec<StatusChange>) -> Result<Feature> {
     let kind: Kind = raw.kind.parse().map_err(|e| corrupt(raw.id, e))?;
     let geometry_value: serde_json::Value =

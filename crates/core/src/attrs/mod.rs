@@ -26,7 +26,13 @@ use crate::{Error, Kind, Result};
 
 /// Properties the server writes itself; a client that sends a feature back
 /// as it got it (GET, edit, PUT) should not be refused for them.
-const READ_ONLY_PROPERTIES: [&str; 5] = ["id", "created_at", "updated_at", "version", "status_history"];
+const READ_ONLY_PROPERTIES: [&str; 5] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "status_history",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attributes {
