@@ -19,7 +19,11 @@ async fn app(store: Arc<dyn Store>) -> Router {
         max_body_bytes: 64 * 1024,
         ..Limits::default()
     };
-    trygg_server::app(AppState::new(store, linkoping(), limits).await.expect("state"))
+    trygg_server::app(
+        AppState::new(store, linkoping(), limits)
+            .await
+            .expect("state"),
+    )
 }
 
 struct Reply {
@@ -28,26 +32,48 @@ struct Reply {
     body: Value,
 }
 
-async fn call(app: &Router, method: Method, uri: &str, body: Option<String>, extra: &[(&str, &str)]) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "trygg.test");
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<String>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "trygg.test");
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/geo+json");
     }
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
-    let req = req.body(body.map_or_else(Body::empty, Body::from)).expect("request");
+    let req = req
+        .body(body.map_or_else(Body::empty, Body::from))
+        .expect("request");
     let resp = app.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
     let text = String::from_utf8_lossy(&bytes).to_string();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if content_type == "application/geo+json" {
         collect_geojson(uri, &text);
     }
-    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-    Reply { status, headers, body }
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 async fn get(app: &Router, uri: &str) -> Reply {
@@ -61,14 +87,21 @@ async fn post(app: &Router, uri: &str, body: &Value) -> Reply {
 #[track_caller]
 fn assert_problem(r: &Reply, status: StatusCode, field: &str) {
     assert_eq!(r.status, status, "{}", r.body);
-    assert_eq!(r.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json");
+    assert_eq!(
+        r.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
     assert_eq!(r.body["status"], status.as_u16());
     assert_eq!(r.body["field"], field, "{}", r.body);
     assert!(r.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
 }
 
 fn incident_body(category: &str, days_ago: i64) -> Value {
-    point(15.6214, 58.4108, json!({ "category": category, "occurred_at": Utc::now() - Duration::days(days_ago) }))
+    point(
+        15.6214,
+        58.4108,
+        json!({ "category": category, "occurred_at": Utc::now() - Duration::days(days_ago) }),
+    )
 }
 
 async fn count(app: &Router, collection: &str) -> usize {
@@ -143,7 +176,10 @@ on_both_backends! {
 #[track_caller]
 fn assert_not_found(r: &Reply) {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    assert_eq!(r.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json");
+    assert_eq!(
+        r.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
 }
 
 on_both_backends! {

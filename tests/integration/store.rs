@@ -12,7 +12,13 @@ fn nf(kind: Kind, body: &Value) -> NewFeature {
     NewFeature::parse(kind, body, &linkoping(), Utc::now()).expect("valid test feature")
 }
 
-fn incident(lon: f64, lat: f64, category: &str, days_ago: i64, source_id: Option<&str>) -> NewFeature {
+fn incident(
+    lon: f64,
+    lat: f64,
+    category: &str,
+    days_ago: i64,
+    source_id: Option<&str>,
+) -> NewFeature {
     let t = Utc::now() - Duration::days(days_ago);
     let mut props = json!({ "category": category, "occurred_at": t, "source": "test" });
     if let Some(id) = source_id {
@@ -24,12 +30,19 @@ fn incident(lon: f64, lat: f64, category: &str, days_ago: i64, source_id: Option
 fn measure(status: &str, status_date: chrono::DateTime<Utc>) -> NewFeature {
     nf(
         Kind::Measure,
-        &point(15.62, 58.41, json!({ "kind": "lighting", "title": "Belysning i gångtunneln", "status": status, "status_date": status_date })),
+        &point(
+            15.62,
+            58.41,
+            json!({ "kind": "lighting", "title": "Belysning i gångtunneln", "status": status, "status_date": status_date }),
+        ),
     )
 }
 
 fn query(kind: Kind, params: &[(&str, &str)]) -> ListQuery {
-    let p: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let p: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     ListQuery::parse(kind, &p).expect("valid query")
 }
 

@@ -14,8 +14,10 @@ use trygg_store::{DatabaseUrl, Store};
 /// The Linköping service area, as `trygg serve` uses it by default.
 pub fn linkoping() -> ServiceArea {
     static AREA: OnceLock<ServiceArea> = OnceLock::new();
-    AREA.get_or_init(|| trygg_cli::data::service_area("0580").expect("Linköping is in the SCB list"))
-        .clone()
+    AREA.get_or_init(|| {
+        trygg_cli::data::service_area("0580").expect("Linköping is in the SCB list")
+    })
+    .clone()
 }
 
 pub fn now() -> DateTime<Utc> {
@@ -52,7 +54,9 @@ pub async fn postgres_store() -> Option<(Arc<dyn Store>, PgDatabase)> {
             std::env::var("TRYGG_REQUIRE_POSTGRES").is_err(),
             "TRYGG_REQUIRE_POSTGRES is set but TRYGG_TEST_POSTGRES_URL is not"
         );
-        eprintln!("note: TRYGG_TEST_POSTGRES_URL is not set; PostgreSQL case not run (scripts/test.sh runs it)");
+        eprintln!(
+            "note: TRYGG_TEST_POSTGRES_URL is not set; PostgreSQL case not run (scripts/test.sh runs it)"
+        );
         return None;
     };
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -63,8 +67,12 @@ pub async fn postgres_store() -> Option<(Arc<dyn Store>, PgDatabase)> {
         Utc::now().timestamp_subsec_nanos()
     );
     let admin = DatabaseUrl::new(admin);
-    let url = trygg_store::admin::create_database(&admin, &name).await.expect("create test database");
-    let store = trygg_store::connect(&url).await.expect("connect to test database");
+    let url = trygg_store::admin::create_database(&admin, &name)
+        .await
+        .expect("create test database");
+    let store = trygg_store::connect(&url)
+        .await
+        .expect("connect to test database");
     Some((store, PgDatabase { admin, name }))
 }
 
@@ -117,11 +125,20 @@ pub fn square(lon: f64, lat: f64, half_m: f64) -> Value {
 /// Writes a GeoJSON body where the independent RFC 7946 validator
 /// (tests/geojson) will read it, when `TRYGG_GEOJSON_SAMPLES` names a folder.
 pub fn collect_geojson(label: &str, body: &str) {
-    let Ok(dir) = std::env::var("TRYGG_GEOJSON_SAMPLES") else { return };
+    let Ok(dir) = std::env::var("TRYGG_GEOJSON_SAMPLES") else {
+        return;
+    };
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = PathBuf::from(dir);
     let _ = std::fs::create_dir_all(&dir);
-    let safe: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    let file = dir.join(format!("{}-{}-{safe}.geojson", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let safe: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let file = dir.join(format!(
+        "{}-{}-{safe}.geojson",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(file, body).expect("write GeoJSON sample");
 }
