@@ -1,0 +1,141 @@
+//! End to end: the real `trygg` binary on a loopback port, started the way
+//! the README says, polled for readiness (never a fixed sleep).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary on a free port; `db` defaults to a fresh SQLite file.
+fn start(db: Option<&str>, args: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db.map_or_else(|| format!("sqlite:{}", dir.path().join("e2e.db").display()), str::to_owned);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trygg"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
+        .args(args)
+        .env("TRYGG_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(i) = line.find("listening on http://") {
+                let _ = tx.send(line[i + "listening on http://".len()..].trim().to_owned());
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(120)).expect("the server reports its address");
+    Server { child, addr, _dir: dir }
+}
+
+/// A minimal HTTP/1.1 exchange: this test must not depend on the crates it tests.
+fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/geo+json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
+    (status, head.to_owned(), body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn wait_ready(addr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(stream) = TcpStream::connect(addr) {
+            drop(stream);
+            if request(addr, "GET", "/readyz", None).0 == 200 {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "not ready in time");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_demo_serves_a_city_not_an_empty_page() {
+    let server = start(None, &["--demo"]);
+    wait_ready(&server.addr);
+    let (status, _, body) = request(&server.addr, "GET", "/api/v1/areas?limit=100", None);
+    assert_eq!(status, 200);
+    let areas: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(areas["numberReturned"], 32, "Linköping's 32 RegSO districts");
+    let (status, head, body) = request(&server.addr, "GET", "/api/v1/layers/incidents/hexagons?resolution=9", None);
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: application/geo+json"));
+    let layer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let hexagons = layer["features"].as_array().unwrap();
+    assert!(hexagons.len() > 200, "a city's worth of hexagons, got {}", hexagons.len());
+    let max = hexagons.iter().map(|h| h["properties"]["count"].as_u64().unwrap()).max().unwrap();
+    assert!(max >= 20, "hot spots stand out, max {max}");
+    let (_, _, presence) = request(&server.addr, "GET", "/api/v1/layers/presence/hexagons?resolution=9", None);
+    assert!(presence.contains("\"minutes\""));
+    // Police events keep their coarse precision.
+    let (_, _, police) = request(&server.addr, "GET", "/api/v1/incidents?limit=5", None);
+    assert!(police.contains("\"precision_m\":20000") || police.contains("\"precision_m\":60000"), "{police}");
+}
+
+#[test]
+fn writes_survive_a_restart_and_bad_input_gets_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("restart.db").display());
+    let body = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[15.6214,58.4108]},"properties":{"category":"vandalism","occurred_at":"2026-01-05T21:00:00Z"}}"#;
+    let id = {
+        let server = start(Some(&db), &[]);
+        wait_ready(&server.addr);
+        let (status, head, problem) = request(&server.addr, "POST", "/api/v1/incidents", Some("{\"type\":\"Feature\""));
+        assert_eq!(status, 400);
+        assert!(head.to_ascii_lowercase().contains("application/problem+json"), "{head}");
+        assert!(problem.contains("\"field\":\"body\""));
+        let (status, _, created) = request(&server.addr, "POST", "/api/v1/incidents", Some(body));
+        assert_eq!(status, 201, "{created}");
+        let created: serde_json::Value = serde_json::from_str(&created).unwrap();
+        created["id"].as_str().unwrap().to_owned()
+    };
+    let server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let (status, _, read) = request(&server.addr, "GET", &format!("/api/v1/incidents/{id}"), None);
+    assert_eq!(status, 200, "{read}");
+    let (_, _, layer) = request(&server.addr, "GET", "/api/v1/layers/incidents/hexagons?resolution=10", None);
+    assert!(layer.contains("\"count\":1"), "the index is rebuilt from the database: {layer}");
+}
