@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn a_new_measure_starts_its_history() {
-        let now = Utc::now();
+        let now = crate::time::truncate_ms(Utc::now());
         let h = measure(MeasureStatus::Proposed)
             .next_history(&[], now)
             .unwrap();
