@@ -10,30 +10,44 @@ use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use trygg_server::{AppState, Limits};
+use trygg_server::{AppState, Limits, Settings};
 use trygg_store::Store;
-use trygg_tests::{collect_geojson, feature, linkoping, on_both_backends, point, square};
+use trygg_tests::{
+    Identities, collect_geojson, feature, identities, linkoping, on_both_backends, point, square,
+};
 
-async fn app(store: Arc<dyn Store>) -> Router {
-    let limits = Limits {
-        max_body_bytes: 64 * 1024,
-        ..Limits::default()
+pub(crate) struct TestApp {
+    pub router: Router,
+    pub ids: Identities,
+}
+
+pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
+    let ids = identities(store.as_ref()).await;
+    let settings = Settings {
+        limits: Limits {
+            max_body_bytes: 64 * 1024,
+            ..Limits::default()
+        },
+        ..Settings::default()
     };
-    trygg_server::app(
-        AppState::new(store, linkoping(), limits)
+    let router = trygg_server::app(
+        AppState::new(store, linkoping(), settings)
             .await
             .expect("state"),
-    )
+    );
+    TestApp { router, ids }
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
 }
 
-async fn call(
-    app: &Router,
+/// Calls the API as the admin unless `extra` names an `authorization`
+/// (an empty one calls anonymously).
+pub(crate) async fn call(
+    app: &TestApp,
     method: Method,
     uri: &str,
     body: Option<String>,
@@ -43,16 +57,24 @@ async fn call(
         .method(method)
         .uri(uri)
         .header(header::HOST, "trygg.test");
+    if !extra
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {}", app.ids.admin));
+    }
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/geo+json");
     }
     for (k, v) in extra {
-        req = req.header(*k, *v);
+        if !v.is_empty() {
+            req = req.header(*k, *v);
+        }
     }
     let req = req
         .body(body.map_or_else(Body::empty, Body::from))
         .expect("request");
-    let resp = app.clone().oneshot(req).await.expect("response");
+    let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
@@ -76,16 +98,16 @@ async fn call(
     }
 }
 
-async fn get(app: &Router, uri: &str) -> Reply {
+pub(crate) async fn get(app: &TestApp, uri: &str) -> Reply {
     call(app, Method::GET, uri, None, &[]).await
 }
 
-async fn post(app: &Router, uri: &str, body: &Value) -> Reply {
+pub(crate) async fn post(app: &TestApp, uri: &str, body: &Value) -> Reply {
     call(app, Method::POST, uri, Some(body.to_string()), &[]).await
 }
 
 #[track_caller]
-fn assert_problem(r: &Reply, status: StatusCode, field: &str) {
+pub(crate) fn assert_problem(r: &Reply, status: StatusCode, field: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(
         r.headers.get(header::CONTENT_TYPE).unwrap(),
@@ -104,7 +126,7 @@ fn incident_body(category: &str, days_ago: i64) -> Value {
     )
 }
 
-async fn count(app: &Router, collection: &str) -> usize {
+async fn count(app: &TestApp, collection: &str) -> usize {
     let r = get(app, &format!("/api/v1/{collection}?limit=10000")).await;
     r.body["features"].as_array().map_or(0, Vec::len)
 }
@@ -174,7 +196,7 @@ on_both_backends! {
 /// Missing `field` in a problem renders as JSON null; `assert_problem` with
 /// an empty field name would not match it, so not-found checks use this.
 #[track_caller]
-fn assert_not_found(r: &Reply) {
+pub(crate) fn assert_not_found(r: &Reply) {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     assert_eq!(
         r.headers.get(header::CONTENT_TYPE).unwrap(),

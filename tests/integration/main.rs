@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::assigning_clones,
+    reason = "test cases run inside macro-made async fns, where a panic is the failure report"
+)]
+
 //! One test binary for the cross-crate suites.
 
 mod api;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use trygg_core::attrs::{Attributes, MeasureStatus};
 use trygg_core::query::ListQuery;
 use trygg_core::{Kind, NewFeature};
-use trygg_store::Error;
+use trygg_store::{Actor, Error};
 use trygg_tests::{linkoping, on_both_backends, point, square};
 
 fn nf(kind: Kind, body: &Value) -> NewFeature {
@@ -49,7 +49,7 @@ fn query(kind: Kind, params: &[(&str, &str)]) -> ListQuery {
 on_both_backends! {
     async fn a_created_feature_reads_back_unchanged(store) {
         let input = incident(15.6214, 58.4108, "theft", 3, None);
-        let created = store.create(&input, Utc::now()).await.unwrap();
+        let created = store.create(&input, &Actor::system("test"), Utc::now()).await.unwrap();
         assert!(created.created);
         let read = store.get(Kind::Incident, created.feature.id).await.unwrap();
         assert_eq!(read.attributes, input.attributes);
@@ -70,7 +70,7 @@ on_both_backends! {
         ];
         for (kind, body) in bodies {
             let input = nf(kind, &body);
-            let created = store.create(&input, now).await.unwrap();
+            let created = store.create(&input, &Actor::system("test"), now).await.unwrap();
             let read = store.get(kind, created.feature.id).await.unwrap();
             assert_eq!(read.attributes, input.attributes, "{kind}");
             assert_eq!(read.status_history.len(), usize::from(kind == Kind::Measure), "{kind}");
@@ -83,8 +83,8 @@ on_both_backends! {
     async fn a_retried_upload_returns_the_first_record(store) {
         let now = Utc::now();
         let body = point(15.61, 58.41, json!({ "unit_type": "police", "started_at": now - Duration::minutes(12), "ended_at": now, "client_id": "retry-me-1" }));
-        let first = store.create(&nf(Kind::Presence, &body), now).await.unwrap();
-        let second = store.create(&nf(Kind::Presence, &body), now).await.unwrap();
+        let first = store.create(&nf(Kind::Presence, &body), &Actor::system("test"), now).await.unwrap();
+        let second = store.create(&nf(Kind::Presence, &body), &Actor::system("test"), now).await.unwrap();
         assert!(first.created);
         assert!(!second.created);
         assert_eq!(first.feature.id, second.feature.id);
@@ -94,8 +94,8 @@ on_both_backends! {
 
 on_both_backends! {
     async fn a_repeated_source_id_is_a_conflict_on_create(store) {
-        store.create(&incident(15.62, 58.41, "theft", 1, Some("ext-1")), Utc::now()).await.unwrap();
-        let err = store.create(&incident(15.63, 58.41, "theft", 1, Some("ext-1")), Utc::now()).await.unwrap_err();
+        store.create(&incident(15.62, 58.41, "theft", 1, Some("ext-1")), &Actor::system("test"), Utc::now()).await.unwrap();
+        let err = store.create(&incident(15.63, 58.41, "theft", 1, Some("ext-1")), &Actor::system("test"), Utc::now()).await.unwrap_err();
         assert!(matches!(err, Error::Conflict { ref field, .. } if field == "properties.source_id"), "{err:?}");
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 1);
     }
@@ -106,13 +106,13 @@ on_both_backends! {
         let batch: Vec<NewFeature> = (0..20)
             .map(|i| incident(15.60 + f64::from(i) * 0.002, 58.41, "vandalism", i64::from(i), Some(&format!("row-{i}"))))
             .collect();
-        let first = store.import(&batch, Utc::now()).await.unwrap();
+        let first = store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap();
         assert_eq!((first.inserted, first.updated, first.unchanged), (20, 0, 0));
-        let again = store.import(&batch, Utc::now()).await.unwrap();
+        let again = store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap();
         assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 20));
         let mut changed = batch.clone();
         changed[3] = incident(15.70, 58.42, "robbery", 3, Some("row-3"));
-        let third = store.import(&changed, Utc::now()).await.unwrap();
+        let third = store.import(&changed, &Actor::system("test"), Utc::now()).await.unwrap();
         assert_eq!((third.inserted, third.updated, third.unchanged), (0, 1, 19));
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 20);
     }
@@ -125,7 +125,7 @@ on_both_backends! {
         if let Attributes::Measure(m) = &mut done.attributes {
             m.client_id = Some("m-1".into());
         }
-        store.import(&[done], Utc::now()).await.unwrap();
+        store.import(&[done], &Actor::system("test"), Utc::now()).await.unwrap();
         // The same measure re-imported as merely planned: a done measure
         // cannot go back, so the whole batch must be refused.
         let mut back = measure("planned", t0);
@@ -133,7 +133,7 @@ on_both_backends! {
             m.client_id = Some("m-1".into());
         }
         let batch = vec![incident(15.62, 58.41, "theft", 1, Some("a")), back, incident(15.62, 58.41, "theft", 1, Some("b"))];
-        let err = store.import(&batch, Utc::now()).await.unwrap_err();
+        let err = store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap_err();
         assert!(matches!(err, Error::Invalid(_)), "{err:?}");
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 0);
     }
@@ -142,10 +142,10 @@ on_both_backends! {
 on_both_backends! {
     async fn updates_bump_the_version_and_measures_keep_their_history(store) {
         let t0 = Utc::now() - Duration::days(20);
-        let created = store.create(&measure("proposed", t0), Utc::now()).await.unwrap().feature;
-        let planned = store.update(Kind::Measure, created.id, &measure("planned", t0 + Duration::days(2)), Some(1), Utc::now()).await.unwrap();
+        let created = store.create(&measure("proposed", t0), &Actor::system("test"), Utc::now()).await.unwrap().feature;
+        let planned = store.update(Kind::Measure, created.id, &measure("planned", t0 + Duration::days(2)), Some(1), &Actor::system("test"), Utc::now()).await.unwrap();
         assert_eq!(planned.version, 2);
-        let done = store.update(Kind::Measure, created.id, &measure("done", t0 + Duration::days(9)), Some(2), Utc::now()).await.unwrap();
+        let done = store.update(Kind::Measure, created.id, &measure("done", t0 + Duration::days(9)), Some(2), &Actor::system("test"), Utc::now()).await.unwrap();
         let statuses: Vec<MeasureStatus> = done.status_history.iter().map(|c| c.status).collect();
         assert_eq!(statuses, [MeasureStatus::Proposed, MeasureStatus::Planned, MeasureStatus::Done]);
         let read = store.get(Kind::Measure, created.id).await.unwrap();
@@ -157,10 +157,10 @@ on_both_backends! {
 on_both_backends! {
     async fn a_stale_version_or_a_bad_transition_changes_nothing(store) {
         let t0 = Utc::now() - Duration::days(5);
-        let created = store.create(&measure("in_progress", t0), Utc::now()).await.unwrap().feature;
-        let stale = store.update(Kind::Measure, created.id, &measure("done", Utc::now()), Some(7), Utc::now()).await.unwrap_err();
+        let created = store.create(&measure("in_progress", t0), &Actor::system("test"), Utc::now()).await.unwrap().feature;
+        let stale = store.update(Kind::Measure, created.id, &measure("done", Utc::now()), Some(7), &Actor::system("test"), Utc::now()).await.unwrap_err();
         assert!(matches!(stale, Error::Conflict { ref field, .. } if field == "version"), "{stale:?}");
-        let back = store.update(Kind::Measure, created.id, &measure("proposed", Utc::now()), None, Utc::now()).await.unwrap_err();
+        let back = store.update(Kind::Measure, created.id, &measure("proposed", Utc::now()), None, &Actor::system("test"), Utc::now()).await.unwrap_err();
         assert!(matches!(back, Error::Invalid(ref e) if e.field() == "properties.status"), "{back:?}");
         let read = store.get(Kind::Measure, created.id).await.unwrap();
         assert_eq!(read.version, 1);
@@ -171,21 +171,21 @@ on_both_backends! {
 on_both_backends! {
     async fn deleting_removes_the_feature_and_its_cells(store) {
         let body = trygg_tests::feature(square(15.62, 58.41, 100.0), json!({ "kind": "vegetation", "title": "Röjning" }));
-        let created = store.create(&nf(Kind::Measure, &body), Utc::now()).await.unwrap().feature;
+        let created = store.create(&nf(Kind::Measure, &body), &Actor::system("test"), Utc::now()).await.unwrap().feature;
         let rows = store.index_rows(Kind::Measure).await.unwrap();
         assert!(rows[0].cells.len() > 1);
-        store.delete(Kind::Measure, created.id).await.unwrap();
+        store.delete(Kind::Measure, created.id, &Actor::system("test"), Utc::now()).await.unwrap();
         assert!(matches!(store.get(Kind::Measure, created.id).await, Err(Error::NotFound { .. })));
-        assert!(matches!(store.delete(Kind::Measure, created.id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(store.delete(Kind::Measure, created.id, &Actor::system("test"), Utc::now()).await, Err(Error::NotFound { .. })));
         assert!(store.index_rows(Kind::Measure).await.unwrap().is_empty());
     }
 }
 
 on_both_backends! {
     async fn a_feature_of_one_kind_is_not_found_as_another(store) {
-        let created = store.create(&incident(15.62, 58.41, "theft", 1, None), Utc::now()).await.unwrap().feature;
+        let created = store.create(&incident(15.62, 58.41, "theft", 1, None), &Actor::system("test"), Utc::now()).await.unwrap().feature;
         assert!(matches!(store.get(Kind::Report, created.id).await, Err(Error::NotFound { .. })));
-        assert!(matches!(store.delete(Kind::Report, created.id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(store.delete(Kind::Report, created.id, &Actor::system("test"), Utc::now()).await, Err(Error::NotFound { .. })));
     }
 }
 
@@ -197,7 +197,7 @@ on_both_backends! {
             incident(15.5700, 58.4000, "theft", 10, Some("3")),
             incident(15.6230, 58.4100, "theft", 400, Some("4")),
         ];
-        store.import(&batch, Utc::now()).await.unwrap();
+        store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap();
         let centre = "15.615,58.405,15.630,58.415";
         assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre)])).await.unwrap().features.len(), 3);
         let since = (Utc::now() - Duration::days(60)).to_rfc3339();
@@ -217,7 +217,7 @@ on_both_backends! {
 on_both_backends! {
     async fn paging_visits_every_feature_exactly_once(store) {
         let batch: Vec<NewFeature> = (0..25).map(|i| incident(15.60, 58.41, "drugs", 1, Some(&i.to_string()))).collect();
-        store.import(&batch, Utc::now()).await.unwrap();
+        store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap();
         let mut seen = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -243,7 +243,7 @@ on_both_backends! {
     async fn open_presence_and_measures_match_any_later_window(store) {
         let now = Utc::now();
         let open = point(15.61, 58.41, json!({ "unit_type": "security_guard", "started_at": now - Duration::days(3) }));
-        store.create(&nf(Kind::Presence, &open), now).await.unwrap();
+        store.create(&nf(Kind::Presence, &open), &Actor::system("test"), now).await.unwrap();
         let w = format!("{}/..", (now - Duration::hours(1)).to_rfc3339());
         assert_eq!(store.list(Kind::Presence, &query(Kind::Presence, &[("datetime", &w)])).await.unwrap().features.len(), 1);
         let rows = store.index_rows(Kind::Presence).await.unwrap();
@@ -256,7 +256,7 @@ on_both_backends! {
         let now = Utc::now();
         for (reasons, status) in [(json!(["lighting", "people"]), "approved"), (json!(["vegetation"]), "approved"), (json!(["people"]), "pending")] {
             let body = point(15.62, 58.41, json!({ "reasons": reasons, "source": "survey", "reported_at": now, "status": status }));
-            store.create(&nf(Kind::Report, &body), now).await.unwrap();
+            store.create(&nf(Kind::Report, &body), &Actor::system("test"), now).await.unwrap();
         }
         let people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people")])).await.unwrap();
         assert_eq!(people.features.len(), 2);

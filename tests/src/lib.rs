@@ -2,6 +2,13 @@
 //! backends, the Linköping service area, feature builders, and the sink
 //! that collects every GeoJSON body for the independent validator.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::needless_pass_by_value,
+    clippy::items_after_statements,
+    reason = "test support code: a panic is the failure report"
+)]
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -141,4 +148,104 @@ pub fn collect_geojson(label: &str, body: &str) {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::write(file, body).expect("write GeoJSON sample");
+}
+
+/// One API token per role, for driving the API as each kind of user.
+#[derive(Debug, Clone)]
+pub struct Identities {
+    pub admin: String,
+    pub planner: String,
+    /// A planner with the publish permission.
+    pub publisher: String,
+    /// Field staff of the municipality.
+    pub field: String,
+    /// Field staff of the police: another organisation.
+    pub field_other: String,
+    /// A planner's token with only the read scope.
+    pub reader: String,
+    pub municipality: uuid::Uuid,
+    pub police: uuid::Uuid,
+}
+
+/// The password of the `planner` user, for login tests.
+pub const PLANNER_PASSWORD: &str = "en lång och hemlig lösenfras";
+
+/// Creates two partner organisations, a user per role and a token each.
+pub async fn identities(store: &dyn Store) -> Identities {
+    use trygg_core::access::{Role, Scope};
+    use trygg_store::{Actor, NewUser};
+    static HASH: OnceLock<String> = OnceLock::new();
+    let hash = HASH.get_or_init(|| {
+        trygg_server::auth::secrets::hash_password(PLANNER_PASSWORD).expect("hash")
+    });
+    let actor = Actor::system("test");
+    let now = Utc::now();
+    let municipality = store
+        .create_organisation("Linköpings kommun", &actor, now)
+        .await
+        .expect("org");
+    let police = store
+        .create_organisation("Polisen Linköping", &actor, now)
+        .await
+        .expect("org");
+    let all = vec![Scope::Read, Scope::Write, Scope::Import];
+    let token =
+        async |username: &str, role: Role, publish: bool, org: uuid::Uuid, scopes: Vec<Scope>| {
+            let user = match store.user_by_username(username).await.expect("lookup") {
+                Some((u, _)) => u,
+                None => store
+                    .create_user(
+                        &NewUser {
+                            username: username.to_owned(),
+                            display_name: username.to_owned(),
+                            password_hash: hash.clone(),
+                            role,
+                            can_publish: publish,
+                            organisation_id: org,
+                        },
+                        &actor,
+                        now,
+                    )
+                    .await
+                    .expect("user"),
+            };
+            let (secret, record) =
+                trygg_server::auth::mint_token(user.id, "test", scopes).expect("token");
+            store
+                .create_token(&record, &actor, now)
+                .await
+                .expect("store token");
+            secret
+        };
+    Identities {
+        admin: token("admin", Role::Admin, false, municipality.id, all.clone()).await,
+        planner: token(
+            "planner",
+            Role::Planner,
+            false,
+            municipality.id,
+            all.clone(),
+        )
+        .await,
+        publisher: token(
+            "publisher",
+            Role::Planner,
+            true,
+            municipality.id,
+            all.clone(),
+        )
+        .await,
+        field: token("field", Role::Field, false, municipality.id, all.clone()).await,
+        field_other: token("field.polis", Role::Field, false, police.id, all.clone()).await,
+        reader: token(
+            "planner",
+            Role::Planner,
+            false,
+            municipality.id,
+            vec![Scope::Read],
+        )
+        .await,
+        municipality: municipality.id,
+        police: police.id,
+    }
 }

@@ -8,7 +8,7 @@ use trygg_core::attrs::Attributes;
 use trygg_core::demo::{Scale, scenario};
 use trygg_core::service_area::ServiceArea;
 use trygg_core::{Kind, NewFeature, polisen, regso};
-use trygg_store::Store;
+use trygg_store::{Actor, Store};
 
 use crate::data::{LINKOPING_CODE, LINKOPING_REGSO, POLISEN_EVENTS};
 use crate::{Error, Result};
@@ -81,9 +81,10 @@ pub async fn load(
         "demo scenario generated"
     );
 
+    let actor = Actor::system("demo");
     let mut summary = DemoSummary {
-        areas: store.import(&areas, now).await?.inserted,
-        police_events: store.import(&police, now).await?.inserted,
+        areas: store.import(&areas, &actor, now).await?.inserted,
+        police_events: store.import(&police, &actor, now).await?.inserted,
         synthetic: 0,
     };
     tracing::debug!(
@@ -91,7 +92,7 @@ pub async fn load(
         "areas and police events written"
     );
     for batch in [&s.places, &s.incidents, &s.reports, &s.presence] {
-        summary.synthetic += store.import(batch, now).await?.inserted;
+        summary.synthetic += store.import(batch, &actor, now).await?.inserted;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis(),
             rows = batch.len(),
@@ -102,10 +103,10 @@ pub async fn load(
         let Some((first, rest)) = versions.split_first() else {
             continue;
         };
-        let created = store.create(first, now).await?;
+        let created = store.create(first, &actor, now).await?;
         for v in rest {
             store
-                .update(Kind::Measure, created.feature.id, v, None, now)
+                .update(Kind::Measure, created.feature.id, v, None, &actor, now)
                 .await?;
         }
         summary.synthetic += 1;

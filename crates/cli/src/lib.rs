@@ -1,6 +1,7 @@
 //! The `trygg` binary's wiring, as a library so that tests can use the same
 //! configuration and demo loading the binary uses.
 
+pub mod accounts;
 pub mod data;
 pub mod demo;
 pub mod serve;

@@ -1,8 +1,12 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use trygg_cli::accounts::{self, AddUser, SetUser};
 use trygg_cli::serve::ServeOptions;
+use trygg_core::access::PresenceVisibility;
+use trygg_core::privacy::PublicPolicy;
+use trygg_server::{AuthConfig, Settings};
 use trygg_store::DatabaseUrl;
 
 #[derive(Parser)]
@@ -12,6 +16,14 @@ use trygg_store::DatabaseUrl;
     about = "Trygg: the map behind a citizen promise (medborgarlöfte)"
 )]
 struct Cli {
+    /// sqlite:FILE (created if missing) or postgres://user:pass@host/db.
+    #[arg(
+        long,
+        env = "TRYGG_DATABASE_URL",
+        default_value = "sqlite:trygg.db",
+        global = true
+    )]
+    database_url: String,
     /// Log format on stderr.
     #[arg(
         long,
@@ -31,22 +43,120 @@ enum LogFormat {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum FieldPresence {
+    /// Field users see only their own organisation's presence.
+    Own,
+    All,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TRYGG_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Fill an empty database with Linköping's demo data.
+    #[arg(long, env = "TRYGG_DEMO")]
+    demo: bool,
+    /// The municipality this map serves, by name or SCB code.
+    #[arg(long, env = "TRYGG_SERVICE_AREA", default_value = "0580")]
+    service_area: String,
+    /// H3 resolution of public layers (5–9; 8 ≈ 461 m hexagons).
+    #[arg(long, env = "TRYGG_PUBLIC_RESOLUTION", default_value_t = 8)]
+    public_resolution: u8,
+    /// Public hexagons with fewer events than this are suppressed (at least 2).
+    #[arg(long, env = "TRYGG_PUBLIC_K", default_value_t = 5)]
+    public_k: u64,
+    /// What field users see of other partners' presence.
+    #[arg(long, env = "TRYGG_FIELD_PRESENCE", value_enum, default_value = "own")]
+    field_presence: FieldPresence,
+    /// Hours a login lasts.
+    #[arg(long, env = "TRYGG_SESSION_HOURS", default_value_t = 12)]
+    session_hours: i64,
+    /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
+    #[arg(long, env = "TRYGG_TRUST_FORWARDED")]
+    trust_forwarded: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and the map.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TRYGG_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// sqlite:FILE (created if missing) or postgres://user:pass@host/db.
-        #[arg(long, env = "TRYGG_DATABASE_URL", default_value = "sqlite:trygg.db")]
-        database_url: String,
-        /// Fill an empty database with Linköping's demo data.
-        #[arg(long, env = "TRYGG_DEMO")]
-        demo: bool,
-        /// The municipality this map serves, by name or SCB code.
-        #[arg(long, env = "TRYGG_SERVICE_AREA", default_value = "0580")]
-        service_area: String,
+    Serve(ServeArgs),
+    /// Partner organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Users and their roles.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for integrations and imports.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    Add { name: String },
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from TRYGG_PASSWORD or standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, planner or field.
+        #[arg(long)]
+        role: String,
+        /// The partner the user belongs to (created if missing).
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// May publish follow-ups and approve public reports.
+        #[arg(long)]
+        publish: bool,
+    },
+    List,
+    /// Change a user; `--password` reads a new one like `add` does.
+    Set {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        publish: Option<bool>,
+        #[arg(long)]
+        disabled: Option<bool>,
+        #[arg(long)]
+        password: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, write, import.
+        #[arg(long)]
+        scopes: String,
+    },
+    List {
+        #[arg(long)]
+        username: Option<String>,
+    },
+    Revoke {
+        id: String,
     },
 }
 
@@ -56,36 +166,137 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!("cannot start the runtime: {e}");
+            eprintln!("trygg: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve {
-                listen,
-                database_url,
-                demo,
-                service_area,
-            } => {
-                trygg_cli::serve::run(ServeOptions {
-                    listen,
-                    database_url: DatabaseUrl::new(database_url),
-                    demo,
-                    service_area,
-                })
-                .await
+    match runtime.block_on(run(cli)) {
+        Ok(output) => {
+            if !output.is_empty() {
+                #[expect(
+                    clippy::print_stdout,
+                    reason = "the command's answer goes to standard output"
+                )]
+                {
+                    println!("{output}");
+                }
             }
+            ExitCode::SUCCESS
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("trygg: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+async fn run(cli: Cli) -> trygg_cli::Result<String> {
+    let url = DatabaseUrl::new(cli.database_url);
+    match cli.command {
+        Command::Serve(a) => serve(a, url).await,
+        Command::Org { command } => {
+            let store = trygg_store::connect(&url).await?;
+            match command {
+                OrgCommand::Add { name } => accounts::add_organisation(store.as_ref(), &name).await,
+                OrgCommand::List => accounts::list_organisations(store.as_ref()).await,
+            }
+        }
+        Command::User { command } => {
+            let store = trygg_store::connect(&url).await?;
+            match command {
+                UserCommand::Add {
+                    username,
+                    role,
+                    organisation,
+                    display_name,
+                    publish,
+                } => {
+                    let password = accounts::read_password()?;
+                    let user = accounts::add_user(
+                        store.as_ref(),
+                        AddUser {
+                            username: &username,
+                            display_name: display_name.as_deref(),
+                            role: &role,
+                            organisation: &organisation,
+                            publish,
+                            password,
+                        },
+                    )
+                    .await?;
+                    Ok(accounts::describe(&user))
+                }
+                UserCommand::List => accounts::list_users(store.as_ref()).await,
+                UserCommand::Set {
+                    username,
+                    role,
+                    publish,
+                    disabled,
+                    password,
+                } => {
+                    let password = if password {
+                        Some(accounts::read_password()?)
+                    } else {
+                        None
+                    };
+                    let user = accounts::set_user(
+                        store.as_ref(),
+                        SetUser {
+                            username: &username,
+                            role: role.as_deref(),
+                            publish,
+                            disabled,
+                            password,
+                        },
+                    )
+                    .await?;
+                    Ok(accounts::describe(&user))
+                }
+            }
+        }
+        Command::Token { command } => {
+            let store = trygg_store::connect(&url).await?;
+            match command {
+                TokenCommand::Create {
+                    username,
+                    name,
+                    scopes,
+                } => accounts::create_token(store.as_ref(), &username, &name, &scopes).await,
+                TokenCommand::List { username } => {
+                    accounts::list_tokens(store.as_ref(), username.as_deref()).await
+                }
+                TokenCommand::Revoke { id } => {
+                    accounts::revoke_token(store.as_ref(), &id).await?;
+                    Ok(format!("revoked {id}"))
+                }
+            }
+        }
+    }
+}
+
+async fn serve(a: ServeArgs, url: DatabaseUrl) -> trygg_cli::Result<String> {
+    let public = PublicPolicy::new(a.public_resolution, a.public_k)?;
+    let settings = Settings {
+        auth: AuthConfig {
+            presence_visibility: match a.field_presence {
+                FieldPresence::Own => PresenceVisibility::OwnOrganisation,
+                FieldPresence::All => PresenceVisibility::All,
+            },
+            session_hours: a.session_hours.clamp(1, 24 * 30),
+            trust_forwarded: a.trust_forwarded,
+        },
+        public,
+        ..Settings::default()
+    };
+    trygg_cli::serve::run(ServeOptions {
+        listen: a.listen,
+        database_url: url,
+        demo: a.demo,
+        service_area: a.service_area,
+        settings,
+    })
+    .await?;
+    Ok(String::new())
 }
 
 fn init_logging(format: LogFormat) {

@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 
 use chrono::Utc;
 use trygg_core::demo::Scale;
-use trygg_server::{AppState, Limits};
+use trygg_server::{AppState, Settings};
 use trygg_store::DatabaseUrl;
 
 use crate::{Result, data, demo};
@@ -13,6 +13,7 @@ pub struct ServeOptions {
     pub database_url: DatabaseUrl,
     pub demo: bool,
     pub service_area: String,
+    pub settings: Settings,
 }
 
 /// Connects, migrates, optionally loads the demo, and serves until Ctrl-C
@@ -34,7 +35,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
             tracing::info!("database already holds data; --demo adds nothing");
         }
     }
-    let state = AppState::new(store, area, Limits::default()).await?;
+    let state = AppState::new(store, area, opts.settings).await?;
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");

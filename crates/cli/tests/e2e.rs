@@ -1,3 +1,8 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::duration_suboptimal_units,
+    reason = "test support code: a panic is the failure report"
+)]
 //! End to end: the real `trygg` binary on a loopback port, started the way
 //! the README says, polled for readiness (never a fixed sleep).
 
@@ -23,7 +28,10 @@ impl Drop for Server {
 /// Starts the binary on a free port; `db` defaults to a fresh SQLite file.
 fn start(db: Option<&str>, args: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let db = db.map_or_else(|| format!("sqlite:{}", dir.path().join("e2e.db").display()), str::to_owned);
+    let db = db.map_or_else(
+        || format!("sqlite:{}", dir.path().join("e2e.db").display()),
+        str::to_owned,
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_trygg"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
         .args(args)
@@ -42,18 +50,86 @@ fn start(db: Option<&str>, args: &[&str]) -> Server {
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(120)).expect("the server reports its address");
-    Server { child, addr, _dir: dir }
+    let addr = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server reports its address");
+    Server {
+        child,
+        addr,
+        _dir: dir,
+    }
+}
+
+/// Runs a `trygg` command to completion and returns its standard output.
+fn cli(db: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_trygg"))
+        .args(args)
+        .args(["--database-url", db])
+        .env("TRYGG_PASSWORD", "en lång och hemlig lösenfras")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "trygg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A planner and a token for them, made with the CLI as an operator would.
+fn planner_token(db: &str) -> String {
+    cli(
+        db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "anna.planner",
+            "--role",
+            "planner",
+            "--organisation",
+            "Linköpings kommun",
+        ],
+    );
+    let token = cli(
+        db,
+        &[
+            "token",
+            "create",
+            "--username",
+            "anna.planner",
+            "--name",
+            "e2e",
+            "--scopes",
+            "read,write",
+        ],
+    );
+    assert!(token.starts_with("trygg_"), "{token}");
+    token
+}
+
+fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+    request_as(addr, method, path, body, None)
 }
 
 /// A minimal HTTP/1.1 exchange: this test must not depend on the crates it tests.
-fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+fn request_as(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let body = body.unwrap_or("");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/geo+json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/geo+json\r\n{}Content-Length: {}\r\n\r\n{body}",
+        token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default(),
         body.len()
     )
     .unwrap();
@@ -61,7 +137,14 @@ fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, St
     stream.read_to_string(&mut raw).unwrap();
     let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
     (status, head.to_owned(), body)
 }
 
@@ -94,48 +177,126 @@ fn wait_ready(addr: &str) {
 
 #[test]
 fn the_demo_serves_a_city_not_an_empty_page() {
-    let server = start(None, &["--demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("demo.db").display());
+    let token = planner_token(&db);
+    let server = start(Some(&db), &["--demo"]);
     wait_ready(&server.addr);
-    let (status, _, body) = request(&server.addr, "GET", "/api/v1/areas?limit=100", None);
-    assert_eq!(status, 200);
+    let get = |path: &str| request_as(&server.addr, "GET", path, None, Some(&token));
+    let (status, _, body) = get("/api/v1/areas?limit=100");
+    assert_eq!(status, 200, "{body}");
     let areas: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(areas["numberReturned"], 32, "Linköping's 32 RegSO districts");
-    let (status, head, body) = request(&server.addr, "GET", "/api/v1/layers/incidents/hexagons?resolution=9", None);
+    assert_eq!(
+        areas["numberReturned"], 32,
+        "Linköping's 32 RegSO districts"
+    );
+    let (status, head, body) = get("/api/v1/layers/incidents/hexagons?resolution=9");
     assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: application/geo+json"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/geo+json")
+    );
     let layer: serde_json::Value = serde_json::from_str(&body).unwrap();
     let hexagons = layer["features"].as_array().unwrap();
-    assert!(hexagons.len() > 200, "a city's worth of hexagons, got {}", hexagons.len());
-    let max = hexagons.iter().map(|h| h["properties"]["count"].as_u64().unwrap()).max().unwrap();
+    assert!(
+        hexagons.len() > 200,
+        "a city's worth of hexagons, got {}",
+        hexagons.len()
+    );
+    let max = hexagons
+        .iter()
+        .map(|h| h["properties"]["count"].as_u64().unwrap())
+        .max()
+        .unwrap();
     assert!(max >= 20, "hot spots stand out, max {max}");
-    let (_, _, presence) = request(&server.addr, "GET", "/api/v1/layers/presence/hexagons?resolution=9", None);
+    let (_, _, presence) = get("/api/v1/layers/presence/hexagons?resolution=9");
     assert!(presence.contains("\"minutes\""));
     // Police events keep their coarse precision.
-    let (_, _, police) = request(&server.addr, "GET", "/api/v1/incidents?limit=5", None);
-    assert!(police.contains("\"precision_m\":20000") || police.contains("\"precision_m\":60000"), "{police}");
+    let (_, _, police) = get("/api/v1/incidents?limit=5");
+    assert!(
+        police.contains("\"precision_m\":20000") || police.contains("\"precision_m\":60000"),
+        "{police}"
+    );
+    // Without a token: only the public, aggregated layer of a closed month.
+    assert_eq!(
+        request(&server.addr, "GET", "/api/v1/incidents?limit=5", None).0,
+        401
+    );
+    let (status, head, public) = request(
+        &server.addr,
+        "GET",
+        "/api/v1/public/layers/incidents/hexagons",
+        None,
+    );
+    assert_eq!(status, 200, "{public}");
+    assert!(head.to_ascii_lowercase().contains("etag:"));
+    let public: serde_json::Value = serde_json::from_str(&public).unwrap();
+    let cells = public["features"].as_array().unwrap();
+    assert!(!cells.is_empty(), "last month's public layer has hexagons");
+    assert!(
+        cells
+            .iter()
+            .all(|c| c["properties"]["count"].as_u64().unwrap() >= 5)
+    );
 }
 
 #[test]
 fn writes_survive_a_restart_and_bad_input_gets_a_problem() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("restart.db").display());
+    let token = planner_token(&db);
     let body = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[15.6214,58.4108]},"properties":{"category":"vandalism","occurred_at":"2026-01-05T21:00:00Z"}}"#;
     let id = {
         let server = start(Some(&db), &[]);
         wait_ready(&server.addr);
-        let (status, head, problem) = request(&server.addr, "POST", "/api/v1/incidents", Some("{\"type\":\"Feature\""));
+        let (status, head, problem) = request_as(
+            &server.addr,
+            "POST",
+            "/api/v1/incidents",
+            Some("{\"type\":\"Feature\""),
+            Some(&token),
+        );
         assert_eq!(status, 400);
-        assert!(head.to_ascii_lowercase().contains("application/problem+json"), "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("application/problem+json"),
+            "{head}"
+        );
         assert!(problem.contains("\"field\":\"body\""));
-        let (status, _, created) = request(&server.addr, "POST", "/api/v1/incidents", Some(body));
+        let (status, _, created) = request_as(
+            &server.addr,
+            "POST",
+            "/api/v1/incidents",
+            Some(body),
+            Some(&token),
+        );
         assert_eq!(status, 201, "{created}");
         let created: serde_json::Value = serde_json::from_str(&created).unwrap();
         created["id"].as_str().unwrap().to_owned()
     };
     let server = start(Some(&db), &[]);
     wait_ready(&server.addr);
-    let (status, _, read) = request(&server.addr, "GET", &format!("/api/v1/incidents/{id}"), None);
+    let (status, _, read) = request_as(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/incidents/{id}"),
+        None,
+        Some(&token),
+    );
     assert_eq!(status, 200, "{read}");
-    let (_, _, layer) = request(&server.addr, "GET", "/api/v1/layers/incidents/hexagons?resolution=10", None);
-    assert!(layer.contains("\"count\":1"), "the index is rebuilt from the database: {layer}");
+    let (_, _, layer) = request_as(
+        &server.addr,
+        "GET",
+        "/api/v1/layers/incidents/hexagons?resolution=10",
+        None,
+        Some(&token),
+    );
+    assert!(
+        layer.contains("\"count\":1"),
+        "the index is rebuilt from the database: {layer}"
+    );
+    // The write is attributed: the CLI can list who may write, and the
+    // token keeps its last-used time.
+    assert!(cli(&db, &["token", "list"]).contains("e2e"));
+    assert!(cli(&db, &["user", "list"]).contains("anna.planner\tplanner\tLinköpings kommun"));
 }

@@ -112,6 +112,9 @@ pub struct Feature {
     pub status_history: Vec<StatusChange>,
     /// Bumped on every update; the basis for optimistic concurrency.
     pub version: i64,
+    /// The partner whose user made the record (the follow-up counts by it).
+    pub organisation_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -133,6 +136,9 @@ impl Feature {
                 map.insert("status_history".into(), json!(self.status_history));
             }
             map.insert("version".into(), json!(self.version));
+            if let Some(org) = self.organisation_id {
+                map.insert("organisation_id".into(), json!(org));
+            }
             map.insert("created_at".into(), json!(self.created_at));
             map.insert("updated_at".into(), json!(self.updated_at));
         }

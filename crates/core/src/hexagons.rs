@@ -9,6 +9,17 @@ use crate::index::HexCount;
 /// Writes a FeatureCollection of hexagon polygons with `h3` (hex string)
 /// and `count` (plus `visits` and `minutes` for presence).
 pub fn to_geojson(kind: Kind, hexagons: &[HexCount], resolution: u8) -> String {
+    to_geojson_with(kind, hexagons, resolution, &serde_json::Map::new())
+}
+
+/// As [`to_geojson`], with extra top-level members (a public layer's
+/// period and threshold, say).
+pub fn to_geojson_with(
+    kind: Kind,
+    hexagons: &[HexCount],
+    resolution: u8,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> String {
     let mut out = String::with_capacity(64 + hexagons.len() * 420);
     out.push_str(r#"{"type":"FeatureCollection","features":["#);
     for (i, h) in hexagons.iter().enumerate() {
@@ -36,7 +47,11 @@ pub fn to_geojson(kind: Kind, hexagons: &[HexCount], resolution: u8) -> String {
         }
         out.push_str("}}");
     }
-    let _ = write!(out, r#"],"numberReturned":{}}}"#, hexagons.len());
+    let _ = write!(out, r#"],"numberReturned":{}"#, hexagons.len());
+    for (k, v) in extra {
+        let _ = write!(out, ",{}:{v}", serde_json::Value::String(k.clone()));
+    }
+    out.push('}');
     out
 }
 

@@ -27,6 +27,7 @@ pub struct IndexRow {
     pub bounds: [f64; 4],
     pub cells: Vec<u64>,
     pub precision_m: Option<u32>,
+    pub organisation_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +51,8 @@ struct Entry {
     bounds: [f32; 4],
     cells: Cells,
     precision_m: u32,
+    /// Index into `LayerIndex::organisations`, 0 for none.
+    organisation: u16,
 }
 
 /// One hexagon of a layer: how many features touch it and, for presence,
@@ -71,6 +74,8 @@ pub struct LayerIndex {
     /// started too early to reach it. Never shrinks, which stays correct.
     max_span: i64,
     open_entries: usize,
+    /// Organisation ids, interned; slot 0 stands for "none".
+    organisations: Vec<Option<Uuid>>,
 }
 
 fn tag_names(kind: Kind) -> &'static [&'static str] {
@@ -107,6 +112,7 @@ impl LayerIndex {
             by_id: HashMap::new(),
             max_span: 0,
             open_entries: 0,
+            organisations: vec![None],
         }
     }
 
@@ -171,7 +177,16 @@ impl LayerIndex {
             bounds,
             cells,
             precision_m: row.precision_m.unwrap_or(0),
+            organisation: self.intern_organisation(row.organisation_id),
         }
+    }
+
+    fn intern_organisation(&mut self, org: Option<Uuid>) -> u16 {
+        if let Some(i) = self.organisations.iter().position(|o| *o == org) {
+            return i as u16;
+        }
+        self.organisations.push(org);
+        (self.organisations.len() - 1) as u16
     }
 
     fn note(&mut self, e: &Entry) {
@@ -254,9 +269,17 @@ impl LayerIndex {
         let mut scratch = Vec::new();
         let presence = self.kind == Kind::Presence;
         let max_precision_m = (q.resolution.edge_m() * 2.0) as u32;
+        // An organisation never seen cannot match anything: u16::MAX.
+        let organisation = q.organisation.map(|o| {
+            self.organisations
+                .iter()
+                .position(|x| *x == Some(o))
+                .map_or(u16::MAX, |i| i as u16)
+        });
         for e in self.candidates(q.window.start, q.window.end) {
             if e.t_end < q.window.start
                 || e.precision_m > max_precision_m
+                || organisation.is_some_and(|o| o != e.organisation)
                 || !Self::matches(e, tag_mask, status_mask, search.as_ref())
             {
                 continue;
@@ -326,6 +349,25 @@ fn cell_touches(cell: CellIndex, b: &Bbox) -> bool {
     min_lon <= b.max_lon && max_lon >= b.min_lon && min_lat <= b.max_lat && max_lat >= b.min_lat
 }
 
+impl IndexRow {
+    /// The index row of a feature as stored (what a write adds to the index).
+    pub fn from_feature(f: &crate::Feature) -> Result<Self> {
+        let d = f.derived();
+        let (west, south, east, north) = crate::geometry::bounds(&f.geometry);
+        Ok(Self {
+            id: f.id,
+            t_start: d.t_start,
+            t_end: d.t_end,
+            tags: crate::feature::tags_column(&d.tags),
+            status: d.status.map(str::to_owned),
+            bounds: [west, south, east, north],
+            cells: cells::coverage(&f.geometry)?,
+            precision_m: d.precision_m,
+            organisation_id: f.organisation_id,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +384,7 @@ mod tests {
             bounds: [lon, lat, lon, lat],
             cells: vec![u64::from(cells::point_cell(lon, lat).unwrap())],
             precision_m: Some(25),
+            organisation_id: None,
         }
     }
 
@@ -351,6 +394,7 @@ mod tests {
             bbox: None,
             window: TimeWindow::new(start, end, "datetime").unwrap(),
             filters: Filters::default(),
+            organisation: None,
         }
     }
 
@@ -388,6 +432,20 @@ mod tests {
     }
 
     #[test]
+    fn an_organisation_limit_keeps_other_partners_out() {
+        let police = Uuid::now_v7();
+        let mut a = row(15.6214, 58.4108, 10, "police");
+        a.organisation_id = Some(police);
+        let b = row(15.6214, 58.4108, 10, "night_walkers");
+        let index = LayerIndex::build(Kind::Presence, vec![a, b]);
+        let mut q = query(9, 0, 100);
+        q.organisation = Some(police);
+        assert_eq!(index.hexagons(&q, 0, 10).unwrap()[0].count, 1);
+        q.organisation = Some(Uuid::now_v7());
+        assert!(index.hexagons(&q, 0, 10).unwrap().is_empty());
+    }
+
+    #[test]
     fn upsert_replaces_and_remove_forgets() {
         let mut index = LayerIndex::new(Kind::Incident);
         let mut r = row(15.62, 58.41, 10, "theft");
@@ -422,23 +480,5 @@ mod tests {
         let index = LayerIndex::build(Kind::Incident, rows);
         let err = index.hexagons(&query(11, 0, 10), 0, 10).unwrap_err();
         assert_eq!(err.field(), "resolution");
-    }
-}
-
-impl IndexRow {
-    /// The index row of a feature as stored (what a write adds to the index).
-    pub fn from_feature(f: &crate::Feature) -> Result<Self> {
-        let d = f.derived();
-        let (west, south, east, north) = crate::geometry::bounds(&f.geometry);
-        Ok(Self {
-            id: f.id,
-            t_start: d.t_start,
-            t_end: d.t_end,
-            tags: crate::feature::tags_column(&d.tags),
-            status: d.status.map(str::to_owned),
-            bounds: [west, south, east, north],
-            cells: cells::coverage(&f.geometry)?,
-            precision_m: d.precision_m,
-        })
     }
 }

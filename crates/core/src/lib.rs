@@ -7,6 +7,7 @@
 #[macro_use]
 mod vocab;
 
+pub mod access;
 pub mod attrs;
 pub mod bbox;
 pub mod cells;
@@ -18,6 +19,7 @@ pub mod hexagons;
 pub mod index;
 pub mod kind;
 pub mod polisen;
+pub mod privacy;
 pub mod query;
 pub mod regso;
 pub mod service_area;

@@ -32,6 +32,9 @@ pub struct ListQuery {
     pub limit: u32,
     /// Keyset cursor: the last id of the previous page.
     pub after: Option<Uuid>,
+    /// Only records of this organisation (set by the server from the
+    /// caller's role, never from the query string).
+    pub organisation: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +43,8 @@ pub struct HexQuery {
     pub bbox: Option<Bbox>,
     pub window: TimeWindow,
     pub filters: Filters,
+    /// As in [`ListQuery::organisation`].
+    pub organisation: Option<Uuid>,
 }
 
 /// The filter parameters a kind takes, with their vocabularies.
@@ -194,6 +199,7 @@ impl ListQuery {
             filters: parsed.filters,
             limit,
             after,
+            organisation: None,
         })
     }
 
@@ -231,6 +237,7 @@ impl HexQuery {
             bbox: parsed.bbox,
             window: parsed.window,
             filters: parsed.filters,
+            organisation: None,
         })
     }
 }

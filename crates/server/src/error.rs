@@ -31,6 +31,14 @@ impl ApiError {
         }
     }
 
+    /// An error the client may retry after `secs` seconds.
+    pub fn retry(status: StatusCode, detail: impl Into<String>, secs: u64) -> Self {
+        Self {
+            retry_after: Some(u32::try_from(secs).unwrap_or(u32::MAX)),
+            ..Self::new(status, detail)
+        }
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use trygg_core::index::{HexCount, IndexRow, LayerIndex};
 use trygg_core::query::HexQuery;
@@ -12,6 +13,9 @@ use uuid::Uuid;
 
 pub struct Layers {
     indexes: HashMap<Kind, RwLock<LayerIndex>>,
+    /// Bumped on every change of a kind: caches of derived answers (the
+    /// public layers) compare it to know they are stale.
+    generations: HashMap<Kind, AtomicU64>,
 }
 
 impl Layers {
@@ -21,7 +25,14 @@ impl Layers {
             let rows = store.index_rows(kind).await?;
             indexes.insert(kind, RwLock::new(LayerIndex::build(kind, rows)));
         }
-        Ok(Self { indexes })
+        let generations = Kind::ALL
+            .into_iter()
+            .map(|k| (k, AtomicU64::new(0)))
+            .collect();
+        Ok(Self {
+            indexes,
+            generations,
+        })
     }
 
     /// Rebuilds one kind from the store (after an import).
@@ -32,7 +43,12 @@ impl Layers {
         Ok(())
     }
 
+    pub fn generation(&self, kind: Kind) -> u64 {
+        self.generations[&kind].load(Ordering::Acquire)
+    }
+
     fn write(&self, kind: Kind) -> std::sync::RwLockWriteGuard<'_, LayerIndex> {
+        self.generations[&kind].fetch_add(1, Ordering::AcqRel);
         self.indexes[&kind]
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

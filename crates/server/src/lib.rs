@@ -1,24 +1,31 @@
 //! The HTTP API. Handlers are thin: parse (with `core`), call the store or
 //! the in-memory layers, render. Every error leaves as one problem+json.
 
+pub mod auth;
 mod error;
 mod extract;
 mod geojson;
 mod layers;
 mod routes;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use trygg_core::privacy::PublicPolicy;
 use trygg_core::service_area::ServiceArea;
 use trygg_store::Store;
 
+pub use auth::AuthConfig;
 pub use error::ApiError;
 pub use layers::Layers;
 
@@ -41,12 +48,34 @@ impl Default for Limits {
     }
 }
 
+/// Everything configurable about the server, with safe defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub limits: Limits,
+    pub auth: AuthConfig,
+    pub public: PublicPolicy,
+}
+
+/// Throttles shared by every request of this instance.
+pub struct AuthState {
+    pub config: AuthConfig,
+    pub logins: auth::throttle::LoginThrottle,
+    /// Public reads per client address: a burst for a map page's layers,
+    /// then a steady rate.
+    pub public_reads: auth::throttle::RateLimit,
+    /// Anonymous reports per client address.
+    pub public_reports: auth::throttle::RateLimit,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub layers: Arc<Layers>,
     pub area: Arc<ServiceArea>,
     pub limits: Limits,
+    pub auth: Arc<AuthState>,
+    pub public_policy: PublicPolicy,
+    pub(crate) public_cache: Arc<routes::public::PublicCache>,
 }
 
 impl AppState {
@@ -54,23 +83,74 @@ impl AppState {
     pub async fn new(
         store: Arc<dyn Store>,
         area: ServiceArea,
-        limits: Limits,
+        settings: Settings,
     ) -> Result<Self, trygg_store::Error> {
         let layers = Layers::load(store.as_ref()).await?;
         Ok(Self {
             store,
             layers: Arc::new(layers),
             area: Arc::new(area),
-            limits,
+            limits: settings.limits,
+            auth: Arc::new(AuthState {
+                config: settings.auth,
+                logins: auth::throttle::LoginThrottle::default(),
+                public_reads: auth::throttle::RateLimit::new(600, 600),
+                public_reports: auth::throttle::RateLimit::new(5, 1),
+            }),
+            public_policy: settings.public,
+            public_cache: Arc::default(),
         })
     }
+}
+
+/// Headers every answer carries; pages set their own stricter CSP.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let preflight =
+        req.method() == Method::OPTIONS && req.uri().path().starts_with("/api/v1/public/");
+    let mut r = if preflight {
+        // Public data is open to every origin, for reading only.
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, HEAD"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
+        r
+    } else {
+        next.run(req).await
+    };
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    r
 }
 
 /// The whole application as one router.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits.clone();
     routes::router()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .with_state(state)
+        .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -86,7 +166,10 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -18,9 +18,10 @@ use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
 
 use crate::rows::{RawFeature, RawStatus, cell_from_db, cell_to_db, to_feature, to_status};
-use crate::{Backend, Created, Error, ImportSummary, Page, Result, Store};
+use crate::{Actor, Backend, Created, Error, ImportSummary, Page, Result, Store};
 
-const FEATURE_COLUMNS: &str = "id, kind, geometry, properties, version, created_at, updated_at";
+const FEATURE_COLUMNS: &str =
+    "id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by";
 
 /// Rows per multi-row INSERT: well under both backends' bind limits.
 const CHUNK_ROWS: usize = 500;
@@ -57,6 +58,10 @@ macro_rules! backend {
                 Self { pool }
             }
 
+            pub(crate) fn pool(&self) -> &sqlx::Pool<$db> {
+                &self.pool
+            }
+
             async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>> {
                 Ok(self.pool.begin_with($begin).await?)
             }
@@ -70,14 +75,16 @@ macro_rules! backend {
                     version: row.try_get("version")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
+                    organisation_id: row.try_get("organisation_id")?,
+                    created_by: row.try_get("created_by")?,
                 })
             }
 
             async fn fetch_raw(conn: &mut Conn, kind: Kind, id: Uuid, lock: bool) -> Result<Option<RawFeature>> {
                 let sql = if lock {
-                    concat!("SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features WHERE id = $1 AND kind = $2", $lock)
+                    concat!("SELECT id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by FROM features WHERE id = $1 AND kind = $2", $lock)
                 } else {
-                    "SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features WHERE id = $1 AND kind = $2"
+                    "SELECT id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by FROM features WHERE id = $1 AND kind = $2"
                 };
                 let row = sqlx::query(sql).bind(id).bind(kind.as_str()).fetch_optional(&mut *conn).await?;
                 row.as_ref().map(Self::raw).transpose()
@@ -113,12 +120,13 @@ macro_rules! backend {
                 to_feature(raw, history)
             }
 
-            async fn insert_row(conn: &mut Conn, id: Uuid, kind: Kind, p: &Prepared, now_ms: i64) -> Result<()> {
+            async fn insert_row(conn: &mut Conn, id: Uuid, kind: Kind, p: &Prepared, actor: &Actor, now_ms: i64) -> Result<()> {
                 let d = &p.derived;
                 sqlx::query(
                     "INSERT INTO features (id, kind, geometry, properties, min_lon, min_lat, max_lon, max_lat, cell, \
-                     t_start, t_end, tags, status, source, source_id, client_id, precision_m, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)",
+                     t_start, t_end, tags, status, source, source_id, client_id, precision_m, version, created_at, updated_at, \
+                     organisation_id, created_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18, $19, $20)",
                 )
                 .bind(id)
                 .bind(kind.as_str())
@@ -138,9 +146,40 @@ macro_rules! backend {
                 .bind(d.client_id.as_deref())
                 .bind(d.precision_m.map(i64::from))
                 .bind(now_ms)
+                .bind(actor.organisation_id)
+                .bind(actor.user_id)
                 .execute(&mut *conn)
                 .await?;
                 Self::insert_cells(conn, id, p).await
+            }
+
+            #[expect(clippy::too_many_arguments, reason = "one audit row has this many facts")]
+            async fn audit(
+                conn: &mut Conn,
+                actor: &Actor,
+                now_ms: i64,
+                action: &str,
+                kind: Option<Kind>,
+                feature_id: Option<Uuid>,
+                before: Option<String>,
+                after: Option<String>,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (at, user_id, username, organisation_id, action, kind, feature_id, before_json, after_json) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(now_ms)
+                .bind(actor.user_id)
+                .bind(actor.username.as_str())
+                .bind(actor.organisation_id)
+                .bind(action)
+                .bind(kind.map(Kind::as_str))
+                .bind(feature_id)
+                .bind(before)
+                .bind(after)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
             }
 
             async fn insert_cells(conn: &mut Conn, id: Uuid, p: &Prepared) -> Result<()> {
@@ -205,7 +244,7 @@ macro_rules! backend {
                 let d = &p.derived;
                 let row = if let (Some(source), Some(source_id)) = (&d.source, &d.source_id) {
                     sqlx::query(concat!(
-                        "SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features ",
+                        "SELECT id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by FROM features ",
                         "WHERE kind = $1 AND source = $2 AND source_id = $3"
                     ))
                     .bind(kind.as_str())
@@ -215,7 +254,7 @@ macro_rules! backend {
                     .await?
                 } else if let Some(client_id) = &d.client_id {
                     sqlx::query(concat!(
-                        "SELECT id, kind, geometry, properties, version, created_at, updated_at FROM features ",
+                        "SELECT id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by FROM features ",
                         "WHERE kind = $1 AND client_id = $2"
                     ))
                     .bind(kind.as_str())
@@ -240,7 +279,7 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn create(&self, feature: &NewFeature, now: DateTime<Utc>) -> Result<Created> {
+            async fn create(&self, feature: &NewFeature, actor: &Actor, now: DateTime<Utc>) -> Result<Created> {
                 let kind = feature.kind();
                 let now_ms = to_ms(now);
                 let mut tx = self.begin().await?;
@@ -260,22 +299,23 @@ macro_rules! backend {
                     return Ok(Created { feature: stored, created: false });
                 }
                 let id = Uuid::now_v7();
-                Self::insert_row(&mut tx, id, kind, &prepared, now_ms).await?;
+                Self::insert_row(&mut tx, id, kind, &prepared, actor, now_ms).await?;
                 Self::append_history(&mut tx, id, 0, &history).await?;
-                tx.commit().await?;
                 let at = trygg_core::time::from_ms(now_ms);
-                Ok(Created {
-                    feature: Feature {
-                        id,
-                        geometry: feature.geometry.clone(),
-                        attributes: feature.attributes.clone(),
-                        status_history: history,
-                        version: 1,
-                        created_at: at,
-                        updated_at: at,
-                    },
-                    created: true,
-                })
+                let stored = Feature {
+                    id,
+                    geometry: feature.geometry.clone(),
+                    attributes: feature.attributes.clone(),
+                    status_history: history,
+                    version: 1,
+                    organisation_id: actor.organisation_id,
+                    created_by: actor.user_id,
+                    created_at: at,
+                    updated_at: at,
+                };
+                Self::audit(&mut tx, actor, now_ms, "create", Some(kind), Some(id), None, Some(stored.to_geojson().to_string())).await?;
+                tx.commit().await?;
+                Ok(Created { feature: stored, created: true })
             }
 
             async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature> {
@@ -284,7 +324,15 @@ macro_rules! backend {
                 Self::load(&mut conn, raw).await
             }
 
-            async fn update(&self, kind: Kind, id: Uuid, feature: &NewFeature, expected_version: Option<i64>, now: DateTime<Utc>) -> Result<Feature> {
+            async fn update(
+                &self,
+                kind: Kind,
+                id: Uuid,
+                feature: &NewFeature,
+                expected_version: Option<i64>,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<Feature> {
                 let now_ms = to_ms(now);
                 let mut tx = self.begin().await?;
                 let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
@@ -296,33 +344,46 @@ macro_rules! backend {
                         reason: format!("the feature is at version {}, not {expected}; reload it and apply the change again", raw.version),
                     });
                 }
-                let previous = Self::fetch_history(&mut tx, &[id]).await?.remove(&id).unwrap_or_default();
-                let history = history_for(feature, &previous, now)?;
+                let before = Self::load(&mut tx, raw).await?;
+                let history = history_for(feature, &before.status_history, now)?;
                 let prepared = feature.prepare(&history)?;
                 Self::update_row(&mut tx, id, &prepared, now_ms).await?;
-                Self::append_history(&mut tx, id, previous.len(), &history).await?;
-                tx.commit().await?;
-                Ok(Feature {
+                Self::append_history(&mut tx, id, before.status_history.len(), &history).await?;
+                let after = Feature {
                     id,
                     geometry: feature.geometry.clone(),
                     attributes: feature.attributes.clone(),
                     status_history: history,
-                    version: raw.version + 1,
-                    created_at: trygg_core::time::from_ms(raw.created_at),
+                    version: before.version + 1,
+                    organisation_id: before.organisation_id,
+                    created_by: before.created_by,
+                    created_at: before.created_at,
                     updated_at: trygg_core::time::from_ms(now_ms),
-                })
+                };
+                Self::audit(
+                    &mut tx,
+                    actor,
+                    now_ms,
+                    "update",
+                    Some(kind),
+                    Some(id),
+                    Some(before.to_geojson().to_string()),
+                    Some(after.to_geojson().to_string()),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(after)
             }
 
-            async fn delete(&self, kind: Kind, id: Uuid) -> Result<()> {
-                let done = sqlx::query("DELETE FROM features WHERE id = $1 AND kind = $2")
-                    .bind(id)
-                    .bind(kind.as_str())
-                    .execute(&self.pool)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err(Error::NotFound { kind, id });
-                }
-                Ok(())
+            async fn delete(&self, kind: Kind, id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<Feature> {
+                let now_ms = to_ms(now);
+                let mut tx = self.begin().await?;
+                let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
+                let before = Self::load(&mut tx, raw).await?;
+                sqlx::query("DELETE FROM features WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                Self::audit(&mut tx, actor, now_ms, "delete", Some(kind), Some(id), Some(before.to_geojson().to_string()), None).await?;
+                tx.commit().await?;
+                Ok(before)
             }
 
             async fn list(&self, kind: Kind, q: &ListQuery) -> Result<Page> {
@@ -330,6 +391,9 @@ macro_rules! backend {
                 qb.push_bind(kind.as_str());
                 if let Some(after) = q.after {
                     qb.push(" AND id > ").push_bind(after);
+                }
+                if let Some(org) = q.organisation {
+                    qb.push(" AND organisation_id = ").push_bind(org);
                 }
                 if let Some(b) = q.bbox {
                     qb.push(" AND max_lon >= ").push_bind(b.min_lon);
@@ -392,7 +456,7 @@ macro_rules! backend {
                 Ok(n as u64)
             }
 
-            async fn import(&self, features: &[NewFeature], now: DateTime<Utc>) -> Result<ImportSummary> {
+            async fn import(&self, features: &[NewFeature], actor: &Actor, now: DateTime<Utc>) -> Result<ImportSummary> {
                 let now_ms = to_ms(now);
                 let mut summary = ImportSummary::default();
                 let mut tx = self.begin().await?;
@@ -405,21 +469,48 @@ macro_rules! backend {
                             summary.unchanged += 1;
                         }
                         Some(existing) => {
-                            let previous = Self::fetch_history(&mut tx, &[existing.id]).await?.remove(&existing.id).unwrap_or_default();
-                            let history = history_for(feature, &previous, now)?;
+                            let before = Self::load(&mut tx, existing).await?;
+                            let history = history_for(feature, &before.status_history, now)?;
                             let prepared = feature.prepare(&history)?;
-                            Self::update_row(&mut tx, existing.id, &prepared, now_ms).await?;
-                            Self::append_history(&mut tx, existing.id, previous.len(), &history).await?;
+                            Self::update_row(&mut tx, before.id, &prepared, now_ms).await?;
+                            Self::append_history(&mut tx, before.id, before.status_history.len(), &history).await?;
+                            // Changed records keep their before/after; new
+                            // ones are summarised once per import below, so a
+                            // million-row import does not double the database.
+                            Self::audit(
+                                &mut tx,
+                                actor,
+                                now_ms,
+                                "import-update",
+                                Some(kind),
+                                Some(before.id),
+                                Some(before.to_geojson().to_string()),
+                                Some(prepared.properties_json.clone()),
+                            )
+                            .await?;
                             summary.updated += 1;
                         }
                         None => {
                             let id = Uuid::now_v7();
-                            Self::insert_row(&mut tx, id, kind, &prepared, now_ms).await?;
+                            Self::insert_row(&mut tx, id, kind, &prepared, actor, now_ms).await?;
                             Self::append_history(&mut tx, id, 0, &history).await?;
                             summary.inserted += 1;
                         }
                     }
                 }
+                let kinds: Vec<&str> = {
+                    let mut k: Vec<&str> = features.iter().map(|f| f.kind().as_str()).collect();
+                    k.sort_unstable();
+                    k.dedup();
+                    k
+                };
+                let note = serde_json::json!({
+                    "kinds": kinds,
+                    "inserted": summary.inserted,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                });
+                Self::audit(&mut tx, actor, now_ms, "import", None, None, None, Some(note.to_string())).await?;
                 tx.commit().await?;
                 Ok(summary)
             }
@@ -439,7 +530,7 @@ macro_rules! backend {
                     multi.entry(id).or_default().push(cell_from_db(cell));
                 }
                 let rows = sqlx::query(
-                    "SELECT id, t_start, t_end, tags, status, min_lon, min_lat, max_lon, max_lat, cell, precision_m \
+                    "SELECT id, t_start, t_end, tags, status, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id \
                      FROM features WHERE kind = $1",
                 )
                 .bind(kind.as_str())
@@ -462,6 +553,7 @@ macro_rules! backend {
                                 None => multi.remove(&id).unwrap_or_default(),
                             },
                             precision_m: precision.map(|p| p as u32),
+                            organisation_id: row.try_get("organisation_id")?,
                         })
                     })
                     .collect()

@@ -3,6 +3,7 @@
 //! both), generated once by the `backend!` macro. sqlx never crosses this
 //! crate's boundary: callers see domain types only.
 
+mod accounts;
 pub mod admin;
 mod backend;
 mod connect;
@@ -16,8 +17,36 @@ use trygg_core::query::ListQuery;
 use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
 
+pub use accounts::{Accounts, AuditEntry, NewUser, SessionRecord, TokenRecord, UserChange};
 pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
+
+/// Who a write is attributed to in the records and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub username: String,
+    pub organisation_id: Option<Uuid>,
+}
+
+impl Actor {
+    /// A write made by Trygg itself (the demo loader, a migration).
+    pub fn system(label: &str) -> Self {
+        Self {
+            user_id: None,
+            username: label.to_owned(),
+            organisation_id: None,
+        }
+    }
+
+    pub fn user(user: &trygg_core::access::User) -> Self {
+        Self {
+            user_id: Some(user.id),
+            username: user.username.clone(),
+            organisation_id: Some(user.organisation_id),
+        }
+    }
+}
 
 /// The result of a create: the stored feature, and whether it is new or an
 /// earlier upload of the same client id.
@@ -44,7 +73,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Accounts + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Whether the database answers.
@@ -53,7 +82,12 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a new feature. A feature whose client id was seen before for
     /// its kind returns the stored one (`created: false`); a repeated
     /// source id is a conflict.
-    async fn create(&self, feature: &NewFeature, now: DateTime<Utc>) -> Result<Created>;
+    async fn create(
+        &self,
+        feature: &NewFeature,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Created>;
 
     async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature>;
 
@@ -66,10 +100,18 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         feature: &NewFeature,
         expected_version: Option<i64>,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
-    async fn delete(&self, kind: Kind, id: Uuid) -> Result<()>;
+    /// Deletes a feature, returning what was deleted.
+    async fn delete(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Feature>;
 
     async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page>;
 
@@ -78,7 +120,12 @@ pub trait Store: Send + Sync + 'static {
     /// Writes many features in one transaction: all or nothing. Features
     /// with a source id replace the stored one with the same id (so a
     /// re-import changes nothing); others are inserted.
-    async fn import(&self, features: &[NewFeature], now: DateTime<Utc>) -> Result<ImportSummary>;
+    async fn import(
+        &self,
+        features: &[NewFeature],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ImportSummary>;
 
     /// Every feature of a kind in the form the in-memory index needs.
     async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>>;

@@ -16,6 +16,8 @@ pub(crate) struct RawFeature {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub organisation_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
 }
 
 pub(crate) struct RawStatus {
@@ -42,6 +44,8 @@ pub(crate) fn to_feature(raw: RawFeature, history: Vec<StatusChange>) -> Result<
         attributes,
         status_history: history,
         version: raw.version,
+        organisation_id: raw.organisation_id,
+        created_by: raw.created_by,
         created_at: from_ms(raw.created_at),
         updated_at: from_ms(raw.updated_at),
     })

@@ -143,6 +143,12 @@ pub struct Report {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// How to reach a member of the public who reported; never published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// Why a moderator approved or rejected a public report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation_note: Option<String>,
 }
 
 fn default_status() -> ReportStatus {
@@ -167,6 +173,8 @@ impl Report {
         check_id("walk_id", self.walk_id.as_ref())?;
         check_opt_text("comment", self.comment.as_ref(), 2000)?;
         check_id("client_id", self.client_id.as_ref())?;
+        check_opt_text("contact", self.contact.as_ref(), 200)?;
+        check_opt_text("moderation_note", self.moderation_note.as_ref(), 1000)?;
         Ok(())
     }
 

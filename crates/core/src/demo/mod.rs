@@ -311,6 +311,8 @@ impl Builder<'_> {
                 walk_id: walk.map(|w| format!("demo-walk-{w}")),
                 comment: Some(format!("{LABEL}.")),
                 client_id: Some(format!("demo-report-{i}")),
+                contact: None,
+                moderation_note: None,
             }),
         }
     }

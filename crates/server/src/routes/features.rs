@@ -1,17 +1,21 @@
-//! CRUD and lists for every kind, as GeoJSON.
+//! CRUD and lists for every kind, as GeoJSON, plus moderation of public
+//! reports. Who may call which is decided by the policy table, not here.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::Utc;
 use serde_json::{Value, json};
+use trygg_core::access::{Permission, Role};
+use trygg_core::attrs::{Attributes, ReportStatus};
 use trygg_core::query::ListQuery;
-use trygg_core::{Kind, NewFeature};
+use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
 
 use super::absolute;
+use crate::auth::Caller;
 use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
 use crate::{ApiError, AppState};
@@ -23,22 +27,31 @@ pub(super) fn router() -> Router<AppState> {
         router = router
             .route(
                 &collection,
-                get(move |s: State<AppState>, h: HeaderMap, p: Params| list(kind, s, h, p)).post(
-                    move |s: State<AppState>, h: HeaderMap, b: JsonBody| create(kind, s, h, b),
-                ),
+                get(
+                    move |s: State<AppState>, c: Caller, h: HeaderMap, p: Params| {
+                        list(kind, s, c, h, p)
+                    },
+                )
+                .post(move |s: State<AppState>, c: Caller, b: JsonBody| create(kind, s, c, b)),
             )
             .route(
                 &format!("{collection}/{{id}}"),
-                get(move |s: State<AppState>, id: Path<String>| read(kind, s, id))
+                get(move |s: State<AppState>, c: Caller, id: Path<String>| read(kind, s, c, id))
                     .put(
-                        move |s: State<AppState>, id: Path<String>, h: HeaderMap, b: JsonBody| {
-                            replace(kind, s, id, h, b)
+                        move |s: State<AppState>,
+                              c: Caller,
+                              id: Path<String>,
+                              h: HeaderMap,
+                              b: JsonBody| {
+                            replace(kind, s, c, id, h, b)
                         },
                     )
-                    .delete(move |s: State<AppState>, id: Path<String>| remove(kind, s, id)),
+                    .delete(move |s: State<AppState>, c: Caller, id: Path<String>| {
+                        remove(kind, s, c, id)
+                    }),
             );
     }
-    router
+    router.route("/api/v1/reports/{id}/moderation", post(moderate))
 }
 
 fn parse_id(kind: Kind, id: &str) -> Result<Uuid, ApiError> {
@@ -72,8 +85,47 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         })
 }
 
-fn feature_response(status: StatusCode, kind: Kind, feature: &trygg_core::Feature) -> Response {
-    let mut r = (status, GeoJson::value(&feature.to_geojson())).into_response();
+/// What a caller may see of a feature: respondent groups only for admins
+/// (an individual's group is below any threshold), a reporter's contact
+/// only for moderators and admins.
+fn redact(mut v: Value, kind: Kind, caller: &Caller) -> Value {
+    if kind == Kind::Report {
+        let admin = caller
+            .0
+            .as_ref()
+            .is_some_and(|p| p.user.role == Role::Admin);
+        let moderator = caller.allows(Permission::Moderate);
+        if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
+            if !admin {
+                props.remove("respondent");
+            }
+            if !admin && !moderator {
+                props.remove("contact");
+            }
+        }
+    }
+    v
+}
+
+/// Field users see other partners' presence only where configured.
+fn visible(state: &AppState, caller: &Caller, feature: &Feature) -> bool {
+    feature.kind() != Kind::Presence
+        || caller
+            .presence_limit(state.auth.config.presence_visibility)
+            .is_none_or(|org| feature.organisation_id == Some(org))
+}
+
+fn feature_response(
+    status: StatusCode,
+    kind: Kind,
+    caller: &Caller,
+    feature: &Feature,
+) -> Response {
+    let mut r = (
+        status,
+        GeoJson::value(&redact(feature.to_geojson(), kind, caller)),
+    )
+        .into_response();
     let h = r.headers_mut();
     h.insert(header::ETAG, etag(feature.version));
     if status == StatusCode::CREATED
@@ -89,10 +141,14 @@ fn feature_response(status: StatusCode, kind: Kind, feature: &trygg_core::Featur
 async fn list(
     kind: Kind,
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
-    let q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
+    let mut q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
+    if kind == Kind::Presence {
+        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
+    }
     let page = state.store.list(kind, &q).await?;
     let path = format!("/api/v1/{}", kind.collection());
     let encode = |pairs: &[(String, String)]| {
@@ -120,7 +176,7 @@ async fn list(
     let features: Vec<Value> = page
         .features
         .iter()
-        .map(trygg_core::Feature::to_geojson)
+        .map(|f| redact(f.to_geojson(), kind, &caller))
         .collect();
     Ok(GeoJson::value(&json!({
         "type": "FeatureCollection",
@@ -131,27 +187,44 @@ async fn list(
     })))
 }
 
+/// A feature the caller may see, or 404 (not 403: whether it exists is
+/// itself information).
+async fn fetch_visible(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: Uuid,
+) -> Result<Feature, ApiError> {
+    let feature = state.store.get(kind, id).await?;
+    if visible(state, caller, &feature) {
+        Ok(feature)
+    } else {
+        Err(ApiError::not_found(format!("no {kind} with id {id}")))
+    }
+}
+
 #[tracing::instrument(skip_all, fields(kind = %kind, id = %id.0))]
 async fn read(
     kind: Kind,
     State(state): State<AppState>,
+    caller: Caller,
     id: Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(kind, &id)?;
-    let feature = state.store.get(kind, id).await?;
-    Ok(feature_response(StatusCode::OK, kind, &feature))
+    let feature = fetch_visible(&state, &caller, kind, id).await?;
+    Ok(feature_response(StatusCode::OK, kind, &caller, &feature))
 }
 
 #[tracing::instrument(skip_all, fields(kind = %kind))]
 async fn create(
     kind: Kind,
     State(state): State<AppState>,
-    _headers: HeaderMap,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
     let input = NewFeature::parse(kind, &body, &state.area, now).map_err(ApiError::body)?;
-    let created = state.store.create(&input, now).await?;
+    let created = state.store.create(&input, &caller.actor(), now).await?;
     if created.created {
         state.layers.apply(&created.feature);
     }
@@ -160,13 +233,14 @@ async fn create(
     } else {
         StatusCode::OK
     };
-    Ok(feature_response(status, kind, &created.feature))
+    Ok(feature_response(status, kind, &caller, &created.feature))
 }
 
 #[tracing::instrument(skip_all, fields(kind = %kind, id = %id.0))]
 async fn replace(
     kind: Kind,
     State(state): State<AppState>,
+    caller: Caller,
     id: Path<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -175,19 +249,101 @@ async fn replace(
     let expected = if_match(&headers)?;
     let now = Utc::now();
     let input = NewFeature::parse(kind, &body, &state.area, now).map_err(ApiError::body)?;
-    let feature = state.store.update(kind, id, &input, expected, now).await?;
+    fetch_visible(&state, &caller, kind, id).await?;
+    let feature = state
+        .store
+        .update(kind, id, &input, expected, &caller.actor(), now)
+        .await?;
     state.layers.apply(&feature);
-    Ok(feature_response(StatusCode::OK, kind, &feature))
+    Ok(feature_response(StatusCode::OK, kind, &caller, &feature))
 }
 
 #[tracing::instrument(skip_all, fields(kind = %kind, id = %id.0))]
 async fn remove(
     kind: Kind,
     State(state): State<AppState>,
+    caller: Caller,
     id: Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(kind, &id)?;
-    state.store.delete(kind, id).await?;
+    fetch_visible(&state, &caller, kind, id).await?;
+    state
+        .store
+        .delete(kind, id, &caller.actor(), Utc::now())
+        .await?;
     state.layers.remove(kind, id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Approve or reject a public report (the publish permission). Only
+/// pending reports can be decided, and a rejection says why.
+async fn moderate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = parse_id(Kind::Report, &id)?;
+    let decision = match body.get("decision").and_then(Value::as_str) {
+        Some("approve") => ReportStatus::Approved,
+        Some("reject") => ReportStatus::Rejected,
+        _ => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "decision",
+                "approve or reject",
+            ));
+        }
+    };
+    let note = body
+        .get("reason")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if decision == ReportStatus::Rejected && note.is_none() {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason",
+            "say why the report is rejected",
+        ));
+    }
+    let current = state.store.get(Kind::Report, id).await?;
+    let Attributes::Report(mut report) = current.attributes.clone() else {
+        return Err(ApiError::not_found(format!("no report with id {id}")));
+    };
+    if report.status != ReportStatus::Pending {
+        return Err(ApiError::field(
+            StatusCode::CONFLICT,
+            "decision",
+            format!("the report was already {}", report.status.as_str()),
+        ));
+    }
+    report.status = decision;
+    report.moderation_note = note.map(str::to_owned);
+    // The note goes through the same validation as any write.
+    let value = json!({
+        "type": "Feature",
+        "geometry": trygg_core::geometry::to_value(&current.geometry),
+        "properties": Attributes::Report(report).to_value(),
+    });
+    let input =
+        NewFeature::parse(Kind::Report, &value, &state.area, Utc::now()).map_err(ApiError::body)?;
+    let feature = state
+        .store
+        .update(
+            Kind::Report,
+            id,
+            &input,
+            Some(current.version),
+            &caller.actor(),
+            Utc::now(),
+        )
+        .await?;
+    state.layers.apply(&feature);
+    Ok(feature_response(
+        StatusCode::OK,
+        Kind::Report,
+        &caller,
+        &feature,
+    ))
 }

@@ -5,6 +5,7 @@ use chrono::Utc;
 use trygg_core::Kind;
 use trygg_core::query::HexQuery;
 
+use crate::auth::Caller;
 use crate::extract::Params;
 use crate::geojson::GeoJson;
 use crate::{ApiError, AppState};
@@ -17,13 +18,17 @@ pub(super) fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all, fields(kind = %kind))]
 async fn hexagons(
     State(state): State<AppState>,
+    caller: Caller,
     Path(kind): Path<String>,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let kind: Kind = kind
         .parse()
         .map_err(|e: trygg_core::Error| ApiError::not_found(e.to_string()))?;
-    let q = HexQuery::parse(kind, &params).map_err(ApiError::query)?;
+    let mut q = HexQuery::parse(kind, &params).map_err(ApiError::query)?;
+    if kind == Kind::Presence {
+        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
+    }
     let now = Utc::now().timestamp_millis();
     let cells = state
         .layers

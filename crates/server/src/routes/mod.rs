@@ -1,6 +1,10 @@
+mod admin;
+mod auth;
 mod features;
 mod health;
 mod hexagons;
+pub(crate) mod public;
+mod web;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -12,6 +16,10 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(features::router())
         .merge(hexagons::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .merge(public::router())
+        .merge(web::router())
         .fallback(|| async {
             ApiError::not_found("no such resource; the API lives under /api/v1/")
         })

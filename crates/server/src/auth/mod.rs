@@ -1,0 +1,302 @@
+//! Who is calling, and whether they may: sessions (cookie + CSRF header),
+//! API tokens (`Authorization: Bearer`), and the check of every request
+//! against [`policy::rule`], in one middleware.
+
+pub mod policy;
+pub mod secrets;
+pub mod throttle;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use trygg_core::access::{Permission, PresenceVisibility, Principal, Via};
+use trygg_store::Actor;
+
+use crate::{ApiError, AppState};
+use policy::Rule;
+
+/// The cookie name over plain HTTP (development on loopback).
+pub const SESSION_COOKIE: &str = "trygg_session";
+/// Over HTTPS: the `__Host-` prefix pins the cookie to this host and path.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-trygg_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const TOKEN_PREFIX: &str = "trygg_";
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub presence_visibility: PresenceVisibility,
+    pub session_hours: i64,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it; otherwise anyone could pick their own address).
+    pub trust_forwarded: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            presence_visibility: PresenceVisibility::default(),
+            session_hours: 12,
+            trust_forwarded: false,
+        }
+    }
+}
+
+/// The authenticated caller, if any, as the middleware found it.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<Principal>);
+
+impl Caller {
+    pub fn principal(&self) -> Result<&Principal, ApiError> {
+        self.0.as_ref().ok_or_else(unauthenticated)
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.0
+            .as_ref()
+            .map_or_else(|| Actor::system("public"), |p| Actor::user(&p.user))
+    }
+
+    pub fn allows(&self, p: Permission) -> bool {
+        self.0.as_ref().is_some_and(|pr| pr.allows(p))
+    }
+
+    /// The organisation this caller's presence views are limited to.
+    pub fn presence_limit(&self, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
+        self.0.as_ref().and_then(|p| p.presence_limit(visibility))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or(Caller(None)))
+    }
+}
+
+pub fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "log in, or send an API token as `Authorization: Bearer …`",
+    )
+}
+
+fn forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "your role or token does not allow this",
+    )
+}
+
+/// The TCP peer, when the server runs with connection info (in-process
+/// tests do not).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// The client address used for rate limits and the audit of logins.
+pub fn client_address(headers: &HeaderMap, peer: Peer, config: &AuthConfig) -> String {
+    if config.trust_forwarded
+        && let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return first.trim().to_owned();
+    }
+    peer.0
+        .map_or_else(|| "unknown".to_owned(), |c| c.ip().to_string())
+}
+
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SECURE_SESSION_COOKIE || *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Whether the client reached us over HTTPS (directly or via a proxy).
+pub fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        == Some("https")
+}
+
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Principal, Option<String>)>, ApiError> {
+    let now = Utc::now();
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| t.starts_with(TOKEN_PREFIX))
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::UNAUTHORIZED,
+                    "Authorization",
+                    "expected `Bearer trygg_…`",
+                )
+            })?;
+        let (record, user) = state
+            .store
+            .token(&secrets::token_hash(token))
+            .await?
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::UNAUTHORIZED,
+                    "Authorization",
+                    "unknown or revoked token",
+                )
+            })?;
+        // Last-used time is informative; a failure to record it must not
+        // fail the request.
+        if record
+            .last_used_at
+            .is_none_or(|t| now.timestamp_millis() - t > 60_000)
+            && let Err(e) = state.store.touch_token(record.id, now).await
+        {
+            tracing::warn!(error = %e, "could not record token use");
+        }
+        let via = Via::Token {
+            id: record.id,
+            scopes: record.scopes,
+        };
+        return Ok(Some((Principal { user, via }, None)));
+    }
+    if let Some(cookie) = session_cookie(headers)
+        && let Some((session, user)) = state
+            .store
+            .session(&secrets::token_hash(&cookie), now)
+            .await?
+    {
+        return Ok(Some((
+            Principal {
+                user,
+                via: Via::Session,
+            },
+            Some(session.csrf_token),
+        )));
+    }
+    Ok(None)
+}
+
+/// The middleware: find the caller, check CSRF for cookie writes, check
+/// the route's rule, and hand the caller to the handler.
+pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let Some(matched) = matched else {
+        // No route matched: the fallback answers 404.
+        return next.run(req).await;
+    };
+    let Some(rule) = policy::rule(req.method(), &matched) else {
+        if policy::routes().iter().any(|(_, p, _)| *p == matched) {
+            // A known resource asked with a method it does not have: let
+            // the router answer 405.
+            return next.run(req).await;
+        }
+        tracing::error!(route = %matched, method = %req.method(), "route without an access rule refused");
+        return forbidden().into_response();
+    };
+    let caller = match resolve(&state, req.headers()).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if let Some((_, Some(csrf))) = &caller {
+        let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        let sent = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !safe && !secrets::same(sent, csrf) {
+            return ApiError::field(
+                StatusCode::FORBIDDEN,
+                "X-CSRF-Token",
+                "missing or wrong; send the token from /api/v1/auth/session",
+            )
+            .into_response();
+        }
+    }
+    let principal = caller.map(|(p, _)| p);
+    let allowed = match (rule, &principal) {
+        (Rule::Public, _) => true,
+        (_, None) => return unauthenticated().into_response(),
+        (Rule::LoggedIn, Some(p)) => !p.user.disabled,
+        (Rule::Read, Some(p)) => p.allows(Permission::ReadFeatures(trygg_core::Kind::Area)),
+        (Rule::Need(perm), Some(p)) => p.allows(perm),
+    };
+    if !allowed {
+        return forbidden().into_response();
+    }
+    req.extensions_mut().insert(Caller(principal));
+    next.run(req).await
+}
+
+/// Time source for throttles; a function so tests read naturally.
+pub fn instant() -> Instant {
+    Instant::now()
+}
+
+/// A new API token for a user: the secret (shown once) and the record to
+/// store (which holds only its hash). Shared by the API and the CLI.
+pub fn mint_token(
+    user_id: uuid::Uuid,
+    name: &str,
+    scopes: Vec<trygg_core::access::Scope>,
+) -> Result<(String, trygg_store::TokenRecord), ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+            "give the token a name of 1–100 characters",
+        ));
+    }
+    let secret = secrets::new_token(TOKEN_PREFIX)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let record = trygg_store::TokenRecord {
+        id: uuid::Uuid::now_v7(),
+        user_id,
+        name: name.to_owned(),
+        token_hash: secrets::token_hash(&secret),
+        scopes,
+        created_at: Utc::now().timestamp_millis(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok((secret, record))
+}

@@ -1,0 +1,315 @@
+//! Login, logout, the current session, and one's own API tokens.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use trygg_core::access::{Principal, Scope, User, Via, parse_scopes};
+use trygg_store::{Actor, SessionRecord, TokenRecord};
+use uuid::Uuid;
+
+use crate::auth::{self, Caller, SECURE_SESSION_COOKIE, SESSION_COOKIE, secrets};
+use crate::extract::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/session", get(session))
+        .route("/api/v1/auth/tokens", get(my_tokens).post(create_token))
+        .route("/api/v1/auth/tokens/{id}", delete(revoke_my_token))
+}
+
+pub(crate) fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role.as_str(),
+        "can_publish": u.can_publish,
+        "organisation_id": u.organisation_id,
+        "organisation": u.organisation,
+        "disabled": u.disabled,
+        "created_at": u.created_at,
+    })
+}
+
+pub(crate) fn token_json(t: &TokenRecord) -> Value {
+    let ms = |v: Option<i64>| v.map(trygg_core::time::from_ms);
+    json!({
+        "id": t.id,
+        "user_id": t.user_id,
+        "name": t.name,
+        "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "created_at": trygg_core::time::from_ms(t.created_at),
+        "last_used_at": ms(t.last_used_at),
+        "revoked_at": ms(t.revoked_at),
+    })
+}
+
+fn text_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, ApiError> {
+    body.get(name).and_then(Value::as_str).ok_or_else(|| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            name,
+            format!("{name} is required"),
+        )
+    })
+}
+
+/// Checks a password, with back-off per username and per address, and
+/// logs every failure. Unknown users take as long as wrong passwords.
+async fn login(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let username = text_field(&body, "username")?.trim().to_lowercase();
+    let password = text_field(&body, "password")?;
+    let address = auth::client_address(&headers, peer, &state.auth.config);
+    let keys = [format!("user:{username}"), format!("addr:{address}")];
+    let now = auth::instant();
+    if let Some(wait) = keys
+        .iter()
+        .filter_map(|k| state.auth.logins.wait(k, now))
+        .max()
+    {
+        tracing::warn!(%username, %address, "login attempt while throttled");
+        let actor = Actor::system(&format!("login:{username}"));
+        state
+            .store
+            .record(
+                &actor,
+                "login-throttled",
+                Some(json!({ "address": address }).to_string()),
+                Utc::now(),
+            )
+            .await?;
+        let mut r = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins; wait and try again",
+        )
+        .into_response();
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(r);
+    }
+    let found = state.store.user_by_username(&username).await?;
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let check_password = password.to_owned();
+    let hash = found
+        .as_ref()
+        .map_or_else(|| secrets::decoy_hash().to_owned(), |(_, h)| h.clone());
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&check_password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match found {
+        Some((user, _)) if ok && !user.disabled => user,
+        _ => return Err(reject_login(&state, &keys, &username, &address, now).await),
+    };
+
+    for k in &keys {
+        state.auth.logins.succeeded(k);
+    }
+    let token = secrets::new_token("s_")
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let csrf = secrets::new_token("c_")
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let created = Utc::now();
+    let expires = created + Duration::hours(state.auth.config.session_hours);
+    state
+        .store
+        .create_session(&SessionRecord {
+            token_hash: secrets::token_hash(&token),
+            user_id: user.id,
+            csrf_token: csrf.clone(),
+            created_at: created.timestamp_millis(),
+            expires_at: expires.timestamp_millis(),
+        })
+        .await?;
+    state
+        .store
+        .record(
+            &Actor::user(&user),
+            "login",
+            Some(json!({ "address": address }).to_string()),
+            created,
+        )
+        .await?;
+    let secure = auth::is_https(&headers);
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        if secure {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        },
+        state.auth.config.session_hours * 3600,
+        if secure { "; Secure" } else { "" }
+    );
+    let mut r =
+        Json(json!({ "user": user_json(&user), "csrf_token": csrf, "expires_at": expires }))
+            .into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+    );
+    Ok(r)
+}
+
+/// Counts a failed login towards the back-off and writes it to the log
+/// and the audit log.
+async fn reject_login(
+    state: &AppState,
+    keys: &[String],
+    username: &str,
+    address: &str,
+    now: std::time::Instant,
+) -> ApiError {
+    for k in keys {
+        state.auth.logins.failed(k, now);
+    }
+    tracing::warn!(%username, %address, "failed login");
+    let actor = Actor::system(&format!("login:{username}"));
+    if let Err(e) = state
+        .store
+        .record(
+            &actor,
+            "login-failed",
+            Some(json!({ "address": address }).to_string()),
+            Utc::now(),
+        )
+        .await
+    {
+        return e.into();
+    }
+    ApiError::new(StatusCode::UNAUTHORIZED, "wrong username or password")
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(cookie) = auth::session_cookie(&headers) {
+        state
+            .store
+            .delete_session(&secrets::token_hash(&cookie))
+            .await?;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    for name in [SESSION_COOKIE, SECURE_SESSION_COOKIE] {
+        let secure = if name == SECURE_SESSION_COOKIE {
+            "; Secure"
+        } else {
+            ""
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+        )) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(r)
+}
+
+async fn session(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let p = caller.principal()?;
+    let csrf = match &p.via {
+        Via::Session => {
+            let cookie = auth::session_cookie(&headers).unwrap_or_default();
+            state
+                .store
+                .session(&secrets::token_hash(&cookie), Utc::now())
+                .await?
+                .map(|(s, _)| s.csrf_token)
+        }
+        Via::Token { .. } => None,
+    };
+    Ok(Json(
+        json!({ "user": user_json(&p.user), "csrf_token": csrf, "via": via_name(p) }),
+    ))
+}
+
+fn via_name(p: &Principal) -> &'static str {
+    match p.via {
+        Via::Session => "session",
+        Via::Token { .. } => "token",
+    }
+}
+
+async fn my_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let p = caller.principal()?;
+    let tokens = state.store.tokens(Some(p.user.id)).await?;
+    Ok(Json(
+        json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() }),
+    ))
+}
+
+/// Creates a token for a user. The secret is in this answer only.
+pub(crate) async fn issue_token(
+    state: &AppState,
+    actor: &Actor,
+    user: &User,
+    name: &str,
+    scopes: Vec<Scope>,
+) -> Result<(String, TokenRecord), ApiError> {
+    let (secret, record) = auth::mint_token(user.id, name, scopes)?;
+    state.store.create_token(&record, actor, Utc::now()).await?;
+    Ok((secret, record))
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let p = caller.principal()?;
+    let name = text_field(&body, "name")?;
+    let scopes = match body.get("scopes") {
+        Some(Value::Array(items)) => {
+            let joined = items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",");
+            parse_scopes(&joined, "scopes").map_err(ApiError::body)?
+        }
+        Some(Value::String(s)) => parse_scopes(s, "scopes").map_err(ApiError::body)?,
+        _ => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "scopes",
+                "list the scopes: read, write, import",
+            ));
+        }
+    };
+    let (secret, record) = issue_token(&state, &caller.actor(), &p.user, name, scopes).await?;
+    let mut body = token_json(&record);
+    body["token"] = json!(secret);
+    body["note"] = json!("this is the only time the token is shown; store it now");
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn revoke_my_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let p = caller.principal()?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("no such token"))?;
+    state
+        .store
+        .revoke_token(id, Some(p.user.id), &caller.actor(), Utc::now())
+        .await
+        .map_err(|_| ApiError::not_found("no such active token of yours"))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,402 @@
+//! The public API, for the embed page and anyone: aggregates of closed
+//! months only, at one resolution, with cells under k suppressed (and
+//! secondary suppression), no exact positions of incidents, reports or
+//! presence, no free text. Cacheable (ETag, Cache-Control), open to every
+//! origin for GET, rate limited per client address.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use geo::Contains;
+use geo_types::{Geometry, MultiPolygon, Point};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use trygg_core::attrs::Attributes;
+use trygg_core::index::HexCount;
+use trygg_core::privacy::{PublicPolicy, closed_month, public_resolution, publishable};
+use trygg_core::query::{Filters, HexQuery, ListQuery};
+use trygg_core::{Kind, NewFeature};
+
+use crate::auth::{self, Caller};
+use crate::extract::{JsonBody, Params};
+use crate::{ApiError, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/public/layers/{kind}/hexagons", get(hexagons))
+        .route("/api/v1/public/areas", get(areas))
+        .route("/api/v1/public/measures", get(measures))
+        .route("/api/v1/public/reports", post(submit_report))
+}
+
+/// A computed public layer and the data generation it was computed at.
+type CachedCells = (u64, Arc<Vec<HexCount>>);
+
+/// Public answers computed once per (layer, month) and data generation.
+#[derive(Default)]
+pub struct PublicCache {
+    entries: Mutex<HashMap<(Kind, String), CachedCells>>,
+}
+
+/// Kinds with a public hexagon layer. Places are left out: they show where
+/// patrols are sent.
+fn public_kind(name: &str) -> Result<Kind, ApiError> {
+    match name.parse::<Kind>() {
+        Ok(k @ (Kind::Incident | Kind::Report | Kind::Presence | Kind::Measure)) => Ok(k),
+        _ => Err(ApiError::not_found(format!(
+            "no public layer `{name}`; there are incidents, reports, presence and measures"
+        ))),
+    }
+}
+
+fn limit(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: auth::Peer,
+    bucket: &auth::throttle::RateLimit,
+) -> Result<(), ApiError> {
+    let address = auth::client_address(headers, peer, &state.auth.config);
+    bucket.take(&address, auth::instant()).map_err(|wait| {
+        ApiError::retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests from your address; slow down",
+            wait.as_secs().max(1),
+        )
+    })
+}
+
+fn only(params: &[(String, String)], allowed: &[&str]) -> Result<(), ApiError> {
+    for (k, _) in params {
+        if !allowed.contains(&k.as_str()) {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                k,
+                format!(
+                    "unknown parameter; this endpoint takes {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// District outlines by index, for the per-district secondary suppression.
+async fn districts(state: &AppState) -> Result<Vec<MultiPolygon<f64>>, ApiError> {
+    let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    let page = state.store.list(Kind::Area, &q).await?;
+    Ok(page
+        .features
+        .into_iter()
+        .filter_map(|f| match f.geometry {
+            Geometry::Polygon(p) => Some(MultiPolygon(vec![p])),
+            Geometry::MultiPolygon(mp) => Some(mp),
+            _ => None,
+        })
+        .collect())
+}
+
+async fn published_cells(
+    state: &AppState,
+    kind: Kind,
+    period: &str,
+    window: trygg_core::time::TimeWindow,
+    policy: &PublicPolicy,
+) -> Result<Arc<Vec<HexCount>>, ApiError> {
+    let generation = state.layers.generation(kind) + state.layers.generation(Kind::Area);
+    let key = (kind, period.to_owned());
+    if let Some((g, cells)) = state
+        .public_cache
+        .entries
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&key)
+        && *g == generation
+    {
+        return Ok(Arc::clone(cells));
+    }
+    let resolution = public_resolution(None, policy).map_err(ApiError::query)?;
+    let filters = if kind == Kind::Report {
+        // Public reports count only once a moderator approved them.
+        Filters {
+            statuses: vec!["approved"],
+            ..Filters::default()
+        }
+    } else {
+        Filters::default()
+    };
+    let q = HexQuery {
+        resolution,
+        bbox: None,
+        window,
+        filters,
+        organisation: None,
+    };
+    let cells = state
+        .layers
+        .hexagons(
+            kind,
+            &q,
+            Utc::now().timestamp_millis(),
+            state.limits.max_hex_cells,
+        )
+        .map_err(ApiError::query)?;
+    let outlines = districts(state).await?;
+    let district_of = |cell: h3o::CellIndex| {
+        let ll = h3o::LatLng::from(cell);
+        let p = Point::new(ll.lng(), ll.lat());
+        outlines.iter().position(|d| d.contains(&p))
+    };
+    let published = Arc::new(publishable(&cells, policy.k, &district_of));
+    state
+        .public_cache
+        .entries
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key, (generation, Arc::clone(&published)));
+    Ok(published)
+}
+
+/// A cacheable public answer: strong ETag from the body, 304 when the
+/// client has it, open CORS for GET.
+fn cacheable(headers: &HeaderMap, body: String, content_type: &'static str) -> Response {
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(body.as_bytes());
+    let etag = digest.iter().take(12).fold(String::from("\""), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    }) + "\"";
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    let mut r = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        body.into_response()
+    };
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    r
+}
+
+async fn hexagons(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    limit(&state, &headers, peer, &state.auth.public_reads)?;
+    let kind = public_kind(&kind)?;
+    only(&params, &["period", "resolution", "bbox", "f"])?;
+    let policy = state.public_policy;
+    let resolution =
+        public_resolution(param(&params, "resolution"), &policy).map_err(ApiError::query)?;
+    let (period, window) =
+        closed_month(param(&params, "period"), Utc::now()).map_err(ApiError::query)?;
+    let bbox = param(&params, "bbox")
+        .map(|b| trygg_core::bbox::Bbox::parse(b, "bbox"))
+        .transpose()
+        .map_err(ApiError::query)?;
+    let cells = published_cells(&state, kind, &period, window, &policy).await?;
+    let visible: Vec<HexCount> = cells
+        .iter()
+        .filter(|h| {
+            bbox.is_none_or(|b| {
+                let ll = h3o::LatLng::from(h.cell);
+                b.expanded_m(resolution.edge_m())
+                    .contains(ll.lng(), ll.lat())
+            })
+        })
+        .copied()
+        .collect();
+    let mut meta = Map::new();
+    meta.insert("period".into(), json!(period));
+    meta.insert("k".into(), json!(policy.k));
+    meta.insert(
+        "note".into(),
+        json!(format!("Aggregated per H3 hexagon (resolution {}) for one closed month; hexagons with fewer than {} events, and some others so that none can be derived, are left out.", u8::from(resolution.get()), policy.k)),
+    );
+    let body =
+        trygg_core::hexagons::to_geojson_with(kind, &visible, u8::from(resolution.get()), &meta);
+    Ok(cacheable(&headers, body, "application/geo+json"))
+}
+
+async fn areas(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    limit(&state, &headers, peer, &state.auth.public_reads)?;
+    only(&params, &["f"])?;
+    let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    let page = state.store.list(Kind::Area, &q).await?;
+    let features: Vec<Value> = page
+        .features
+        .iter()
+        .filter_map(|f| match &f.attributes {
+            Attributes::Area(a) => Some(json!({
+                "type": "Feature",
+                "id": a.code,
+                "geometry": trygg_core::geometry::to_value(&f.geometry),
+                "properties": { "code": a.code, "name": a.name, "level": a.level },
+            })),
+            _ => None,
+        })
+        .collect();
+    let body = json!({ "type": "FeatureCollection", "features": features, "numberReturned": features.len() }).to_string();
+    Ok(cacheable(&headers, body, "application/geo+json"))
+}
+
+/// Measures whose status changed in a closed month: what was done. Kind,
+/// status, dates, place and responsible partner; no titles or notes.
+async fn measures(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    limit(&state, &headers, peer, &state.auth.public_reads)?;
+    only(&params, &["period", "f"])?;
+    let (period, window) =
+        closed_month(param(&params, "period"), Utc::now()).map_err(ApiError::query)?;
+    let mut q = ListQuery::parse(Kind::Measure, &[]).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    q.window = window;
+    let page = state.store.list(Kind::Measure, &q).await?;
+    let features: Vec<Value> = page
+        .features
+        .iter()
+        .filter_map(|f| {
+            let Attributes::Measure(m) = &f.attributes else {
+                return None;
+            };
+            let changes: Vec<Value> = f
+                .status_history
+                .iter()
+                .filter(|c| window.overlaps(c.at.timestamp_millis(), Some(c.at.timestamp_millis())))
+                .map(|c| json!({ "status": c.status.as_str(), "at": c.at }))
+                .collect();
+            (!changes.is_empty()).then(|| {
+                json!({
+                    "type": "Feature",
+                    "id": f.id,
+                    "geometry": trygg_core::geometry::to_value(&f.geometry),
+                    "properties": {
+                        "kind": m.kind.as_str(),
+                        "status": m.status.as_str(),
+                        "responsible_org": m.responsible_org,
+                        "changes_in_period": changes,
+                    },
+                })
+            })
+        })
+        .collect();
+    let body = json!({ "type": "FeatureCollection", "features": features, "numberReturned": features.len(), "period": period }).to_string();
+    Ok(cacheable(&headers, body, "application/geo+json"))
+}
+
+/// The fields a member of the public may send; everything else is set here.
+const PUBLIC_REPORT_FIELDS: [&str; 5] =
+    ["reasons", "time_of_day", "comment", "contact", "respondent"];
+const MAX_PUBLIC_REPORT_BYTES: usize = 16 * 1024;
+
+/// An anonymous report of a place that feels unsafe: into the moderation
+/// queue, counted publicly only after approval and only as an aggregate.
+async fn submit_report(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    limit(&state, &headers, peer, &state.auth.public_reports)?;
+    if body.to_string().len() > MAX_PUBLIC_REPORT_BYTES {
+        return Err(ApiError::field(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body",
+            "a public report is at most 16 KB",
+        ));
+    }
+    let mut props = match body.get("properties") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "properties",
+                "must be an object with at least `reasons`",
+            ));
+        }
+    };
+    if let Some(extra) = props
+        .keys()
+        .find(|k| !PUBLIC_REPORT_FIELDS.contains(&k.as_str()))
+    {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("properties.{extra}"),
+            format!(
+                "not accepted in a public report; send {}",
+                PUBLIC_REPORT_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let now = Utc::now();
+    props.insert("source".into(), json!("public"));
+    props.insert("status".into(), json!("pending"));
+    props.insert("reported_at".into(), json!(now));
+    let mut feature = body.clone();
+    feature["properties"] = Value::Object(props);
+    let input =
+        NewFeature::parse(Kind::Report, &feature, &state.area, now).map_err(ApiError::body)?;
+    if !matches!(input.geometry, Geometry::Point(_)) {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "geometry.type",
+            "a public report is a Point",
+        ));
+    }
+    let created = state.store.create(&input, &caller.actor(), now).await?;
+    state.layers.apply(&created.feature);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "id": created.feature.id,
+            "status": "pending",
+            "message": "Tack! Rapporten granskas innan den räknas; den visas bara som en del av en sammanställning.",
+        })),
+    )
+        .into_response())
+}

@@ -1,0 +1,66 @@
+// Thin wrappers over Trygg's JSON API. Errors carry the problem+json detail
+// and field so forms can point at the input that is wrong.
+
+export class ApiError extends Error {
+  constructor(status, detail, field) {
+    super(detail || `HTTP ${status}`);
+    this.status = status;
+    this.field = field || null;
+  }
+}
+
+async function parse(res) {
+  const type = res.headers.get('content-type') || '';
+  if (!res.ok) {
+    let detail = '';
+    let field = null;
+    if (type.includes('json')) {
+      const body = await res.json().catch(() => ({}));
+      detail = body.detail || body.title || '';
+      field = body.field || null;
+    }
+    throw new ApiError(res.status, detail, field);
+  }
+  if (res.status === 204) return null;
+  return type.includes('json') ? res.json() : res.text();
+}
+
+export async function getJson(url, { signal } = {}) {
+  const res = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json' } });
+  return parse(res);
+}
+
+/** Every feature of a list, following rel=next links. */
+export async function listAll(collection, params = {}, { signal, max = 50000 } = {}) {
+  const qs = new URLSearchParams({ limit: '10000', ...params });
+  let url = `/api/v1/${collection}?${qs}`;
+  const features = [];
+  while (url && features.length < max) {
+    const page = await getJson(url, { signal });
+    features.push(...page.features);
+    const next = (page.links || []).find((l) => l.rel === 'next');
+    // The server writes absolute links; keep only path and query so the
+    // page never talks to a host other than its own.
+    url = next ? new URL(next.href, location.origin).pathname + new URL(next.href, location.origin).search : null;
+  }
+  return features;
+}
+
+export async function hexagons(collection, params, { signal } = {}) {
+  const qs = new URLSearchParams(params);
+  return getJson(`/api/v1/layers/${collection}/hexagons?${qs}`, { signal });
+}
+
+/** POST or PUT a GeoJSON Feature; returns { status, feature, version }. */
+export async function send(method, url, feature, version) {
+  const headers = { 'Content-Type': 'application/geo+json', Accept: 'application/geo+json' };
+  if (version != null) headers['If-Match'] = `"${version}"`;
+  const res = await fetch(url, { method, headers, body: JSON.stringify(feature) });
+  const body = await parse(res);
+  return { status: res.status, feature: body };
+}
+
+export async function remove(url) {
+  const res = await fetch(url, { method: 'DELETE' });
+  return parse(res);
+}

@@ -1,0 +1,98 @@
+// What every page shares: language, header, service worker, and the
+// "ready" mark the browser tests wait for.
+import { applyTranslations, loadLanguage, pickLanguage, setLanguage, currentLang } from './i18n.js';
+
+export async function startPage() {
+  await loadLanguage(pickLanguage());
+  renderHeader();
+  applyTranslations();
+  markCurrentNav();
+  wireLanguageSelect();
+  registerServiceWorker();
+  return currentLang();
+}
+
+export function markReady() {
+  document.documentElement.dataset.ready = 'true';
+}
+
+function markCurrentNav() {
+  const here = location.pathname === '/' ? '/map' : location.pathname;
+  for (const a of document.querySelectorAll('.site-nav a')) {
+    const target = a.getAttribute('href');
+    const alt = a.dataset.altHref;
+    if (target === here || alt === here) a.setAttribute('aria-current', 'page');
+  }
+}
+
+function wireLanguageSelect() {
+  const select = document.getElementById('lang-select');
+  if (!select) return;
+  select.value = currentLang();
+  select.addEventListener('change', () => {
+    setLanguage(select.value);
+    // The statement has one address per language; elsewhere a reload in
+    // the chosen language keeps every module's strings consistent.
+    const url = new URL(location.href);
+    url.searchParams.delete('lang');
+    if (url.pathname === '/tillganglighet' || url.pathname === '/accessibility') {
+      url.pathname = select.value === 'en' ? '/accessibility' : '/tillganglighet';
+    }
+    location.assign(url.toString());
+  });
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js').catch(() => {
+    // Without a service worker the pages still work online.
+  });
+}
+
+/** Shows a message in the page's status line (a polite live region). */
+export function announce(text) {
+  const el = document.getElementById('status');
+  if (el) el.textContent = text;
+}
+
+const NAV = [
+  { href: '/map', key: 'nav.map', alt: '/' },
+  { href: '/field', key: 'nav.field' },
+  { href: '/measures', key: 'nav.measures' },
+  { href: '/tillganglighet', key: 'nav.statement', alt: '/accessibility' },
+];
+
+/** One header for every page, built here so the pages cannot drift apart. */
+function renderHeader() {
+  const header = document.getElementById('site-header');
+  if (!header) return;
+  const el = (tag, attrs = {}, children = []) => {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    n.append(...children);
+    return n;
+  };
+  const brand = el('a', { class: 'brand', href: '/map' }, [
+    el('img', { src: '/icon.svg', alt: '', width: '28', height: '28' }),
+    el('span', { 'data-i18n': 'app.name' }),
+  ]);
+  const list = el('ul');
+  for (const item of NAV) {
+    const a = el('a', { href: item.href, 'data-i18n': item.key });
+    if (item.alt) a.dataset.altHref = item.alt;
+    list.append(el('li', {}, [a]));
+  }
+  const nav = el('nav', { class: 'site-nav', 'data-i18n-attr': 'aria-label:nav.label' }, [list]);
+  const select = el('select', { id: 'lang-select' }, [
+    el('option', { value: 'sv', lang: 'sv', 'data-i18n': 'lang.sv' }),
+    el('option', { value: 'en', lang: 'en', 'data-i18n': 'lang.en' }),
+  ]);
+  const langBox = el('div', { class: 'lang' }, [
+    el('label', { for: 'lang-select', 'data-i18n': 'nav.language' }),
+    select,
+  ]);
+  // LOGIN SLOT. Accounts arrive with their own issue: sign-in and the user
+  // menu go here, and nothing else in the header has to move.
+  const login = el('div', { id: 'login-slot', class: 'login-slot', 'data-slot': 'login' });
+  header.append(brand, nav, el('div', { class: 'header-tools' }, [langBox, login]));
+}

@@ -1,0 +1,50 @@
+// Keeps the app shell available offline so field staff can open the field
+// page without a connection. Network first: a deploy is seen at once, and
+// the cache is only the fallback. API answers are never cached here; the
+// field page keeps its own outbox in IndexedDB.
+const CACHE = 'trygg-shell-v1';
+const SHELL = [
+  '/map', '/field', '/measures', '/tillganglighet', '/accessibility',
+  '/config.json', '/icon.svg', '/css/app.css',
+  '/i18n/sv.json', '/i18n/en.json',
+  '/js/api.js', '/js/field.js', '/js/geo.js', '/js/i18n.js', '/js/mapbase.js',
+  '/js/measures.js', '/js/planner.js', '/js/queue.js', '/js/shell.js',
+  '/js/statement.js', '/js/table.js',
+  '/vendor/leaflet/leaflet-src.esm.js', '/vendor/leaflet/leaflet.css',
+  '/vendor/leaflet/images/layers.png', '/vendor/leaflet/images/layers-2x.png',
+  '/vendor/leaflet/images/marker-icon.png', '/vendor/leaflet/images/marker-icon-2x.png',
+  '/vendor/leaflet/images/marker-shadow.png',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/') || url.pathname === '/readyz' || url.pathname === '/healthz') return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const res = await fetch(req);
+      if (res.ok) cache.put(url.pathname === '/' ? '/map' : url.pathname, res.clone());
+      return res;
+    } catch (err) {
+      const key = url.pathname === '/' ? '/map' : url.pathname;
+      const hit = await cache.match(key);
+      if (hit) return hit;
+      throw err;
+    }
+  })());
+});
