@@ -19,6 +19,7 @@ use trygg_tests::{
 pub(crate) struct TestApp {
     pub router: Router,
     pub ids: Identities,
+    pub store: Arc<dyn Store>,
 }
 
 pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
@@ -31,11 +32,11 @@ pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
         ..Settings::default()
     };
     let router = trygg_server::app(
-        AppState::new(store, linkoping(), settings)
+        AppState::new(Arc::clone(&store), linkoping(), settings)
             .await
             .expect("state"),
     );
-    TestApp { router, ids }
+    TestApp { router, ids, store }
 }
 
 pub(crate) struct Reply {
@@ -378,4 +379,16 @@ on_both_backends! {
             assert_eq!(get(&app, &format!("/api/v1/layers/{kind}/hexagons?resolution=8")).await.status, StatusCode::OK);
         }
     }
+}
+
+/// Every action in the audit log, newest first, read straight from the
+/// store (the API's audit export needs an admin session).
+pub(crate) async fn audit_actions(app: &TestApp) -> Vec<String> {
+    app.store
+        .audit_entries(None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
 }

@@ -6,5 +6,6 @@
 
 //! One test binary for the cross-crate suites.
 
+mod access;
 mod api;
 mod store;

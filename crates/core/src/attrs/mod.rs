@@ -26,12 +26,13 @@ use crate::{Error, Kind, Result};
 
 /// Properties the server writes itself; a client that sends a feature back
 /// as it got it (GET, edit, PUT) should not be refused for them.
-const READ_ONLY_PROPERTIES: [&str; 5] = [
+const READ_ONLY_PROPERTIES: [&str; 6] = [
     "id",
     "created_at",
     "updated_at",
     "version",
     "status_history",
+    "organisation_id",
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde_json::{Value, json};
-use trygg_core::access::{Permission, Role};
+use trygg_core::access::Role;
 use trygg_core::attrs::{Attributes, ReportStatus};
 use trygg_core::query::ListQuery;
 use trygg_core::{Feature, Kind, NewFeature};
@@ -94,7 +94,10 @@ fn redact(mut v: Value, kind: Kind, caller: &Caller) -> Value {
             .0
             .as_ref()
             .is_some_and(|p| p.user.role == Role::Admin);
-        let moderator = caller.allows(Permission::Moderate);
+        let moderator = caller
+            .0
+            .as_ref()
+            .is_some_and(|p| p.user.can_publish && !p.user.disabled);
         if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
             if !admin {
                 props.remove("respondent");
