@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod data;
 pub mod demo;
 pub mod serve;
+pub mod transfer;
 
 /// Everything the CLI can fail with, each with a message a person can act on.
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,14 @@ struct Cli {
         global = true
     )]
     database_url: String,
+    /// The municipality served, by name or SCB code; every coordinate must lie in it.
+    #[arg(
+        long,
+        env = "TRYGG_SERVICE_AREA",
+        default_value = "0580",
+        global = true
+    )]
+    service_area: String,
     /// Log format on stderr.
     #[arg(
         long,
@@ -58,9 +66,6 @@ struct ServeArgs {
     /// Fill an empty database with Linköping's demo data.
     #[arg(long, env = "TRYGG_DEMO")]
     demo: bool,
-    /// The municipality this map serves, by name or SCB code.
-    #[arg(long, env = "TRYGG_SERVICE_AREA", default_value = "0580")]
-    service_area: String,
     /// H3 resolution of public layers (5–9; 8 ≈ 461 m hexagons).
     #[arg(long, env = "TRYGG_PUBLIC_RESOLUTION", default_value_t = 8)]
     public_resolution: u8,
@@ -92,11 +97,60 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import a file: CSV (WGS84 or SWEREF 99), GeoJSON, the police feed, police.uk CSV.
+    Import(ImportCli),
+    /// Export a layer as GeoJSON or CSV, with the API's filters.
+    Export {
+        /// incidents, reports, presence, measures, places or areas.
+        #[arg(long)]
+        kind: String,
+        /// geojson or csv.
+        #[arg(long, default_value = "geojson")]
+        format: String,
+        /// Filters as in the API, e.g. `--filter datetime=2024-01-01/.. --filter category=theft`.
+        #[arg(long = "filter", value_name = "NAME=VALUE")]
+        filters: Vec<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// API tokens for integrations and imports.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Args)]
+struct ImportCli {
+    file: std::path::PathBuf,
+    /// incidents, reports, presence, measures, places or areas.
+    #[arg(long)]
+    kind: String,
+    /// csv, geojson, polisen or policeuk.
+    #[arg(long)]
+    format: String,
+    /// Coordinates of the file: WGS84 (default), EPSG:3006, EPSG:3007–3018.
+    #[arg(long)]
+    crs: Option<String>,
+    /// CSV headers of the logical columns, e.g. `x=E,y=N,time=datum,category=typ,id=nr`.
+    #[arg(long)]
+    columns: Option<String>,
+    /// The source recorded on CSV incidents (with their id: what makes re-imports idempotent).
+    #[arg(long)]
+    source: Option<String>,
+    /// Import the valid rows and write the others, with line and reason, to the rejects file.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Where rejected rows go (default: FILE.rejects.csv).
+    #[arg(long)]
+    rejects: Option<std::path::PathBuf>,
+    /// Check and count everything, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Police feed: also import the nightly summaries.
+    #[arg(long)]
+    include_summaries: bool,
 }
 
 #[derive(Subcommand)]
@@ -193,7 +247,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> trygg_cli::Result<String> {
     let url = DatabaseUrl::new(cli.database_url);
     match cli.command {
-        Command::Serve(a) => serve(a, url).await,
+        Command::Serve(a) => serve(a, url, cli.service_area).await,
         Command::Org { command } => {
             let store = trygg_store::connect(&url).await?;
             match command {
@@ -254,6 +308,69 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
                 }
             }
         }
+        Command::Import(i) => {
+            let area = trygg_cli::data::service_area(&cli.service_area)?;
+            let store = trygg_store::connect(&url).await?;
+            let kind: trygg_core::Kind = i.kind.parse().map_err(|e: trygg_core::Error| {
+                trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
+            })?;
+            let format = trygg_core::import::Format::parse(&i.format, "--format")?;
+            trygg_cli::transfer::import(
+                store.as_ref(),
+                &area,
+                trygg_cli::transfer::ImportArgs {
+                    file: &i.file,
+                    kind,
+                    format,
+                    crs: i.crs.as_deref(),
+                    columns: i.columns.as_deref(),
+                    source: i.source.as_deref(),
+                    skip_invalid: i.skip_invalid,
+                    rejects: i.rejects.as_deref(),
+                    dry_run: i.dry_run,
+                    include_summaries: i.include_summaries,
+                },
+            )
+            .await
+        }
+        Command::Export {
+            kind,
+            format,
+            filters,
+            output,
+        } => {
+            let store = trygg_store::connect(&url).await?;
+            let kind: trygg_core::Kind = kind.parse().map_err(|e: trygg_core::Error| {
+                trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
+            })?;
+            let csv = match format.as_str() {
+                "csv" => true,
+                "geojson" | "json" => false,
+                other => {
+                    return Err(trygg_cli::Error::Usage(format!(
+                        "--format: `{other}` is not geojson or csv"
+                    )));
+                }
+            };
+            let params = filters
+                .iter()
+                .map(|f| {
+                    f.split_once('=')
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .ok_or_else(|| {
+                            trygg_cli::Error::Usage(format!("--filter: `{f}` is not NAME=VALUE"))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let body = trygg_cli::transfer::export(store.as_ref(), kind, csv, &params).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, body)?;
+                    Ok(String::new())
+                }
+                None => Ok(body),
+            }
+        }
         Command::Token { command } => {
             let store = trygg_store::connect(&url).await?;
             match command {
@@ -274,7 +391,7 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
     }
 }
 
-async fn serve(a: ServeArgs, url: DatabaseUrl) -> trygg_cli::Result<String> {
+async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cli::Result<String> {
     let public = PublicPolicy::new(a.public_resolution, a.public_k)?;
     let settings = Settings {
         auth: AuthConfig {
@@ -292,7 +409,7 @@ async fn serve(a: ServeArgs, url: DatabaseUrl) -> trygg_cli::Result<String> {
         listen: a.listen,
         database_url: url,
         demo: a.demo,
-        service_area: a.service_area,
+        service_area,
         settings,
     })
     .await?;

@@ -126,6 +126,33 @@ impl Event {
     }
 }
 
+impl Event {
+    /// A nightly summary kept as an incident of category `other` (asked for
+    /// with `--include-summaries`).
+    pub fn to_summary_incident(&self, index: usize) -> Result<Option<NewFeature>> {
+        let field = format!("[{index}]");
+        let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
+        let incident = Incident {
+            category: IncidentCategory::Other,
+            occurred_at: self.published_at(&format!("{field}.datetime"))?,
+            occurred_until: None,
+            precision_m: if self.is_county_level() {
+                COUNTY_PRECISION_M
+            } else {
+                MUNICIPALITY_PRECISION_M
+            },
+            source: SOURCE.to_owned(),
+            source_id: Some(self.id.to_string()),
+            source_type: Some(self.kind.clone()),
+            source_url: None,
+        };
+        Ok(Some(NewFeature {
+            geometry: Geometry::Point(Point::new(lon, lat)),
+            attributes: Attributes::Incident(incident),
+        }))
+    }
+}
+
 /// Maps the feed's Swedish event types onto Trygg's categories.
 pub fn category_of(kind: &str) -> Option<IncidentCategory> {
     use IncidentCategory as C;

@@ -456,11 +456,21 @@ macro_rules! backend {
                 Ok(n as u64)
             }
 
-            async fn import(&self, features: &[NewFeature], actor: &Actor, now: DateTime<Utc>) -> Result<ImportSummary> {
+            async fn import_with(
+                &self,
+                features: &[NewFeature],
+                actor: &Actor,
+                now: DateTime<Utc>,
+                dry_run: bool,
+                progress: &(dyn Fn(u64) + Send + Sync),
+            ) -> Result<ImportSummary> {
                 let now_ms = to_ms(now);
                 let mut summary = ImportSummary::default();
                 let mut tx = self.begin().await?;
-                for feature in features {
+                for (done, feature) in features.iter().enumerate() {
+                    if done % 1000 == 0 {
+                        progress(done as u64);
+                    }
                     let kind = feature.kind();
                     let history = history_for(feature, &[], now)?;
                     let prepared = feature.prepare(&history)?;
@@ -511,7 +521,11 @@ macro_rules! backend {
                     "unchanged": summary.unchanged,
                 });
                 Self::audit(&mut tx, actor, now_ms, "import", None, None, None, Some(note.to_string())).await?;
-                tx.commit().await?;
+                if dry_run {
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
                 Ok(summary)
             }
 

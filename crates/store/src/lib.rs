@@ -125,6 +125,20 @@ pub trait Store: Accounts + Send + Sync + 'static {
         features: &[NewFeature],
         actor: &Actor,
         now: DateTime<Utc>,
+    ) -> Result<ImportSummary> {
+        self.import_with(features, actor, now, false, &|_| {}).await
+    }
+
+    /// As [`Store::import`]; with `dry_run`, everything is checked and
+    /// counted inside the transaction, which is then rolled back.
+    /// `progress` hears how many features are done, now and then.
+    async fn import_with(
+        &self,
+        features: &[NewFeature],
+        actor: &Actor,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportSummary>;
 
     /// Every feature of a kind in the form the in-memory index needs.

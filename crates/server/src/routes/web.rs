@@ -25,13 +25,14 @@ struct Assets;
 /// Clean page paths and the file each one serves. The accessibility
 /// statement has a Swedish and an English address; the page picks its
 /// language from the path.
-const PAGES: [(&str, &str); 6] = [
+const PAGES: [(&str, &str); 7] = [
     ("/", "index.html"),
     ("/map", "index.html"),
     ("/field", "field.html"),
     ("/measures", "measures.html"),
     ("/tillganglighet", "statement.html"),
     ("/accessibility", "statement.html"),
+    ("/login", "login.html"),
 ];
 
 /// The file the browser reads the basemap URL from; the CSP must allow the
