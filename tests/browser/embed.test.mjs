@@ -47,7 +47,8 @@ test('the embed shows the public API\'s numbers for the whole municipality', asy
 
 test('the embed presets a district and speaks English on request', async () => {
   const areas = await publicJson('/api/v1/public/areas');
-  const area = areas.features.find((a) => a.properties.name === 'Skäggetorp') || areas.features[0];
+  // The city centre has enough events to publish in any month of the demo.
+  const area = areas.features.find((a) => a.properties.name.startsWith('Domkyrkan')) || areas.features[0];
   const { context, record } = await newContext(chrome.browser, 'phone');
   const page = await context.newPage();
   await open(page, `/embed?area=${area.properties.code}&lang=en`);
@@ -55,7 +56,7 @@ test('the embed presets a district and speaks English on request', async () => {
   assert.match(await page.locator('h1').textContent(), new RegExp(`^Safety in ${area.properties.name}`));
   const whole = await publicJson('/api/v1/public/layers/incidents/hexagons');
   const shown = Number(await page.getAttribute('[data-testid="legend-total"]', 'data-total'));
-  assert.ok(shown <= whole.features.reduce((s, f) => s + f.properties.count, 0));
+  assert.ok(shown > 0 && shown < whole.features.reduce((s, f) => s + f.properties.count, 0), 'a district shows part of the whole');
   await screenshot(page, 'embed-district-en-phone');
   assert.deepEqual(record.foreign, []);
   assert.deepEqual(record.errors, []);

@@ -103,12 +103,15 @@ test('a lost answer to an upload does not make a duplicate', async () => {
   const page = await context.newPage();
   await open(page, '/field');
   // The first POST reaches the server, but its answer never comes back.
-  let dropped = 0;
+  let drops = 0;
+  let droppedOne;
+  const dropped = new Promise((resolve) => { droppedOne = resolve; });
   await page.route('**/api/v1/presence', async (route) => {
-    if (route.request().method() === 'POST' && dropped === 0) {
-      dropped += 1;
+    if (route.request().method() === 'POST' && drops === 0) {
+      drops += 1;
       await route.fetch();
       await route.abort('connectionreset');
+      droppedOne();
       return;
     }
     await route.continue();
@@ -118,7 +121,7 @@ test('a lost answer to an upload does not make a duplicate', async () => {
   await page.click('#use-center');
   await page.click('#start-presence');
   const { item, clientId } = await logItem(page, note);
-  assert.equal(dropped, 1);
+  await dropped;
   await item.locator('.badge[data-state="pending"]').waitFor();
   assert.equal((await presenceByClientId(clientId, started)).length, 1, 'the server got the first upload');
 

@@ -178,3 +178,28 @@ on_both_backends! {
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 0);
     }
 }
+
+on_both_backends! {
+    async fn an_integration_imports_through_the_api_and_exports_a_layer(store) {
+        use axum::http::{Method, StatusCode, header};
+        let app = crate::api::app(store).await;
+        let body = std::fs::read_to_string(fixture("polisen_events_ostergotland.json")).unwrap();
+        let planner = format!("Bearer {}", app.ids.planner);
+        let r = crate::api::call(&app, Method::POST, "/api/v1/import?kind=incidents&format=polisen", Some(body.clone()), &[("authorization", &planner)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!((r.body["inserted"].as_u64(), r.body["skipped"].as_u64()), (Some(425), Some(1957)));
+        let again = crate::api::call(&app, Method::POST, "/api/v1/import?kind=incidents&format=polisen", Some(body), &[("authorization", &planner)]).await;
+        assert_eq!(again.body["unchanged"], 425);
+        let reader = format!("Bearer {}", app.ids.reader);
+        let refused = crate::api::call(&app, Method::POST, "/api/v1/import?kind=incidents&format=polisen", Some("[]".into()), &[("authorization", &reader)]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let bad = crate::api::call(&app, Method::POST, "/api/v1/import?kind=incidents&format=csv", Some("id,lon,lat,ts,category\n1,15.62,58.41,never,theft\n".into()), &[("authorization", &planner)]).await;
+        crate::api::assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "line 2");
+        let csv = crate::api::call(&app, Method::GET, "/api/v1/incidents/export?format=csv&category=assault", None, &[("authorization", &reader)]).await;
+        assert!(csv.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/csv"), "{} {}", csv.status, csv.body);
+        let text = csv.body.as_str().unwrap();
+        assert!(text.lines().count() > 10 && text.lines().skip(1).all(|l| l.contains(",assault,")), "{text}");
+        let layer = crate::api::get(&app, "/api/v1/incidents/export").await;
+        assert_eq!(layer.body["features"].as_array().unwrap().len(), 425);
+    }
+}

@@ -18,8 +18,13 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 20] = [
+const FIXED: [(Method, &str, Rule); 21] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
+    (
+        Method::POST,
+        "/api/v1/import",
+        Rule::Need(Permission::Import),
+    ),
     (
         Method::POST,
         "/api/v1/reports/{id}/moderation",
@@ -102,6 +107,11 @@ pub fn routes() -> Vec<(Method, String, Rule)> {
         out.push((
             Method::GET,
             c.clone(),
+            Rule::Need(Permission::ReadFeatures(kind)),
+        ));
+        out.push((
+            Method::GET,
+            format!("{c}/export"),
             Rule::Need(Permission::ReadFeatures(kind)),
         ));
         out.push((

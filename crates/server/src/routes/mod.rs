@@ -4,6 +4,7 @@ mod features;
 mod health;
 mod hexagons;
 pub(crate) mod public;
+mod transfer;
 mod web;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(public::router())
+        .merge(transfer::router())
         .merge(web::router())
         .fallback(|| async {
             ApiError::not_found("no such resource; the API lives under /api/v1/")

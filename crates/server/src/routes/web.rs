@@ -25,7 +25,7 @@ struct Assets;
 /// Clean page paths and the file each one serves. The accessibility
 /// statement has a Swedish and an English address; the page picks its
 /// language from the path.
-const PAGES: [(&str, &str); 7] = [
+const PAGES: [(&str, &str); 8] = [
     ("/", "index.html"),
     ("/map", "index.html"),
     ("/field", "field.html"),
@@ -33,7 +33,12 @@ const PAGES: [(&str, &str); 7] = [
     ("/tillganglighet", "statement.html"),
     ("/accessibility", "statement.html"),
     ("/login", "login.html"),
+    ("/embed", "embed.html"),
 ];
+
+/// The one page other sites may put in an iframe: it shows only what the
+/// public API serves, so being framed exposes nothing.
+const EMBED_PAGE: &str = "embed.html";
 
 /// The file the browser reads the basemap URL from; the CSP must allow the
 /// same tile host, so both are derived from one value.
@@ -44,10 +49,16 @@ pub(super) fn router() -> Router<crate::AppState> {
 }
 
 fn build<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    let headers = Arc::new(SecurityHeaders::new(tile_origin_from_config().as_deref()));
+    let tiles = tile_origin_from_config();
+    let headers = Arc::new(SecurityHeaders::new(tiles.as_deref(), false));
+    let embeddable = Arc::new(SecurityHeaders::new(tiles.as_deref(), true));
     let mut router = Router::new();
     for (path, file) in PAGES {
-        let h = Arc::clone(&headers);
+        let h = Arc::clone(if file == EMBED_PAGE {
+            &embeddable
+        } else {
+            &headers
+        });
         router = router.route(
             path,
             get(move |req: HeaderMap| {
@@ -78,10 +89,11 @@ fn build<S: Clone + Send + Sync + 'static>() -> Router<S> {
 /// Headers every page and asset carries.
 struct SecurityHeaders {
     csp: HeaderValue,
+    framable: bool,
 }
 
 impl SecurityHeaders {
-    fn new(tile_origin: Option<&str>) -> Self {
+    fn new(tile_origin: Option<&str>, framable: bool) -> Self {
         let img = match tile_origin {
             Some(origin) => format!("img-src 'self' {origin}"),
             None => "img-src 'self'".to_owned(),
@@ -97,12 +109,17 @@ impl SecurityHeaders {
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            if framable {
+                "frame-ancestors *"
+            } else {
+                "frame-ancestors 'none'"
+            },
         ]
         .join("; ");
         Self {
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+            framable,
         }
     }
 
@@ -118,7 +135,9 @@ impl SecurityHeaders {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         );
         // For browsers that predate `frame-ancestors`.
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if !self.framable {
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        }
         h.insert(
             "permissions-policy",
             HeaderValue::from_static("geolocation=(self), camera=(), microphone=(), payment=()"),
@@ -262,7 +281,13 @@ mod tests {
             assert_eq!(header(&r, "content-type"), "text/html; charset=utf-8");
             let csp = header(&r, "content-security-policy");
             assert!(csp.contains("script-src 'self';"), "{csp}");
-            assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+            if path == "/embed" {
+                assert!(csp.contains("frame-ancestors *"), "{csp}");
+                assert_eq!(header(&r, "x-frame-options"), "");
+            } else {
+                assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+                assert_eq!(header(&r, "x-frame-options"), "DENY");
+            }
             assert!(!csp.contains("unsafe-inline"), "{csp}");
             assert_eq!(header(&r, "x-content-type-options"), "nosniff");
             assert_eq!(

@@ -1,0 +1,231 @@
+//! Bulk import for integrations (tokens with the import scope) and export
+//! of every layer with the list filters.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::json;
+use trygg_core::Kind;
+use trygg_core::import::{self, Columns, Crs, Format, Options};
+use trygg_core::query::ListQuery;
+
+use crate::auth::Caller;
+use crate::extract::Params;
+use crate::{ApiError, AppState};
+
+/// An import body may be a large export; lists and writes stay small.
+const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    let mut router = Router::new().route(
+        "/api/v1/import",
+        post(import_file).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+    );
+    for kind in Kind::ALL {
+        router = router.route(
+            &format!("/api/v1/{}/export", kind.collection()),
+            get(move |s: State<AppState>, c: Caller, p: Params| export(kind, s, c, p)),
+        );
+    }
+    router
+}
+
+fn flag(v: &str, field: &str) -> Result<bool, ApiError> {
+    match v {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            field,
+            "true or false",
+        )),
+    }
+}
+
+/// `POST /api/v1/import?kind=incidents&format=csv[&crs=EPSG:3006][&columns=…][&skip_invalid=true][&dry_run=true]`
+/// with the file as the body. All or nothing unless `skip_invalid`.
+async fn import_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let bad = |field: &str, e: trygg_core::Error| {
+        ApiError::field(StatusCode::BAD_REQUEST, field, e.to_string())
+    };
+    let (mut kind, mut format, mut skip_invalid, mut dry_run) = (None, None, false, false);
+    let mut opts_crs = None;
+    let mut columns = None;
+    let mut source = None;
+    let mut summaries = false;
+    for (k, v) in &params {
+        match k.as_str() {
+            "kind" => kind = Some(v.parse::<Kind>().map_err(|e| bad("kind", e))?),
+            "format" => format = Some(Format::parse(v, "format").map_err(|e| bad("format", e))?),
+            "crs" => opts_crs = Some(Crs::parse(v, "crs").map_err(|e| bad("crs", e))?),
+            "columns" => {
+                columns = Some(Columns::parse(v, "columns").map_err(|e| bad("columns", e))?)
+            }
+            "source" => source = Some(v.clone()),
+            "skip_invalid" => skip_invalid = flag(v, "skip_invalid")?,
+            "dry_run" => dry_run = flag(v, "dry_run")?,
+            "include_summaries" => summaries = flag(v, "include_summaries")?,
+            other => {
+                return Err(ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    other,
+                    "unknown parameter; this endpoint takes kind, format, crs, columns, source, skip_invalid, dry_run, include_summaries",
+                ));
+            }
+        }
+    }
+    let kind = kind.ok_or_else(|| ApiError::field(StatusCode::BAD_REQUEST, "kind", "required"))?;
+    let format = format.ok_or_else(|| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "format",
+            "required: csv, geojson, polisen or policeuk",
+        )
+    })?;
+    let mut opts = Options::new(kind, format);
+    if let Some(c) = opts_crs {
+        opts.crs = c;
+    }
+    if let Some(c) = columns {
+        opts.columns = c;
+    }
+    if let Some(s) = source {
+        opts.source = s;
+    }
+    opts.include_summaries = summaries;
+    let parsed = import::parse(&body, &opts, &state.area, Utc::now());
+    if let Some(problem) = parsed
+        .fatal
+        .as_ref()
+        .or_else(|| (!skip_invalid).then(|| parsed.rejects.first()).flatten())
+    {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            problem.location.clone(),
+            format!(
+                "{problem}; nothing was imported ({} rows refused in all)",
+                parsed.rejects.len().max(1)
+            ),
+        ));
+    }
+    let summary = state
+        .store
+        .import_with(
+            &parsed.features,
+            &caller.actor(),
+            Utc::now(),
+            dry_run,
+            &|_| {},
+        )
+        .await?;
+    if !dry_run {
+        state.layers.reload(state.store.as_ref(), kind).await?;
+    }
+    let rejects: Vec<_> = parsed
+        .rejects
+        .iter()
+        .take(1000)
+        .map(|r| json!({ "location": r.location, "field": r.field, "reason": r.reason }))
+        .collect();
+    Ok(Json(json!({
+        "dry_run": dry_run,
+        "inserted": summary.inserted,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "skipped": parsed.skipped,
+        "rejected": parsed.rejects.len(),
+        "rejects": rejects,
+    }))
+    .into_response())
+}
+
+/// Every matching feature (not a page) as GeoJSON or CSV.
+async fn export(
+    kind: Kind,
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let mut csv = false;
+    let mut filters = Vec::new();
+    for (k, v) in params {
+        match k.as_str() {
+            "format" => {
+                csv = match v.as_str() {
+                    "csv" => true,
+                    "geojson" | "json" => false,
+                    _ => {
+                        return Err(ApiError::field(
+                            StatusCode::BAD_REQUEST,
+                            "format",
+                            "geojson or csv",
+                        ));
+                    }
+                };
+            }
+            "limit" | "after" => {
+                return Err(ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    k,
+                    "an export has every feature; page with the list endpoint instead",
+                ));
+            }
+            _ => filters.push((k, v)),
+        }
+    }
+    let mut q = ListQuery::parse(kind, &filters).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    if kind == Kind::Presence {
+        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
+    }
+    let mut features = Vec::new();
+    loop {
+        let page = state.store.list(kind, &q).await?;
+        features.extend(page.features);
+        match page.next_after {
+            Some(a) => q.after = Some(a),
+            None => break,
+        }
+    }
+    if kind == Kind::Report {
+        // Exports carry no respondent groups or contacts: they leave the system.
+        for f in &mut features {
+            if let trygg_core::attrs::Attributes::Report(r) = &mut f.attributes {
+                r.respondent = None;
+                r.contact = None;
+            }
+        }
+    }
+    let (body, content_type, ext) = if csv {
+        (
+            trygg_core::export::csv(kind, &features),
+            "text/csv; charset=utf-8",
+            "csv",
+        )
+    } else {
+        (
+            trygg_core::export::geojson(&features),
+            "application/geo+json",
+            "geojson",
+        )
+    };
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"trygg-{}.{ext}\"",
+        kind.collection()
+    )) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
