@@ -16,6 +16,14 @@ artifacts="$root/test-artifacts"
 rm -rf "$artifacts/geojson"
 mkdir -p "$artifacts/geojson"
 
+# GDAL's OAPIF driver reads the OGC API in the end-to-end tests.
+if ! command -v ogrinfo >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  step "installing gdal-bin"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q gdal-bin >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gdal-bin >/dev/null; }
+fi
+if command -v ogrinfo >/dev/null 2>&1; then export TRYGG_REQUIRE_GDAL=1; fi
+
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -38,6 +46,12 @@ cargo test --workspace --locked
 step "GeoJSON bodies against independent RFC 7946 validators"
 (cd tests/geojson && npm ci --no-audit --no-fund --loglevel=error)
 node tests/geojson/validate.mjs "$artifacts/geojson"
+
+step "OpenAPI document against an independent validator"
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore openapi-spec-validator
+fi
+python3 -m openapi_spec_validator "$artifacts/openapi.json"
 
 if [ -x scripts/browser-tests.sh ]; then
   step "browser tests (headless Chromium, axe-core)"

@@ -8,5 +8,6 @@
 
 mod access;
 mod api;
+mod interop;
 mod store;
 mod transfer;

@@ -2,12 +2,12 @@
 // page without a connection. Network first: a deploy is seen at once, and
 // the cache is only the fallback. API answers are never cached here; the
 // field page keeps its own outbox in IndexedDB.
-const CACHE = 'trygg-shell-v1';
+const CACHE = 'trygg-shell-v2';
 const SHELL = [
-  '/map', '/field', '/measures', '/tillganglighet', '/accessibility',
+  '/map', '/field', '/measures', '/tillganglighet', '/accessibility', '/login',
   '/config.json', '/icon.svg', '/css/app.css',
   '/i18n/sv.json', '/i18n/en.json',
-  '/js/api.js', '/js/field.js', '/js/geo.js', '/js/i18n.js', '/js/mapbase.js',
+  '/js/api.js', '/js/embed.js', '/js/field.js', '/js/geo.js', '/js/i18n.js', '/js/login.js', '/js/mapbase.js',
   '/js/measures.js', '/js/planner.js', '/js/queue.js', '/js/shell.js',
   '/js/statement.js', '/js/table.js',
   '/vendor/leaflet/leaflet-src.esm.js', '/vendor/leaflet/leaflet.css',

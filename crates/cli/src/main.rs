@@ -308,69 +308,13 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
                 }
             }
         }
-        Command::Import(i) => {
-            let area = trygg_cli::data::service_area(&cli.service_area)?;
-            let store = trygg_store::connect(&url).await?;
-            let kind: trygg_core::Kind = i.kind.parse().map_err(|e: trygg_core::Error| {
-                trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
-            })?;
-            let format = trygg_core::import::Format::parse(&i.format, "--format")?;
-            trygg_cli::transfer::import(
-                store.as_ref(),
-                &area,
-                trygg_cli::transfer::ImportArgs {
-                    file: &i.file,
-                    kind,
-                    format,
-                    crs: i.crs.as_deref(),
-                    columns: i.columns.as_deref(),
-                    source: i.source.as_deref(),
-                    skip_invalid: i.skip_invalid,
-                    rejects: i.rejects.as_deref(),
-                    dry_run: i.dry_run,
-                    include_summaries: i.include_summaries,
-                },
-            )
-            .await
-        }
+        Command::Import(i) => import(i, &url, &cli.service_area).await,
         Command::Export {
             kind,
             format,
             filters,
             output,
-        } => {
-            let store = trygg_store::connect(&url).await?;
-            let kind: trygg_core::Kind = kind.parse().map_err(|e: trygg_core::Error| {
-                trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
-            })?;
-            let csv = match format.as_str() {
-                "csv" => true,
-                "geojson" | "json" => false,
-                other => {
-                    return Err(trygg_cli::Error::Usage(format!(
-                        "--format: `{other}` is not geojson or csv"
-                    )));
-                }
-            };
-            let params = filters
-                .iter()
-                .map(|f| {
-                    f.split_once('=')
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .ok_or_else(|| {
-                            trygg_cli::Error::Usage(format!("--filter: `{f}` is not NAME=VALUE"))
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let body = trygg_cli::transfer::export(store.as_ref(), kind, csv, &params).await?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, body)?;
-                    Ok(String::new())
-                }
-                None => Ok(body),
-            }
-        }
+        } => export(&url, &kind, &format, &filters, output).await,
         Command::Token { command } => {
             let store = trygg_store::connect(&url).await?;
             match command {
@@ -414,6 +358,72 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
     })
     .await?;
     Ok(String::new())
+}
+
+async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cli::Result<String> {
+    let area = trygg_cli::data::service_area(service_area)?;
+    let store = trygg_store::connect(url).await?;
+    let kind: trygg_core::Kind = i.kind.parse().map_err(|e: trygg_core::Error| {
+        trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
+    })?;
+    let format = trygg_core::import::Format::parse(&i.format, "--format")?;
+    trygg_cli::transfer::import(
+        store.as_ref(),
+        &area,
+        trygg_cli::transfer::ImportArgs {
+            file: &i.file,
+            kind,
+            format,
+            crs: i.crs.as_deref(),
+            columns: i.columns.as_deref(),
+            source: i.source.as_deref(),
+            skip_invalid: i.skip_invalid,
+            rejects: i.rejects.as_deref(),
+            dry_run: i.dry_run,
+            include_summaries: i.include_summaries,
+        },
+    )
+    .await
+}
+
+async fn export(
+    url: &DatabaseUrl,
+    kind: &str,
+    format: &str,
+    filters: &[String],
+    output: Option<std::path::PathBuf>,
+) -> trygg_cli::Result<String> {
+    let store = trygg_store::connect(url).await?;
+    let kind: trygg_core::Kind = kind.parse().map_err(|e: trygg_core::Error| {
+        trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
+    })?;
+    let csv = match format {
+        "csv" => true,
+        "geojson" | "json" => false,
+        other => {
+            return Err(trygg_cli::Error::Usage(format!(
+                "--format: `{other}` is not geojson or csv"
+            )));
+        }
+    };
+    let params = filters
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| {
+                    trygg_cli::Error::Usage(format!("--filter: `{f}` is not NAME=VALUE"))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = trygg_cli::transfer::export(store.as_ref(), kind, csv, &params).await?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, body)?;
+            Ok(String::new())
+        }
+        None => Ok(body),
+    }
 }
 
 fn init_logging(format: LogFormat) {

@@ -29,12 +29,9 @@ pub struct ImportArgs<'a> {
 fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
     let mut out = String::from("location,field,reason\n");
     for r in rejects {
-        out.push_str(&format!(
-            "{},{},{}\n",
-            trygg_core::export::csv_field(&r.location),
-            trygg_core::export::csv_field(&r.field),
-            trygg_core::export::csv_field(&r.reason)
-        ));
+        let cells = [&r.location, &r.field, &r.reason].map(|c| trygg_core::export::csv_field(c));
+        out.push_str(&cells.join(","));
+        out.push('\n');
     }
     std::fs::write(path, out)?;
     Ok(())

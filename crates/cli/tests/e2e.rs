@@ -300,3 +300,69 @@ fn writes_survive_a_restart_and_bad_input_gets_a_problem() {
     assert!(cli(&db, &["token", "list"]).contains("e2e"));
     assert!(cli(&db, &["user", "list"]).contains("anna.planner\tplanner\tLinköpings kommun"));
 }
+
+/// GDAL's OAPIF driver (Debian's gdal-bin), as QGIS and scripts use it:
+/// it must list and read every public collection. Skipped when `ogrinfo`
+/// is missing, unless `TRYGG_REQUIRE_GDAL` is set (the test script sets it
+/// after installing gdal-bin).
+#[test]
+fn gdal_lists_and_reads_every_public_collection() {
+    let has_gdal = Command::new("ogrinfo")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_gdal {
+        assert!(
+            std::env::var("TRYGG_REQUIRE_GDAL").is_err(),
+            "TRYGG_REQUIRE_GDAL is set but ogrinfo is missing"
+        );
+        eprintln!(
+            "note: ogrinfo not installed; GDAL test not run (scripts/test.sh installs gdal-bin)"
+        );
+        return;
+    }
+    let server = start(None, &["--demo"]);
+    wait_ready(&server.addr);
+    let url = format!("OAPIF:http://{}/ogc", server.addr);
+    let list = Command::new("ogrinfo")
+        .args(["-ro", "-so", &url])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.status.success(),
+        "{listed} {}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let collections = [
+        "public-incidents-hexagons",
+        "public-reports-hexagons",
+        "public-presence-hexagons",
+        "public-measures-hexagons",
+        "public-areas",
+    ];
+    for c in collections {
+        assert!(listed.contains(c), "{c} missing from: {listed}");
+    }
+    assert!(
+        !listed.contains(": incidents (") && !listed.contains(": presence ("),
+        "internal collections stay hidden from the public: {listed}"
+    );
+    for c in ["public-areas", "public-incidents-hexagons"] {
+        let read = Command::new("ogrinfo")
+            .args(["-ro", "-al", "-q", &url, c])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&read.stdout);
+        assert!(
+            read.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        let n = text.matches("OGRFeature(").count();
+        assert!(n > 0, "{c}: no features read: {text}");
+        if c == "public-areas" {
+            assert_eq!(n, 32, "every district");
+        }
+    }
+}

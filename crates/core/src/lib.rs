@@ -8,6 +8,7 @@
 mod vocab;
 
 pub mod access;
+pub mod analytics;
 pub mod attrs;
 pub mod bbox;
 pub mod cells;

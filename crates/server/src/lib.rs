@@ -6,7 +6,7 @@ mod error;
 mod extract;
 mod geojson;
 mod layers;
-mod routes;
+pub mod routes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

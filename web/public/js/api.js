@@ -51,16 +51,71 @@ export async function hexagons(collection, params, { signal } = {}) {
   return getJson(`/api/v1/layers/${collection}/hexagons?${qs}`, { signal });
 }
 
-/** POST or PUT a GeoJSON Feature; returns { status, feature, version }. */
+// Writes made with the session cookie must carry the session's CSRF token.
+let csrf = null;
+
+export function setCsrf(token) {
+  csrf = token || null;
+}
+
+/** The logged-in user and CSRF token, or null when nobody is logged in.
+ * Throws when the server cannot be reached (offline). */
+export async function session() {
+  try {
+    const s = await getJson('/api/v1/auth/session');
+    setCsrf(s.csrf_token);
+    return s;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(username, password) {
+  const res = await fetch('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await parse(res);
+  setCsrf(body.csrf_token);
+  return body;
+}
+
+export async function logout() {
+  await write('POST', '/api/v1/auth/logout', {});
+  setCsrf(null);
+}
+
+/** A state-changing request; a stale CSRF token (a new login in another
+ * tab) is fetched anew once. */
+async function write(method, url, headers, body) {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    if (!csrf) await session().catch(() => null);
+    const h = { ...headers };
+    if (csrf) h['X-CSRF-Token'] = csrf;
+    const res = await fetch(url, { method, headers: h, body });
+    if (res.status === 403 && attempt === 0) {
+      const problem = await res.clone().json().catch(() => ({}));
+      if (problem.field === 'X-CSRF-Token') {
+        setCsrf(null);
+        continue;
+      }
+    }
+    return res;
+  }
+  throw new ApiError(403, 'CSRF', 'X-CSRF-Token');
+}
+
+/** POST or PUT a GeoJSON Feature; returns { status, feature }. */
 export async function send(method, url, feature, version) {
   const headers = { 'Content-Type': 'application/geo+json', Accept: 'application/geo+json' };
   if (version != null) headers['If-Match'] = `"${version}"`;
-  const res = await fetch(url, { method, headers, body: JSON.stringify(feature) });
+  const res = await write(method, url, headers, JSON.stringify(feature));
   const body = await parse(res);
   return { status: res.status, feature: body };
 }
 
 export async function remove(url) {
-  const res = await fetch(url, { method: 'DELETE' });
-  return parse(res);
+  return parse(await write('DELETE', url, {}));
 }

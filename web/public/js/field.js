@@ -1,11 +1,11 @@
 // Field logging, made for a phone with a poor connection: every log goes to
 // the outbox (queue.js) first and is uploaded from there.
-import { startPage, markReady, announce } from './shell.js';
+import { startPage, markReady, announce, loginHref } from './shell.js';
 import { t, term, formatTime, formatNumber } from './i18n.js';
 import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
 import { listAll } from './api.js';
 import { newClientId } from './geo.js';
-import { allLogs, enqueue, edit, isPending, onChange, prune, startAutoSync, sync } from './queue.js';
+import { allLogs, enqueue, edit, isPending, needsLogin, onChange, prune, startAutoSync, sync } from './queue.js';
 
 const UNIT_TYPES = ['police', 'security_guard', 'night_walkers', 'field_worker', 'municipal_staff', 'other'];
 const MEASURE_KINDS = ['lighting', 'vegetation', 'cleaning', 'graffiti', 'camera', 'other'];
@@ -301,12 +301,19 @@ function renderNet(pending) {
   net.dataset.pending = String(pending);
   const base = t(online ? 'field.online' : 'field.offline');
   net.textContent = pending ? `${base} ${t('field.pendingCount', { n: pending })}` : base;
+  if (online && pending && needsLogin()) {
+    const a = document.createElement('a');
+    a.href = loginHref();
+    a.textContent = t('login.uploadNeedsLogin');
+    net.append(' ', a);
+  }
 }
 
 // ---------------------------------------------------------------- start
 
 async function main() {
-  await startPage();
+  const { user, offline } = await startPage();
+  if (!user && !offline) return;
   fillSelect(document.getElementById('unit-type'), UNIT_TYPES, 'unitType');
   fillSelect(document.getElementById('measure-kind'), MEASURE_KINDS, 'measureKind');
   fillSelect(document.getElementById('measure-status'), MEASURE_STATUSES, 'measureStatus');

@@ -111,7 +111,8 @@ function csv() {
 }
 
 async function main() {
-  await startPage();
+  const { user } = await startPage();
+  if (!user) return;
   const kind = document.getElementById('filter-kind');
   kind.append(option('', t('measures.allKinds')), ...KINDS.map((k) => option(k, term('measureKind', k))));
   const status = document.getElementById('filter-status');

@@ -827,7 +827,10 @@ function wireDrawing() {
 // ---------------------------------------------------------------- start
 
 async function main() {
-  await startPage();
+  const { user } = await startPage();
+  if (!user) return;
+  // Field staff read the map but do not designate priority places.
+  if (user.role === 'field') document.getElementById('draw-section').hidden = true;
   config = await loadConfig();
   map = createMap(document.getElementById('map'), config);
   const base = await addDistrictBase(map, config);

@@ -111,6 +111,12 @@ export async function prune() {
 }
 
 let running = null;
+// Set when the server said the session is gone: uploads wait for a login.
+let loginNeeded = false;
+
+export function needsLogin() {
+  return loginNeeded;
+}
 
 /** Uploads what waits. One run at a time; a second call joins the first. */
 export function sync() {
@@ -156,7 +162,13 @@ async function upload() {
         version = u.feature.properties.version;
       }
       await updateLog(rec.client_id, (cur) => ({ ...cur, id, version, syncedRev: Math.max(cur.syncedRev, rev) }));
+      loginNeeded = false;
     } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        // Not the log's fault: keep it until someone logs in again.
+        loginNeeded = true;
+        break;
+      }
       const permanent = e instanceof ApiError && e.status >= 400 && e.status < 500 && ![408, 429].includes(e.status);
       if (permanent) {
         await updateLog(rec.client_id, (cur) => ({ ...cur, error: e.field ? `${e.field}: ${e.message}` : e.message }));

@@ -1,15 +1,96 @@
 // What every page shares: language, header, service worker, and the
 // "ready" mark the browser tests wait for.
-import { applyTranslations, loadLanguage, pickLanguage, setLanguage, currentLang } from './i18n.js';
+import { applyTranslations, loadLanguage, pickLanguage, setLanguage, currentLang, t, term } from './i18n.js';
+import { session, logout } from './api.js';
 
-export async function startPage() {
+/**
+ * Sets up the page and asks who is logged in. Returns { user, offline }:
+ * `user` is null when nobody is; `offline` when the server could not be
+ * asked (the field page then works from its outbox).
+ * Pages that need a login get a notice instead of their content.
+ */
+export async function startPage({ needsLogin = true, publicPage = false } = {}) {
   await loadLanguage(pickLanguage());
   renderHeader();
   applyTranslations();
   markCurrentNav();
   wireLanguageSelect();
+  // A public page embedded on another site asks about no session and
+  // installs nothing in its visitors' browsers.
+  if (publicPage) return { lang: currentLang(), user: null, offline: false };
   registerServiceWorker();
-  return currentLang();
+  let user = null;
+  let offline = false;
+  try {
+    user = (await session())?.user || null;
+  } catch {
+    offline = true;
+  }
+  renderLogin(user, offline);
+  if (offline) {
+    // Opened without a connection: say who is logged in once it is back.
+    window.addEventListener('online', () => {
+      session().then((s) => renderLogin(s?.user || null, false)).catch(() => null);
+    }, { once: true });
+  }
+  if (needsLogin && !user && !offline) showLoginRequired();
+  return { lang: currentLang(), user, offline };
+}
+
+export function loginHref() {
+  return `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+function renderLogin(user, offline) {
+  const slot = document.getElementById('login-slot');
+  if (!slot) return;
+  slot.replaceChildren();
+  if (user) {
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.dataset.testid = 'who';
+    const detail = document.createElement('span');
+    detail.className = 'who-detail';
+    detail.textContent = ` ${t('login.detail', { role: term('role', user.role), org: user.organisation || '' })}`;
+    who.append(user.display_name || user.username, detail);
+    const out = document.createElement('button');
+    out.type = 'button';
+    out.className = 'button small on-brand';
+    out.textContent = t('login.logout');
+    out.addEventListener('click', async () => {
+      await logout().catch(() => null);
+      location.assign('/login');
+    });
+    slot.append(who, out);
+  } else if (!offline && location.pathname !== '/login') {
+    const a = document.createElement('a');
+    a.className = 'button small on-brand';
+    a.href = loginHref();
+    a.textContent = t('login.link');
+    slot.append(a);
+  }
+}
+
+/** Hides what needs data and says how to get in. */
+function showLoginRequired() {
+  const main = document.getElementById('main');
+  if (!main) return;
+  for (const child of main.children) {
+    if (child.tagName !== 'H1') child.hidden = true;
+  }
+  const h1 = main.querySelector('h1');
+  if (h1) h1.classList.remove('visually-hidden');
+  const box = document.createElement('div');
+  box.className = 'card login-required';
+  const p = document.createElement('p');
+  p.textContent = t('login.required');
+  const a = document.createElement('a');
+  a.className = 'button';
+  a.href = loginHref();
+  a.textContent = t('login.link');
+  box.append(p, a);
+  main.append(box);
+  markReady();
 }
 
 export function markReady() {
@@ -94,5 +175,5 @@ function renderHeader() {
   // LOGIN SLOT. Accounts arrive with their own issue: sign-in and the user
   // menu go here, and nothing else in the header has to move.
   const login = el('div', { id: 'login-slot', class: 'login-slot', 'data-slot': 'login' });
-  header.append(brand, nav, el('div', { class: 'header-tools' }, [langBox, login]));
+  header.append(brand, nav, el('div', { class: 'header-tools' }, [langBox]), login);
 }

@@ -5,7 +5,7 @@ import { t, currentLang } from './i18n.js';
 import { loadConfig } from './mapbase.js';
 
 async function main() {
-  await startPage();
+  await startPage({ needsLogin: false });
   document.title = t('statement.pageTitle');
   const other = document.getElementById('other-language');
   const otherLang = currentLang() === 'en' ? 'sv' : 'en';

@@ -88,7 +88,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 /// What a caller may see of a feature: respondent groups only for admins
 /// (an individual's group is below any threshold), a reporter's contact
 /// only for moderators and admins.
-fn redact(mut v: Value, kind: Kind, caller: &Caller) -> Value {
+pub(super) fn redact(mut v: Value, kind: Kind, caller: &Caller) -> Value {
     if kind == Kind::Report {
         let admin = caller
             .0

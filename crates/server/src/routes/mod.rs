@@ -3,6 +3,8 @@ mod auth;
 mod features;
 mod health;
 mod hexagons;
+mod ogc;
+pub mod openapi;
 pub(crate) mod public;
 mod transfer;
 mod web;
@@ -21,6 +23,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(public::router())
         .merge(transfer::router())
+        .merge(ogc::router())
+        .merge(openapi::router())
         .merge(web::router())
         .fallback(|| async {
             ApiError::not_found("no such resource; the API lives under /api/v1/")

@@ -252,18 +252,12 @@ async fn hexagons(
     Ok(cacheable(&headers, body, "application/geo+json"))
 }
 
-async fn areas(
-    State(state): State<AppState>,
-    peer: auth::Peer,
-    headers: HeaderMap,
-    Params(params): Params,
-) -> Result<Response, ApiError> {
-    limit(&state, &headers, peer, &state.auth.public_reads)?;
-    only(&params, &["f"])?;
+/// The districts as public features: code, name and outline.
+pub(crate) async fn public_area_features(state: &AppState) -> Result<Vec<Value>, ApiError> {
     let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     let page = state.store.list(Kind::Area, &q).await?;
-    let features: Vec<Value> = page
+    Ok(page
         .features
         .iter()
         .filter_map(|f| match &f.attributes {
@@ -275,7 +269,29 @@ async fn areas(
             })),
             _ => None,
         })
-        .collect();
+        .collect())
+}
+
+/// The published hexagons of a public layer for a closed month (the last
+/// one when `period` is `None`).
+pub(crate) async fn public_cells(
+    state: &AppState,
+    kind: Kind,
+    period: Option<&str>,
+) -> Result<Arc<Vec<HexCount>>, ApiError> {
+    let (period, window) = closed_month(period, Utc::now()).map_err(ApiError::query)?;
+    published_cells(state, kind, &period, window, &state.public_policy).await
+}
+
+async fn areas(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    limit(&state, &headers, peer, &state.auth.public_reads)?;
+    only(&params, &["f"])?;
+    let features = public_area_features(&state).await?;
     let body = json!({ "type": "FeatureCollection", "features": features, "numberReturned": features.len() }).to_string();
     Ok(cacheable(&headers, body, "application/geo+json"))
 }

@@ -68,7 +68,7 @@ async fn import_file(
             "format" => format = Some(Format::parse(v, "format").map_err(|e| bad("format", e))?),
             "crs" => opts_crs = Some(Crs::parse(v, "crs").map_err(|e| bad("crs", e))?),
             "columns" => {
-                columns = Some(Columns::parse(v, "columns").map_err(|e| bad("columns", e))?)
+                columns = Some(Columns::parse(v, "columns").map_err(|e| bad("columns", e))?);
             }
             "source" => source = Some(v.clone()),
             "skip_invalid" => skip_invalid = flag(v, "skip_invalid")?,

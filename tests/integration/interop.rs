@@ -1,0 +1,115 @@
+//! OGC API – Features and the OpenAPI document, in-process on both
+//! backends (GDAL itself reads a running server in the CLI's e2e tests).
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::json;
+use trygg_server::auth::policy;
+use trygg_server::routes::openapi::{OTHER_ROUTES, document};
+use trygg_tests::{on_both_backends, point};
+
+use crate::api::{app, call, get, post};
+
+on_both_backends! {
+    async fn ogc_clients_see_public_collections_anonymously_and_more_with_a_token(store) {
+        let app = app(store).await;
+        let anon = [("authorization", "")];
+        let landing = call(&app, Method::GET, "/ogc?f=json", None, &anon).await;
+        assert_eq!(landing.status, StatusCode::OK);
+        let rels: Vec<&str> = landing.body["links"].as_array().unwrap().iter().filter_map(|l| l["rel"].as_str()).collect();
+        for rel in ["self", "service-desc", "conformance", "data"] {
+            assert!(rels.contains(&rel), "{rels:?}");
+        }
+        let conf = call(&app, Method::GET, "/ogc/conformance", None, &anon).await;
+        assert!(conf.body["conformsTo"].to_string().contains("conf/geojson"));
+        let ids = |r: &crate::api::Reply| -> Vec<String> {
+            r.body["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let public = ids(&call(&app, Method::GET, "/ogc/collections", None, &anon).await);
+        assert!(public.iter().all(|id| id.starts_with("public-")), "{public:?}");
+        assert_eq!(call(&app, Method::GET, "/ogc/collections/incidents/items", None, &anon).await.status, StatusCode::UNAUTHORIZED);
+        let all = ids(&get(&app, "/ogc/collections").await);
+        assert!(all.contains(&"incidents".to_owned()) && all.contains(&"presence-hexagons".to_owned()), "{all:?}");
+        assert_eq!(call(&app, Method::GET, "/ogc/collections?f=html", None, &anon).await.status, StatusCode::BAD_REQUEST);
+    }
+}
+
+on_both_backends! {
+    async fn ogc_items_page_by_next_links_and_read_one_by_one(store) {
+        let app = app(store).await;
+        for i in 0..5 {
+            let body = point(15.60 + f64::from(i) * 0.01, 58.41, json!({ "category": "theft", "occurred_at": Utc::now() - Duration::days(1) }));
+            post(&app, "/api/v1/incidents", &body).await;
+        }
+        let mut uri = "/ogc/collections/incidents/items?limit=2&f=json".to_owned();
+        let mut ids = Vec::new();
+        loop {
+            let r = get(&app, &uri).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            ids.extend(r.body["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()));
+            let Some(next) = r.body["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next") else { break };
+            uri = next["href"].as_str().unwrap().trim_start_matches("http://trygg.test").to_owned();
+        }
+        assert_eq!(ids.len(), 5);
+        let one = get(&app, &format!("/ogc/collections/incidents/items/{}", ids[0])).await;
+        assert_eq!(one.body["id"], ids[0].as_str());
+        let hex = get(&app, "/ogc/collections/incidents-hexagons/items?limit=2").await;
+        assert_eq!(hex.body["numberMatched"], 5);
+        assert_eq!(hex.body["numberReturned"], 2);
+        let cell = hex.body["features"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(get(&app, &format!("/ogc/collections/incidents-hexagons/items/{cell}")).await.body["properties"]["h3"], cell.as_str());
+        assert_eq!(get(&app, "/ogc/collections/nope/items").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[test]
+fn the_openapi_document_lists_exactly_the_routes() {
+    let doc = document();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut expected: Vec<(String, String)> = policy::routes()
+        .into_iter()
+        .map(|(m, p, _)| (m.as_str().to_ascii_lowercase(), p))
+        .collect();
+    expected.extend(
+        OTHER_ROUTES
+            .iter()
+            .map(|p| ("get".to_owned(), (*p).to_owned())),
+    );
+    for (m, p) in &expected {
+        assert!(
+            paths.get(p).and_then(|o| o.get(m)).is_some(),
+            "{m} {p} missing from the OpenAPI document"
+        );
+    }
+    let documented: usize = paths.values().map(|o| o.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "the document lists routes that do not exist"
+    );
+    assert!(
+        !doc.to_string().contains("\"$ref\":\"http"),
+        "no remote references"
+    );
+    if let Ok(dir) = std::env::var("TRYGG_GEOJSON_SAMPLES") {
+        let out = std::path::Path::new(&dir).join("../openapi.json");
+        std::fs::write(out, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
+}
+
+on_both_backends! {
+    async fn every_documented_route_is_served(store) {
+        let app = app(store).await;
+        let doc = document();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                let uri = path.replace("{id}", "0190a000-0000-7000-8000-000000000000").replace("{kind}", "incidents").replace("{feature}", "x");
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let body = (m == Method::POST || m == Method::PUT).then(|| "{}".to_owned());
+                let r = call(&app, m, &uri, body, &[]).await;
+                assert_ne!(r.body["detail"], "no such resource; the API lives under /api/v1/", "{method} {path} is documented but not routed");
+                assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            }
+        }
+    }
+}
