@@ -8,6 +8,7 @@
 
 mod access;
 mod api;
+mod followup;
 mod interop;
 mod store;
 mod transfer;

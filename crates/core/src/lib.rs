@@ -25,6 +25,7 @@ pub mod polisen;
 pub mod privacy;
 pub mod query;
 pub mod regso;
+pub mod report;
 pub mod service_area;
 pub mod time;
 

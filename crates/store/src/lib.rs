@@ -8,6 +8,7 @@ pub mod admin;
 mod backend;
 mod connect;
 mod error;
+mod followups;
 mod rows;
 
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ use uuid::Uuid;
 pub use accounts::{Accounts, AuditEntry, NewUser, SessionRecord, TokenRecord, UserChange};
 pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
+pub use followups::{Followups, PublishedRecord};
 
 /// Who a write is attributed to in the records and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,7 +75,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Send + Sync + 'static {
+pub trait Store: Accounts + Followups + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Whether the database answers.

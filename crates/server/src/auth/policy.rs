@@ -18,8 +18,21 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 21] = [
+const FIXED: [(Method, &str, Rule); 26] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
+    (Method::GET, "/api/v1/followup/{period}", Rule::Read),
+    (
+        Method::POST,
+        "/api/v1/followup/{period}/publish",
+        Rule::Need(Permission::Moderate),
+    ),
+    (Method::GET, "/api/v1/public/followup", Rule::Public),
+    (Method::GET, "/api/v1/public/followup.atom", Rule::Public),
+    (
+        Method::GET,
+        "/api/v1/public/followup/{period}",
+        Rule::Public,
+    ),
     (
         Method::POST,
         "/api/v1/import",

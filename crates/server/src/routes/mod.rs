@@ -1,6 +1,7 @@
 mod admin;
 mod auth;
 mod features;
+mod followup;
 mod health;
 mod hexagons;
 mod ogc;
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(transfer::router())
         .merge(ogc::router())
+        .merge(followup::router())
         .merge(openapi::router())
         .merge(web::router())
         .fallback(|| async {

@@ -173,7 +173,7 @@ async fn published_cells(
 
 /// A cacheable public answer: strong ETag from the body, 304 when the
 /// client has it, open CORS for GET.
-fn cacheable(headers: &HeaderMap, body: String, content_type: &'static str) -> Response {
+pub(crate) fn cacheable(headers: &HeaderMap, body: String, content_type: &'static str) -> Response {
     use std::fmt::Write as _;
     let digest = Sha256::digest(body.as_bytes());
     let etag = digest.iter().take(12).fold(String::from("\""), |mut s, b| {

@@ -1,0 +1,126 @@
+//! The monthly follow-up: computed, rendered in every format, published
+//! once, frozen, and corrected in the open.
+
+use axum::http::{Method, StatusCode, header};
+use chrono::{Datelike, Duration, TimeZone, Utc};
+use serde_json::json;
+use trygg_tests::{PLANNER_PASSWORD, on_both_backends, point, square};
+
+use crate::api::{TestApp, app, assert_problem, call, get, post};
+
+fn last_month_label() -> (String, chrono::DateTime<Utc>) {
+    let now = Utc::now();
+    let (y, m) = if now.month() == 1 {
+        (now.year() - 1, 12)
+    } else {
+        (now.year(), now.month() - 1)
+    };
+    (
+        format!("{y}-{m:02}"),
+        Utc.with_ymd_and_hms(y, m, 12, 19, 0, 0).unwrap(),
+    )
+}
+
+async fn publisher_session(app: &TestApp) -> (String, String) {
+    let body = json!({ "username": "publisher", "password": PLANNER_PASSWORD }).to_string();
+    let r = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        Some(body),
+        &[("authorization", "")],
+    )
+    .await;
+    let cookie = r
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, r.body["csrf_token"].as_str().unwrap().to_owned())
+}
+
+on_both_backends! {
+    async fn a_month_is_followed_up_published_once_and_corrected_in_the_open(store) {
+        let app = app(store).await;
+        let (label, mid) = last_month_label();
+        let place = json!({ "type": "Feature", "geometry": square(15.6214, 58.4108, 150.0), "properties": { "name": "Stora torget", "active_from": mid - Duration::days(60), "target_visits_per_week": 2 } });
+        assert_eq!(post(&app, "/api/v1/places", &place).await.status, StatusCode::CREATED);
+        for i in 0..3 {
+            let start = mid + Duration::days(i) ;
+            let body = point(15.6214, 58.4108, json!({ "unit_type": "night_walkers", "started_at": start, "ended_at": start + Duration::minutes(12) }));
+            post(&app, "/api/v1/presence", &body).await;
+        }
+        for (cat, when) in [("theft", mid), ("theft", mid), ("robbery", mid), ("theft", mid - Duration::days(365))] {
+            post(&app, "/api/v1/incidents", &point(15.62, 58.41, json!({ "category": cat, "occurred_at": when }))).await;
+        }
+        let m = point(15.62, 58.41, json!({ "kind": "lighting", "title": "Ny belysning", "status": "done", "status_date": mid }));
+        post(&app, "/api/v1/measures", &m).await;
+
+        let uri = format!("/api/v1/followup/{label}");
+        let r = get(&app, &uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let f = &r.body["figures"];
+        assert_eq!(f["incidents"]["total"]["current"], 3);
+        assert_eq!(f["incidents"]["by_category"]["theft"]["year_before"], 1);
+        assert_eq!(f["measures"]["done"]["lighting"], 1);
+        assert!((f["presence"]["hours"].as_f64().unwrap() - 0.6).abs() < 0.01, "{f}");
+        let place_figures = f["places"].as_object().unwrap().values().next().unwrap();
+        assert_eq!(place_figures["visits"], 3);
+        assert!(r.body["published_at"].is_null());
+
+        let csv = get(&app, &format!("{uri}?format=csv")).await;
+        assert!(csv.body.as_str().unwrap().contains("incidents_by_category,theft,2,1"), "{}", csv.body);
+        let html = get(&app, &format!("{uri}?format=html")).await;
+        assert!(html.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/html"));
+        assert!(html.body.as_str().unwrap().contains("Stora torget"), "internal page lists places");
+        let svg = get(&app, &format!("{uri}?format=svg")).await;
+        assert!(svg.body.as_str().unwrap().starts_with("<svg") && svg.body.as_str().unwrap().contains("width=\"1200\""));
+        assert_problem(&get(&app, &format!("{uri}?format=pdf")).await, StatusCode::BAD_REQUEST, "format");
+
+        // Publishing takes the publish permission, in a browser session.
+        let anon = [("authorization", "")];
+        assert_eq!(call(&app, Method::GET, &format!("/api/v1/public/followup/{label}"), None, &anon).await.status, StatusCode::NOT_FOUND);
+        let planner = format!("Bearer {}", app.ids.planner);
+        let publish = format!("{uri}/publish");
+        assert_eq!(call(&app, Method::POST, &publish, None, &[("authorization", &planner)]).await.status, StatusCode::FORBIDDEN);
+        let (cookie, csrf) = publisher_session(&app).await;
+        let session = [("authorization", ""), ("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+        assert_eq!(call(&app, Method::POST, &publish, None, &session).await.status, StatusCode::CREATED);
+        assert_problem(&call(&app, Method::POST, &publish, None, &session).await, StatusCode::CONFLICT, "period");
+        let this_month = format!("/api/v1/followup/{}-{:02}/publish", Utc::now().year(), Utc::now().month());
+        assert_problem(&call(&app, Method::POST, &this_month, None, &session).await, StatusCode::CONFLICT, "period");
+
+        let public = call(&app, Method::GET, &format!("/api/v1/public/followup/{label}"), None, &anon).await;
+        assert_eq!(public.status, StatusCode::OK);
+        assert!(public.body["figures"].get("places").is_none(), "per-place dosage is internal");
+        assert!(public.body["figures"]["presence"].get("hours_by_organisation").is_none());
+        assert_eq!(public.body["figures"]["incidents"]["total"]["current"], 3);
+        assert!(public.body["corrections"].as_array().unwrap().is_empty());
+
+        // A late report of the month changes the record, not the published numbers.
+        post(&app, "/api/v1/incidents", &point(15.62, 58.41, json!({ "category": "theft", "occurred_at": mid }))).await;
+        let later = call(&app, Method::GET, &format!("/api/v1/public/followup/{label}"), None, &anon).await;
+        assert_eq!(later.body["figures"]["incidents"]["total"]["current"], 3);
+        let fields: Vec<&str> = later.body["corrections"].as_array().unwrap().iter().filter_map(|c| c["field"].as_str()).collect();
+        assert!(fields.contains(&"incidents.total.current"), "{fields:?}");
+        let internal = get(&app, &uri).await;
+        assert_eq!(internal.body["figures"]["incidents"]["total"]["current"], 4);
+        assert!(internal.body["published_at"].is_string());
+
+        let list = call(&app, Method::GET, "/api/v1/public/followup", None, &anon).await;
+        assert_eq!(list.body["published"][0]["period"], label.as_str());
+        let feed = call(&app, Method::GET, "/api/v1/public/followup.atom", None, &anon).await;
+        let atom = feed.body.as_str().unwrap();
+        assert!(feed.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("application/atom+xml"));
+        assert!(atom.contains(&format!("<title>Uppföljning {label}</title>")), "{atom}");
+        let page = call(&app, Method::GET, &format!("/api/v1/public/followup/{label}?format=html"), None, &anon).await;
+        let text = page.body.as_str().unwrap();
+        assert!(!text.contains("Stora torget"), "the public page names no priority place");
+        assert!(text.contains("Rättelser sedan publiceringen"));
+    }
+}
