@@ -144,7 +144,7 @@ enum Format {
     Svg,
 }
 
-fn format_of(params: &[(String, String)], public: bool) -> Result<Format, ApiError> {
+fn format_of(params: &[(String, String)]) -> Result<Format, ApiError> {
     if let Some((k, _)) = params.iter().find(|(k, _)| k != "format") {
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -164,10 +164,7 @@ fn format_of(params: &[(String, String)], public: bool) -> Result<Format, ApiErr
         other => Err(ApiError::field(
             StatusCode::BAD_REQUEST,
             "format",
-            format!(
-                "`{other}` is not offered; use json, csv, html or svg{}",
-                if public { "" } else { "" }
-            ),
+            format!("`{other}` is not offered; use json, csv, html or svg"),
         )),
     }
 }
@@ -229,7 +226,7 @@ async fn internal(
     Path(label): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    let format = format_of(&params, false)?;
+    let format = format_of(&params)?;
     let period = period_of(&label)?;
     let current = compute(&state, period).await?;
     let frozen = published(&state, period).await?;
@@ -307,7 +304,7 @@ async fn public_one(
     Path(label): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    let format = format_of(&params, true)?;
+    let format = format_of(&params)?;
     let period = period_of(&label)?;
     let frozen = published(&state, period)
         .await?
