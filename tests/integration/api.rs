@@ -84,7 +84,8 @@ pub(crate) async fn call(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type == "application/geo+json" {
+    // A 304 carries the type of the body it stands for, but no body.
+    if content_type == "application/geo+json" && !text.is_empty() {
         collect_geojson(uri, &text);
     }
     let body = if text.is_empty() {

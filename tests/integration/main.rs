@@ -7,6 +7,7 @@
 //! One test binary for the cross-crate suites.
 
 mod access;
+mod analysis;
 mod api;
 mod followup;
 mod interop;

@@ -76,6 +76,7 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     pub public_policy: PublicPolicy,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
+    pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
 }
 
 impl AppState {
@@ -99,6 +100,7 @@ impl AppState {
             }),
             public_policy: settings.public,
             public_cache: Arc::default(),
+            area_cells: Arc::default(),
         })
     }
 }

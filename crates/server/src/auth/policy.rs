@@ -18,9 +18,19 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 26] = [
+const FIXED: [(Method, &str, Rule); 32] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
     (Method::GET, "/api/v1/followup/{period}", Rule::Read),
+    (Method::GET, "/api/v1/analysis/picture", Rule::Read),
+    (Method::GET, "/api/v1/analysis/hotspots", Rule::Read),
+    (Method::GET, "/api/v1/analysis/emerging", Rule::Read),
+    (Method::GET, "/api/v1/analysis/dosage", Rule::Read),
+    (Method::GET, "/api/v1/analysis/evaluation", Rule::Read),
+    (
+        Method::POST,
+        "/api/v1/places/from-cells",
+        Rule::Need(Permission::WriteFeatures(Kind::Place)),
+    ),
     (
         Method::POST,
         "/api/v1/followup/{period}/publish",

@@ -1,4 +1,5 @@
 mod admin;
+pub(crate) mod analysis;
 mod auth;
 mod features;
 mod followup;
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(transfer::router())
         .merge(ogc::router())
         .merge(followup::router())
+        .merge(analysis::router())
         .merge(openapi::router())
         .merge(web::router())
         .fallback(|| async {

@@ -94,6 +94,30 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// District names and outlines.
+pub(crate) async fn district_outlines(
+    state: &AppState,
+) -> Result<Vec<(String, MultiPolygon<f64>)>, ApiError> {
+    let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    let page = state.store.list(Kind::Area, &q).await?;
+    Ok(page
+        .features
+        .into_iter()
+        .filter_map(|f| {
+            let name = match &f.attributes {
+                Attributes::Area(a) => a.name.clone(),
+                _ => return None,
+            };
+            match f.geometry {
+                Geometry::Polygon(p) => Some((name, MultiPolygon(vec![p]))),
+                Geometry::MultiPolygon(mp) => Some((name, mp)),
+                _ => None,
+            }
+        })
+        .collect())
+}
+
 /// District outlines by index, for the per-district secondary suppression.
 async fn districts(state: &AppState) -> Result<Vec<MultiPolygon<f64>>, ApiError> {
     let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;

@@ -1,0 +1,669 @@
+//! The situational picture: per-hexagon and per-district counts, hot spots
+//! (Getis-Ord Gi* with FDR), emerging hot spots (Mann-Kendall over monthly
+//! Gi*), patrol dosage per priority place with a suggested patrol list,
+//! before/after evaluation (difference in differences), and priority places
+//! made from chosen hexagons. Computation lives in `core::analytics`; this
+//! gathers the inputs from the index and the store and renders.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use geo::Contains;
+use geo_types::{Geometry, Point};
+use h3o::{CellIndex, Resolution};
+use serde_json::{Value, json};
+use trygg_core::analytics::dosage::{
+    DosageConfig, PlaceArea, PresenceLog, dosage, patrol_list, visits,
+};
+use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
+use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
+use trygg_core::analytics::hotspots::{
+    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star,
+};
+use trygg_core::analytics::period::{Cadence, Period};
+use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
+use trygg_core::cells::LayerResolution;
+use trygg_core::query::{Filters, HexQuery, ListQuery};
+use trygg_core::time::TimeWindow;
+use trygg_core::{Feature, Kind, NewFeature};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::extract::{JsonBody, Params};
+use crate::geojson::GeoJson;
+use crate::{ApiError, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/analysis/picture", get(picture))
+        .route("/api/v1/analysis/hotspots", get(hotspots))
+        .route("/api/v1/analysis/emerging", get(emerging))
+        .route("/api/v1/analysis/dosage", get(dosage_report))
+        .route("/api/v1/analysis/evaluation", get(evaluation))
+        .route("/api/v1/places/from-cells", post(place_from_cells))
+}
+
+/// The service area's cells per resolution: tiling a municipality takes a
+/// moment and never changes while the server runs.
+#[derive(Default)]
+pub struct AreaCells(Mutex<HashMap<u8, Arc<Vec<CellIndex>>>>);
+
+fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, ApiError> {
+    let key = u8::from(res);
+    if let Some(c) = state
+        .area_cells
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(Arc::clone(c));
+    }
+    let cells = Arc::new(
+        cells_of(&Geometry::MultiPolygon(state.area.shape.clone()), res)
+            .map_err(ApiError::query)?,
+    );
+    state
+        .area_cells
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key, Arc::clone(&cells));
+    Ok(cells)
+}
+
+/// Query parameters, checked against what the endpoint takes.
+struct Q(Vec<(String, String)>);
+
+impl Q {
+    fn new(params: Vec<(String, String)>, allowed: &[&str]) -> Result<Self, ApiError> {
+        if let Some((k, _)) = params
+            .iter()
+            .find(|(k, _)| !allowed.contains(&k.as_str()) && k != "f")
+        {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                k,
+                format!(
+                    "unknown parameter; this endpoint takes {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(Self(params))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Hot-spot resolutions: 9 (≈ 174 m) or 10 (≈ 66 m, street segments).
+    fn resolution(&self) -> Result<LayerResolution, ApiError> {
+        let r = LayerResolution::parse(self.get("resolution").unwrap_or("9"), "resolution")
+            .map_err(ApiError::query)?;
+        if !matches!(u8::from(r.get()), 9 | 10) {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "resolution",
+                "the situational picture is computed at 9 or 10",
+            ));
+        }
+        Ok(r)
+    }
+
+    fn window(&self) -> Result<TimeWindow, ApiError> {
+        if let Some(d) = self.get("datetime") {
+            return TimeWindow::parse(d, "datetime").map_err(ApiError::query);
+        }
+        // The last twelve months, the usual horizon of a lägesbild.
+        let now = Utc::now().timestamp_millis();
+        Ok(TimeWindow {
+            start: now - 365 * 86_400_000,
+            end: now,
+        })
+    }
+
+    fn weights(&self) -> Result<CategoryWeights, ApiError> {
+        self.get("weights").map_or_else(
+            || Ok(CategoryWeights::default()),
+            |w| {
+                CategoryWeights::parse(w)
+                    .map_err(|e| ApiError::field(StatusCode::BAD_REQUEST, "weights", e.to_string()))
+            },
+        )
+    }
+
+    fn gi(&self) -> Result<GiConfig, ApiError> {
+        let distance = self.get("distance").map_or(Ok(1), |d| {
+            d.parse::<u32>()
+                .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "distance", "a whole number"))
+        })?;
+        let q = self.get("fdr_q").map_or(Ok(0.05), |d| {
+            d.parse::<f64>()
+                .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "fdr_q", "a number"))
+        })?;
+        GiConfig::new(distance, q).map_err(ApiError::query)
+    }
+}
+
+/// Counts per cell of one kind (optionally one tag) from the index.
+fn counts(
+    state: &AppState,
+    kind: Kind,
+    res: LayerResolution,
+    window: TimeWindow,
+    tags: Vec<&'static str>,
+) -> Result<BTreeMap<CellIndex, f64>, ApiError> {
+    let q = HexQuery {
+        resolution: res,
+        bbox: None,
+        window,
+        filters: Filters {
+            tags,
+            ..Filters::default()
+        },
+        organisation: None,
+    };
+    let cells = state
+        .layers
+        .hexagons(
+            kind,
+            &q,
+            Utc::now().timestamp_millis(),
+            trygg_core::analytics::hotspots::MAX_CELLS,
+        )
+        .map_err(ApiError::query)?;
+    Ok(cells.iter().map(|h| (h.cell, h.count as f64)).collect())
+}
+
+/// Incidents per cell, each category weighted.
+fn weighted(
+    state: &AppState,
+    res: LayerResolution,
+    window: TimeWindow,
+    weights: &CategoryWeights,
+) -> Result<BTreeMap<CellIndex, f64>, ApiError> {
+    let mut out: BTreeMap<CellIndex, f64> = BTreeMap::new();
+    for c in IncidentCategory::ALL {
+        let w = weights.weight(*c);
+        if w == 0.0 {
+            continue;
+        }
+        for (cell, n) in counts(state, Kind::Incident, res, window, vec![c.as_str()])? {
+            *out.entry(cell).or_insert(0.0) += n * w;
+        }
+    }
+    Ok(out)
+}
+
+fn polygon(cell: CellIndex) -> Value {
+    let ring: Vec<Value> = cell
+        .boundary()
+        .iter()
+        .chain(cell.boundary().iter().take(1))
+        .map(|ll| json!([round(ll.lng()), round(ll.lat())]))
+        .collect();
+    json!({ "type": "Polygon", "coordinates": [ring] })
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+fn hex_feature(cell: CellIndex, properties: Value) -> Value {
+    let mut props = properties;
+    props["h3"] = json!(cell.to_string());
+    json!({ "type": "Feature", "id": cell.to_string(), "geometry": polygon(cell), "properties": props })
+}
+
+fn collection(features: Vec<Value>, extra: Value) -> GeoJson {
+    let n = features.len();
+    let mut fc = json!({ "type": "FeatureCollection", "numberReturned": n, "features": Value::Array(features) });
+    if let (Some(o), Value::Object(e)) = (fc.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    GeoJson::value(&fc)
+}
+
+/// Per cell and per district: incidents (weighted too), reports by reason,
+/// presence minutes and measures.
+async fn picture(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params,
+) -> Result<GeoJson, ApiError> {
+    let q = Q::new(params, &["resolution", "datetime", "weights"])?;
+    let (res, window, weights) = (q.resolution()?, q.window()?, q.weights()?);
+    let incidents = counts(&state, Kind::Incident, res, window, vec![])?;
+    let weighted_incidents = weighted(&state, res, window, &weights)?;
+    let mut reasons: BTreeMap<CellIndex, BTreeMap<&str, f64>> = BTreeMap::new();
+    for r in Reason::ALL {
+        for (cell, n) in counts(&state, Kind::Report, res, window, vec![r.as_str()])? {
+            reasons.entry(cell).or_default().insert(r.as_str(), n);
+        }
+    }
+    let hq = HexQuery {
+        resolution: res,
+        bbox: None,
+        window,
+        filters: Filters::default(),
+        organisation: caller.presence_limit(state.auth.config.presence_visibility),
+    };
+    let presence: BTreeMap<CellIndex, (u64, f64)> = state
+        .layers
+        .hexagons(
+            Kind::Presence,
+            &hq,
+            Utc::now().timestamp_millis(),
+            trygg_core::analytics::hotspots::MAX_CELLS,
+        )
+        .map_err(ApiError::query)?
+        .into_iter()
+        .map(|h| (h.cell, (h.count, h.minutes)))
+        .collect();
+    let measures = counts(&state, Kind::Measure, res, window, vec![])?;
+    let mut cells: Vec<CellIndex> = incidents
+        .keys()
+        .chain(reasons.keys())
+        .chain(presence.keys())
+        .chain(measures.keys())
+        .copied()
+        .collect();
+    cells.sort_unstable();
+    cells.dedup();
+    let districts = super::public::district_outlines(&state).await?;
+    let mut by_district: BTreeMap<String, [f64; 5]> = BTreeMap::new();
+    let features: Vec<Value> = cells
+        .iter()
+        .map(|c| {
+            let ll = h3o::LatLng::from(*c);
+            let district = districts
+                .iter()
+                .find(|(_, shape)| shape.contains(&Point::new(ll.lng(), ll.lat())))
+                .map(|(name, _)| name.clone());
+            let inc = incidents.get(c).copied().unwrap_or(0.0);
+            let rep: f64 = reasons.get(c).map_or(0.0, |m| m.values().sum());
+            let (visits, minutes) = presence.get(c).copied().unwrap_or((0, 0.0));
+            let mea = measures.get(c).copied().unwrap_or(0.0);
+            if let Some(d) = &district {
+                let row = by_district.entry(d.clone()).or_insert([0.0; 5]);
+                row[0] += inc;
+                row[1] += weighted_incidents.get(c).copied().unwrap_or(0.0);
+                row[2] += rep;
+                row[3] += minutes;
+                row[4] += mea;
+            }
+            hex_feature(
+                *c,
+                json!({
+                    "district": district,
+                    "incidents": inc,
+                    "incidents_weighted": weighted_incidents.get(c).copied().unwrap_or(0.0),
+                    "reports": rep,
+                    "reports_by_reason": reasons.get(c),
+                    "presence_visits": visits,
+                    "presence_minutes": (minutes * 10.0).round() / 10.0,
+                    "measures": mea,
+                }),
+            )
+        })
+        .collect();
+    let districts: Vec<Value> = by_district
+        .into_iter()
+        .map(|(name, v)| json!({ "district": name, "incidents": v[0], "incidents_weighted": v[1], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
+        .collect();
+    Ok(collection(
+        features,
+        json!({ "resolution": u8::from(res.get()), "districts": districts }),
+    ))
+}
+
+fn gi_feature(g: &GiStar) -> Value {
+    hex_feature(
+        g.cell,
+        json!({ "value": g.value, "z": g.z, "p": g.p, "bin": g.bin, "p_fdr": g.p_fdr, "bin_fdr": g.bin_fdr }),
+    )
+}
+
+/// Getis-Ord Gi* over weighted incidents in the service area.
+async fn hotspots(
+    State(state): State<AppState>,
+    Params(params): Params,
+) -> Result<GeoJson, ApiError> {
+    let q = Q::new(
+        params,
+        &["resolution", "datetime", "weights", "distance", "fdr_q"],
+    )?;
+    let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
+    let values = weighted(&state, res, window, &weights)?;
+    let area = area_cells(&state, res.get())?;
+    let results =
+        gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
+    let features: Vec<Value> = results
+        .iter()
+        .filter(|g| g.value > 0.0 || g.bin_fdr != 0)
+        .map(gi_feature)
+        .collect();
+    Ok(collection(
+        features,
+        json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "distance": config.distance, "fdr_q": config.fdr_q }),
+    ))
+}
+
+/// Emerging hot spots over the months up to `end` (default: the last
+/// month that has ended).
+async fn emerging(
+    State(state): State<AppState>,
+    Params(params): Params,
+) -> Result<GeoJson, ApiError> {
+    let q = Q::new(
+        params,
+        &["resolution", "months", "end", "weights", "distance"],
+    )?;
+    let (res, weights, config) = (q.resolution()?, q.weights()?, q.gi()?);
+    let months: usize = q
+        .get("months")
+        .map_or(Ok(12), str::parse)
+        .ok()
+        .filter(|m| (3..=36).contains(m))
+        .ok_or_else(|| ApiError::field(StatusCode::BAD_REQUEST, "months", "3 to 36"))?;
+    let now = Utc::now().timestamp_millis();
+    let end = match q.get("end") {
+        Some(p) => Period::parse(p, "end").map_err(ApiError::query)?,
+        None => Period::containing(Cadence::Monthly, now)
+            .and_then(Period::previous)
+            .map_err(ApiError::query)?,
+    };
+    let periods = end.back(months).map_err(ApiError::query)?;
+    let area = area_cells(&state, res.get())?;
+    let mut runs = Vec::with_capacity(periods.len());
+    for p in &periods {
+        let values = weighted(&state, res, p.window(), &weights)?;
+        runs.push(
+            gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
+        );
+    }
+    let cells = emerging_hot_spots(&runs, &EmergingConfig::default()).map_err(ApiError::query)?;
+    let features: Vec<Value> = cells
+        .iter()
+        .filter(|c| c.pattern != trygg_core::analytics::emerging::Pattern::NoPattern)
+        .map(|c| hex_feature(c.cell, serde_json::to_value(c).unwrap_or(Value::Null)))
+        .collect();
+    let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
+    Ok(collection(
+        features,
+        json!({ "resolution": u8::from(res.get()), "periods": labels }),
+    ))
+}
+
+async fn all(state: &AppState, kind: Kind, window: TimeWindow) -> Result<Vec<Feature>, ApiError> {
+    let mut q = ListQuery::parse(kind, &[]).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    q.window = window;
+    let mut out = Vec::new();
+    loop {
+        let page = state.store.list(kind, &q).await?;
+        out.extend(page.features);
+        match page.next_after {
+            Some(a) => q.after = Some(a),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Dosage per priority place in a period, and the suggested patrol list:
+/// hot places (incidents in the last 90 days) with the least recent presence.
+async fn dosage_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    let q = Q::new(params, &["period"])?;
+    let now = Utc::now().timestamp_millis();
+    let period = match q.get("period") {
+        Some(p) => Period::parse(p, "period").map_err(ApiError::query)?,
+        None => Period::containing(Cadence::Monthly, now).map_err(ApiError::query)?,
+    };
+    let config = DosageConfig::default();
+    let w = period.window();
+    let horizon = TimeWindow {
+        start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
+        end: w.end.max(now),
+    };
+    let mut presence_features = all(&state, Kind::Presence, horizon).await?;
+    if let Some(org) = caller.presence_limit(state.auth.config.presence_visibility) {
+        presence_features.retain(|f| f.organisation_id == Some(org));
+    }
+    let logs: Vec<PresenceLog> = presence_features
+        .iter()
+        .filter_map(|f| PresenceLog::from_feature(f, now))
+        .collect();
+    let place_features = all(&state, Kind::Place, TimeWindow::ALL).await?;
+    let places: Vec<PlaceArea> = place_features
+        .iter()
+        .filter_map(PlaceArea::from_feature)
+        .collect();
+    let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
+    let recent = counts(
+        &state,
+        Kind::Incident,
+        res10,
+        TimeWindow {
+            start: now - 90 * 86_400_000,
+            end: now,
+        },
+        vec![],
+    )?;
+    let mut hot: BTreeMap<Uuid, f64> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for (place, feature) in places.iter().zip(
+        place_features
+            .iter()
+            .filter(|f| PlaceArea::from_feature(f).is_some()),
+    ) {
+        let cells = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
+        hot.insert(place.id, cells.iter().filter_map(|c| recent.get(c)).sum());
+        let v = visits(place, &logs, &config);
+        rows.push(serde_json::to_value(dosage(place, &v, w, now, &config)).unwrap_or(Value::Null));
+    }
+    let list = patrol_list(&places, &hot, &logs, now, &config);
+    Ok(Json(
+        json!({ "period": period.label(), "places": rows, "patrol_list": list, "incidents_last_90_days": hot.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>() }),
+    ))
+}
+
+/// Before and after a measure or a place's designation: incidents in the
+/// treated cells against comparison cells of a similar starting level.
+async fn evaluation(
+    State(state): State<AppState>,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let q = Q::new(params, &["place", "measure", "date", "format"])?;
+    let (kind, id) = match (q.get("place"), q.get("measure")) {
+        (Some(p), None) => (Kind::Place, p),
+        (None, Some(m)) => (Kind::Measure, m),
+        _ => {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "place",
+                "give a place or a measure id",
+            ));
+        }
+    };
+    let id = Uuid::parse_str(id)
+        .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, kind.as_str(), "not an id"))?;
+    let feature = state.store.get(kind, id).await?;
+    let date = match q.get("date") {
+        Some(d) => TimeWindow::parse(d, "date").map_err(ApiError::query)?.start,
+        None => match &feature.attributes {
+            Attributes::Place(p) => p.active_from.timestamp_millis(),
+            // A measure is evaluated from when it was done (or, unfinished, from its start).
+            _ => feature
+                .status_history
+                .iter()
+                .find(|c| c.status == MeasureStatus::Done)
+                .or(feature.status_history.first())
+                .map_or_else(
+                    || feature.created_at.timestamp_millis(),
+                    |c| c.at.timestamp_millis(),
+                ),
+        },
+    };
+    let now = Utc::now().timestamp_millis();
+    let span = 366 * 86_400_000;
+    let incidents = all(
+        &state,
+        Kind::Incident,
+        TimeWindow {
+            start: date - span,
+            end: date + span,
+        },
+    )
+    .await?;
+    let events: Vec<(CellIndex, i64)> = incidents
+        .iter()
+        .filter_map(|f| match (&f.attributes, &f.geometry) {
+            // Coarse positions (the police feed's midpoints) say nothing about a street.
+            (Attributes::Incident(i), Geometry::Point(p)) if i.precision_m <= 100 => {
+                let cell = h3o::LatLng::new(p.y(), p.x())
+                    .ok()?
+                    .to_cell(Resolution::Ten);
+                Some((cell, i.occurred_at.timestamp_millis()))
+            }
+            _ => None,
+        })
+        .collect();
+    let treated = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
+    let area = area_cells(&state, Resolution::Ten)?;
+    let windows = difference_in_differences(
+        &events,
+        &area,
+        &treated,
+        date,
+        now,
+        &EvaluationConfig::default(),
+    )
+    .map_err(ApiError::query)?;
+    let body = json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows });
+    if q.get("format") == Some("html") {
+        let mut r = evaluation_html(&body).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
+            ),
+        );
+        return Ok(r);
+    }
+    Ok(Json(body).into_response())
+}
+
+fn evaluation_html(body: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut h = String::from(
+        "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Utvärdering före och efter</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main><h1>Utvärdering före och efter</h1>",
+    );
+    let _ = write!(
+        h,
+        "<p class=\"meta\">{} från {}. Jämförelse med celler som hade en liknande nivå före (skillnad i skillnader).</p>",
+        body["kind"].as_str().unwrap_or(""),
+        body["date"].as_str().unwrap_or("")
+    );
+    h.push_str("<table><thead><tr><th scope=\"col\">Period</th><th scope=\"col\">Före</th><th scope=\"col\">Efter</th><th scope=\"col\">Jämförelse före (medel)</th><th scope=\"col\">Jämförelse efter (medel)</th><th scope=\"col\">Skillnad i skillnader</th><th scope=\"col\">Fullständig</th></tr></thead><tbody>");
+    for w in body["windows"].as_array().into_iter().flatten() {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{} mån</th><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td></tr>",
+            w["months"],
+            w["treated_before"],
+            w["treated_after"],
+            w["comparison_mean_before"].as_f64().unwrap_or(0.0),
+            w["comparison_mean_after"].as_f64().unwrap_or(0.0),
+            w["did"].as_f64().unwrap_or(0.0),
+            if w["complete"].as_bool().unwrap_or(false) {
+                "ja"
+            } else {
+                "nej, perioden pågår"
+            }
+        );
+    }
+    h.push_str("</tbody></table></main></body></html>");
+    h
+}
+
+/// A priority place from hexagons a planner picked on the map: their
+/// outline dissolved into one polygon.
+async fn place_from_cells(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let cells: Vec<CellIndex> = body["cells"]
+        .as_array()
+        .ok_or_else(|| {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cells",
+                "a list of H3 cells (hex strings)",
+            )
+        })?
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.as_str()
+                .and_then(|s| s.parse::<CellIndex>().ok())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("cells[{i}]"),
+                        "not an H3 cell",
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    if cells.is_empty() || cells.len() > 500 {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cells",
+            "1 to 500 cells",
+        ));
+    }
+    let shape = h3o::geom::SolventBuilder::new()
+        .build()
+        .dissolve(cells)
+        .map_err(|e| {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cells",
+                format!("cannot be joined: {e} (use one resolution)"),
+            )
+        })?;
+    let feature = json!({
+        "type": "Feature",
+        "geometry": trygg_core::geometry::to_value(&Geometry::MultiPolygon(shape)),
+        "properties": body.get("properties").cloned().unwrap_or(Value::Null),
+    });
+    let now = Utc::now();
+    let input =
+        NewFeature::parse(Kind::Place, &feature, &state.area, now).map_err(ApiError::body)?;
+    let created = state.store.create(&input, &caller.actor(), now).await?;
+    state.layers.apply(&created.feature);
+    Ok((
+        StatusCode::CREATED,
+        GeoJson::value(&created.feature.to_geojson()),
+    )
+        .into_response())
+}
