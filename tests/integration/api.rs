@@ -64,7 +64,11 @@ pub(crate) async fn call(
     {
         req = req.header(header::AUTHORIZATION, format!("Bearer {}", app.ids.admin));
     }
-    if body.is_some() {
+    if body.is_some()
+        && !extra
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
         req = req.header(header::CONTENT_TYPE, "application/geo+json");
     }
     for (k, v) in extra {

@@ -73,7 +73,7 @@ fn the_openapi_document_lists_exactly_the_routes() {
     expected.extend(
         OTHER_ROUTES
             .iter()
-            .map(|p| ("get".to_owned(), (*p).to_owned())),
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned())),
     );
     for (m, p) in &expected {
         assert!(
@@ -103,7 +103,12 @@ on_both_backends! {
         let doc = document();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for method in ops.as_object().unwrap().keys() {
-                let uri = path.replace("{id}", "0190a000-0000-7000-8000-000000000000").replace("{kind}", "incidents").replace("{feature}", "x");
+                let uri = path
+                    .replace("{id}", "0190a000-0000-7000-8000-000000000000")
+                    .replace("{kind}", "incidents")
+                    .replace("{feature}", "x")
+                    .replace("{code}", "lighting.json")
+                    .replace("{period}", "2024-01");
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 let body = (m == Method::POST || m == Method::PUT).then(|| "{}".to_owned());
                 let r = call(&app, m, &uri, body, &[]).await;
@@ -111,5 +116,36 @@ on_both_backends! {
                 assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             }
         }
+    }
+}
+
+on_both_backends! {
+    async fn open311_apps_file_requests_into_the_moderation_queue(store) {
+        let app = app(store).await;
+        let anon = [("authorization", "")];
+        let services = call(&app, Method::GET, "/open311/v2/services.json", None, &anon).await;
+        let codes: Vec<&str> = services.body.as_array().unwrap().iter().filter_map(|s| s["service_code"].as_str()).collect();
+        assert_eq!(codes, ["lighting", "vegetation", "litter", "graffiti"]);
+        let form = [("authorization", ""), ("content-type", "application/x-www-form-urlencoded")];
+        let body = "service_code=lighting&lat=58.4108&long=15.6214&description=M%C3%B6rk+gr%C3%A4nd&email=anna%40example.org";
+        let r = call(&app, Method::POST, "/open311/v2/requests.json", Some(body.into()), &form).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body[0]["service_request_id"].as_str().unwrap().to_owned();
+        let stored = get(&app, &format!("/api/v1/reports/{id}")).await;
+        assert_eq!(stored.body["properties"]["status"], "pending");
+        assert_eq!(stored.body["properties"]["reasons"], json!(["lighting"]));
+        assert_eq!(stored.body["properties"]["comment"], "Mörk gränd");
+        let status = call(&app, Method::GET, &format!("/open311/v2/requests/{id}.json"), None, &anon).await;
+        assert_eq!(status.body[0]["status"], "open");
+        assert!(status.body[0].get("lat").is_none() && status.body[0].get("description").is_none(), "no position or text back out");
+        let bad = call(&app, Method::POST, "/open311/v2/requests.json", Some("service_code=potholes&lat=58.41&long=15.62".into()), &form).await;
+        crate::api::assert_problem(&bad, StatusCode::BAD_REQUEST, "service_code");
+        let away = call(&app, Method::POST, "/open311/v2/requests.json", Some("service_code=graffiti&lat=59.33&long=18.07".into()), &form).await;
+        crate::api::assert_problem(&away, StatusCode::BAD_REQUEST, "lat, long");
+        let listing = call(&app, Method::GET, "/open311/v2/requests.json", None, &anon).await;
+        crate::api::assert_problem(&listing, StatusCode::BAD_REQUEST, "service_request_id");
+        let json_body = json!({ "service_code": "vegetation", "lat": 58.4108, "long": 15.6214 }).to_string();
+        let as_json = call(&app, Method::POST, "/open311/v2/requests.json", Some(json_body), &[("authorization", ""), ("content-type", "application/json")]).await;
+        assert_eq!(as_json.status, StatusCode::CREATED, "{}", as_json.body);
     }
 }

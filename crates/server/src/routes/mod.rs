@@ -6,6 +6,7 @@ mod followup;
 mod health;
 mod hexagons;
 mod ogc;
+mod open311;
 pub mod openapi;
 pub(crate) mod public;
 mod transfer;
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(transfer::router())
         .merge(ogc::router())
+        .merge(open311::router())
         .merge(followup::router())
         .merge(analysis::router())
         .merge(openapi::router())

@@ -19,16 +19,21 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Routes outside `/api/`: public, and listed here for the document.
-pub const OTHER_ROUTES: [&str; 9] = [
-    "/healthz",
-    "/readyz",
-    "/openapi.json",
-    "/ogc",
-    "/ogc/conformance",
-    "/ogc/collections",
-    "/ogc/collections/{id}",
-    "/ogc/collections/{id}/items",
-    "/ogc/collections/{id}/items/{feature}",
+pub const OTHER_ROUTES: [(&str, &str); 14] = [
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+    ("get", "/ogc"),
+    ("get", "/ogc/conformance"),
+    ("get", "/ogc/collections"),
+    ("get", "/ogc/collections/{id}"),
+    ("get", "/ogc/collections/{id}/items"),
+    ("get", "/ogc/collections/{id}/items/{feature}"),
+    ("get", "/open311/v2/services.json"),
+    ("get", "/open311/v2/services/{code}"),
+    ("get", "/open311/v2/requests.json"),
+    ("post", "/open311/v2/requests.json"),
+    ("get", "/open311/v2/requests/{id}"),
 ];
 
 fn query(name: &str, description: &str, schema: &Value) -> Value {
@@ -271,11 +276,9 @@ pub fn document() -> Value {
         let m = method.as_str().to_ascii_lowercase();
         entry[m.as_str()] = operation(&m, &path, rule);
     }
-    for path in OTHER_ROUTES {
-        paths.insert(
-            path.to_owned(),
-            json!({ "get": operation("get", path, Rule::Public) }),
-        );
+    for (method, path) in OTHER_ROUTES {
+        let entry = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        entry[method] = operation(method, path, Rule::Public);
     }
     json!({
         "openapi": "3.0.3",

@@ -55,7 +55,7 @@ fn public_kind(name: &str) -> Result<Kind, ApiError> {
     }
 }
 
-fn limit(
+pub(crate) fn limit(
     state: &AppState,
     headers: &HeaderMap,
     peer: auth::Peer,
