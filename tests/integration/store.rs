@@ -264,3 +264,23 @@ on_both_backends! {
         assert_eq!(approved_people.features.len(), 1);
     }
 }
+
+on_both_backends! {
+    async fn a_backup_is_a_consistent_copy_and_never_overwrites(store) {
+        store.import(&[incident(15.62, 58.41, "theft", 1, Some("b1"))], &Actor::system("test"), Utc::now()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("backup.db");
+        match store.backend() {
+            trygg_store::Backend::Sqlite => {
+                store.backup_to(&target).await.unwrap();
+                let copy = trygg_store::connect(&trygg_store::DatabaseUrl::new(format!("sqlite:{}", target.display()))).await.unwrap();
+                assert_eq!(copy.count(Kind::Incident).await.unwrap(), 1);
+                assert!(matches!(store.backup_to(&target).await, Err(Error::Config(_))), "an existing file is never overwritten");
+            }
+            trygg_store::Backend::Postgres => {
+                let err = store.backup_to(&target).await.unwrap_err().to_string();
+                assert!(err.contains("pg_dump"), "{err}");
+            }
+        }
+    }
+}

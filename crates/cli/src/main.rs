@@ -114,6 +114,11 @@ enum Command {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
+    /// Copy the SQLite database, consistently, while the server runs.
+    Backup {
+        /// Where the copy goes (never overwritten).
+        target: std::path::PathBuf,
+    },
     /// API tokens for integrations and imports.
     Token {
         #[command(subcommand)]
@@ -315,6 +320,11 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
             filters,
             output,
         } => export(&url, &kind, &format, &filters, output).await,
+        Command::Backup { target } => {
+            let store = trygg_store::connect(&url).await?;
+            store.backup_to(&target).await?;
+            Ok(format!("backed up {url} to {}", target.display()))
+        }
         Command::Token { command } => {
             let store = trygg_store::connect(&url).await?;
             match command {

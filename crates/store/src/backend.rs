@@ -529,6 +529,20 @@ macro_rules! backend {
                 Ok(summary)
             }
 
+            async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+                if $backend == Backend::Postgres {
+                    return Err(Error::Config(
+                        "back PostgreSQL up with `pg_dump --format=custom` and restore with `pg_restore`; see the README".into(),
+                    ));
+                }
+                if path.exists() {
+                    return Err(Error::Config(format!("{} exists; a backup never overwrites a file", path.display())));
+                }
+                let target = path.to_str().ok_or_else(|| Error::Config("the backup path is not UTF-8".into()))?;
+                sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>> {
                 let mut conn = self.pool.acquire().await?;
                 let mut multi: HashMap<Uuid, Vec<u64>> = HashMap::new();

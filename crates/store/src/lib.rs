@@ -143,6 +143,11 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportSummary>;
 
+    /// Writes a consistent copy of the whole database to `path` while the
+    /// server keeps running (SQLite `VACUUM INTO`). PostgreSQL is backed up
+    /// with `pg_dump`; this answers with how.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
+
     /// Every feature of a kind in the form the in-memory index needs.
     async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>>;
 }
