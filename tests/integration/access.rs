@@ -440,3 +440,20 @@ on_both_backends! {
         assert_problem(&twice, StatusCode::CONFLICT, "decision");
     }
 }
+
+on_both_backends! {
+    async fn metrics_are_for_admins_and_every_answer_carries_a_request_id(store) {
+        let app = app(store).await;
+        let r = get(&app, "/api/v1/incidents").await;
+        assert!(r.headers.get("x-request-id").is_some_and(|v| v.len() >= 32), "{:?}", r.headers);
+        let metrics = get(&app, "/metrics").await;
+        assert_eq!(metrics.status, StatusCode::OK);
+        let text = metrics.body.as_str().unwrap();
+        assert!(text.contains("trygg_http_requests_total{method=\"GET\",route=\"/api/v1/incidents\",status=\"2xx\"} 1"), "{text}");
+        assert!(text.contains("trygg_index_features{kind=\"incident\"} 0"));
+        assert!(text.contains("trygg_db_pool_connections"));
+        let planner = format!("Bearer {}", app.ids.planner);
+        assert_eq!(call(&app, Method::GET, "/metrics", None, &[("authorization", &planner)]).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(call(&app, Method::GET, "/metrics", None, &[("authorization", "")]).await.status, StatusCode::UNAUTHORIZED);
+    }
+}

@@ -57,6 +57,8 @@ pub enum Permission {
     ReadAudit,
     /// Create, list and revoke one's own API tokens (sessions only).
     ManageOwnTokens,
+    /// Scrape `/metrics` (admins; a monitoring token needs the read scope).
+    ReadMetrics,
 }
 
 /// How the request authenticated.
@@ -108,7 +110,9 @@ impl Principal {
                 matches!(role, Role::Admin | Role::Planner)
             }
             Permission::Moderate => self.user.can_publish,
-            Permission::ManageUsers | Permission::ReadAudit => role == Role::Admin,
+            Permission::ManageUsers | Permission::ReadAudit | Permission::ReadMetrics => {
+                role == Role::Admin
+            }
         }
     }
 
@@ -117,7 +121,7 @@ impl Principal {
             return true;
         };
         let needed = match p {
-            Permission::ReadFeatures(_) => Scope::Read,
+            Permission::ReadFeatures(_) | Permission::ReadMetrics => Scope::Read,
             Permission::WriteFeatures(_) | Permission::DeleteFeatures(_) => Scope::Write,
             Permission::Import => Scope::Import,
             // Managing people, tokens, moderation and the audit log takes a

@@ -16,10 +16,12 @@ pub struct Layers {
     /// Bumped on every change of a kind: caches of derived answers (the
     /// public layers) compare it to know they are stale.
     generations: HashMap<Kind, AtomicU64>,
+    build_seconds: f64,
 }
 
 impl Layers {
     pub async fn load(store: &dyn Store) -> Result<Self, trygg_store::Error> {
+        let started = std::time::Instant::now();
         let mut indexes = HashMap::new();
         for kind in Kind::ALL {
             let rows = store.index_rows(kind).await?;
@@ -32,6 +34,7 @@ impl Layers {
         Ok(Self {
             indexes,
             generations,
+            build_seconds: started.elapsed().as_secs_f64(),
         })
     }
 
@@ -41,6 +44,11 @@ impl Layers {
         let fresh = LayerIndex::build(kind, rows);
         *self.write(kind) = fresh;
         Ok(())
+    }
+
+    /// How long the start-up build from the store took.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
     }
 
     pub fn generation(&self, kind: Kind) -> u64 {

@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod geojson;
 mod layers;
+mod metrics;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -77,6 +78,7 @@ pub struct AppState {
     pub public_policy: PublicPolicy,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
     pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
+    pub(crate) metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
             public_policy: settings.public,
             public_cache: Arc::default(),
             area_cells: Arc::default(),
+            metrics: Arc::default(),
         })
     }
 }
@@ -147,10 +150,9 @@ async fn security_headers(req: Request, next: Next) -> Response {
 pub fn app(state: AppState) -> Router {
     let limits = state.limits.clone();
     routes::router()
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authorize,
-        ))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
+        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -159,7 +161,14 @@ pub fn app(state: AppState) -> Router {
             limits.request_timeout,
         ))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        // Every log line of a request carries its id; the id goes back in
+        // the answer so a user's report can be matched to the log.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.

@@ -274,6 +274,10 @@ macro_rules! backend {
                 $backend
             }
 
+            fn pool_state(&self) -> (u32, u32) {
+                (self.pool.size(), u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX))
+            }
+
             async fn ping(&self) -> Result<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())

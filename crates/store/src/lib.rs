@@ -78,6 +78,9 @@ pub struct ImportSummary {
 pub trait Store: Accounts + Followups + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
+    /// Open and idle connections of the pool.
+    fn pool_state(&self) -> (u32, u32);
+
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
 

@@ -170,6 +170,9 @@ pub fn routes() -> Vec<(Method, String, Rule)> {
 /// The rule for a matched route. Paths outside `/api/` (health, the web
 /// pages and their assets) are public: the data behind them is not.
 pub fn rule(method: &Method, matched_path: &str) -> Option<Rule> {
+    if matched_path == "/metrics" {
+        return Some(Rule::Need(Permission::ReadMetrics));
+    }
     if !matched_path.starts_with("/api/") {
         return Some(Rule::Public);
     }

@@ -18,11 +18,13 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { axum::Json(document()) }))
 }
 
-/// Routes outside `/api/`: public, and listed here for the document.
-pub const OTHER_ROUTES: [(&str, &str); 14] = [
+/// Routes outside `/api/`, listed here for the document (their rules come
+/// from the policy, like every other route's).
+pub const OTHER_ROUTES: [(&str, &str); 15] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
+    ("get", "/metrics"),
     ("get", "/ogc"),
     ("get", "/ogc/conformance"),
     ("get", "/ogc/collections"),
@@ -278,7 +280,9 @@ pub fn document() -> Value {
     }
     for (method, path) in OTHER_ROUTES {
         let entry = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
-        entry[method] = operation(method, path, Rule::Public);
+        let m = axum::http::Method::from_bytes(method.to_uppercase().as_bytes())
+            .unwrap_or(axum::http::Method::GET);
+        entry[method] = operation(method, path, policy::rule(&m, path).unwrap_or(Rule::Public));
     }
     json!({
         "openapi": "3.0.3",
