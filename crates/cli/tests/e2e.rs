@@ -366,3 +366,82 @@ fn gdal_lists_and_reads_every_public_collection() {
         }
     }
 }
+
+/// `kill -9` while writes are coming in: every write that got a 2xx is
+/// there after a restart (SQLite in WAL mode with synchronous=FULL).
+#[test]
+fn acknowledged_writes_survive_kill_dash_nine() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("crash.db").display());
+    let token = planner_token(&db);
+    let mut server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let addr = server.addr.clone();
+    let writer_token = token.clone();
+    let (tx, rx) = mpsc::channel::<String>();
+    let writer = std::thread::spawn(move || {
+        let token = writer_token;
+        for i in 0..10_000 {
+            let body = format!(
+                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[15.6214,58.4108]}},"properties":{{"unit_type":"police","started_at":"2026-01-05T21:00:00Z","ended_at":"2026-01-05T21:12:00Z","client_id":"crash-{i}"}}}}"#
+            );
+            // The connection dies with the server: the loop ends there.
+            let Ok(mut stream) = TcpStream::connect(&addr) else {
+                break;
+            };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let req = format!(
+                "POST /api/v1/presence HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/geo+json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.write_all(req.as_bytes()).is_err() {
+                break;
+            }
+            let mut raw = String::new();
+            if stream.read_to_string(&mut raw).is_err() || !raw.starts_with("HTTP/1.1 201") {
+                break;
+            }
+            if tx.send(format!("crash-{i}")).is_err() {
+                break;
+            }
+        }
+    });
+    // Let some writes be acknowledged, then pull the plug mid-stream.
+    let mut acknowledged = Vec::new();
+    while acknowledged.len() < 40 {
+        acknowledged.push(
+            rx.recv_timeout(Duration::from_secs(60))
+                .expect("writes are acknowledged"),
+        );
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    writer.join().unwrap();
+    acknowledged.extend(rx.try_iter());
+    let server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let (_, _, body) = request_as(
+        &server.addr,
+        "GET",
+        "/api/v1/presence?limit=10000",
+        None,
+        Some(&token),
+    );
+    let stored: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ids: Vec<&str> = stored["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["properties"]["client_id"].as_str())
+        .collect();
+    for id in &acknowledged {
+        assert!(
+            ids.contains(&id.as_str()),
+            "{id} was acknowledged but is gone after kill -9"
+        );
+    }
+    assert!(
+        ids.len() <= acknowledged.len() + 1,
+        "at most the one write in flight beyond the acknowledged"
+    );
+}
