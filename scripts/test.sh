@@ -41,7 +41,8 @@ export TRYGG_REQUIRE_POSTGRES=1
 export TRYGG_GEOJSON_SAMPLES="$artifacts/geojson"
 
 step "Rust tests (SQLite and PostgreSQL)"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee "$artifacts/cargo-test.log"
+rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$artifacts/cargo-test.log" | awk '{s += $4} END {print s + 0}')
 
 step "GeoJSON bodies against independent RFC 7946 validators"
 (cd tests/geojson && npm ci --no-audit --no-fund --loglevel=error)
@@ -53,9 +54,12 @@ if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
 fi
 python3 -m openapi_spec_validator "$artifacts/openapi.json"
 
+browser_passed=0
 if [ -x scripts/browser-tests.sh ]; then
   step "browser tests (headless Chromium, axe-core)"
-  scripts/browser-tests.sh
+  scripts/browser-tests.sh 2>&1 | tee "$artifacts/browser-tests.log"
+  browser_passed=$(grep -Eo '^ℹ pass [0-9]+' "$artifacts/browser-tests.log" | awk '{s += $3} END {print s + 0}')
 fi
 
 step "all tests passed"
+echo "total: $((rust_passed + browser_passed)) passed, 0 failed"
