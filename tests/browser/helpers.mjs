@@ -22,6 +22,8 @@ export const VIEWPORTS = {
 
 export const PAGES = [
   { name: 'map', path: '/map' },
+  { name: 'analys', path: '/analys' },
+  { name: 'uppfoljning', path: '/uppfoljning' },
   { name: 'field', path: '/field' },
   { name: 'measures', path: '/measures' },
   { name: 'tillganglighet', path: '/tillganglighet' },
@@ -40,6 +42,8 @@ function account(env, fallback) {
 export const USERS = {
   planner: account('TRYGG_PLANNER', 'planerare:planerare-lösenord'),
   field: account('TRYGG_FIELD', 'faltare:faltare-lösenord'),
+  // A planner who may also publish follow-ups (`trygg user add --publish`).
+  publisher: account('TRYGG_PUBLISHER', 'utgivare:utgivare-lösenord'),
 };
 
 /** Logs a browser context in through the API (the login page has its own test). */

@@ -10,6 +10,7 @@ mod access;
 mod analysis;
 mod api;
 mod followup;
+mod instances;
 mod interop;
 mod store;
 mod transfer;

@@ -44,6 +44,8 @@ pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
 pub struct PgDatabase {
     admin: DatabaseUrl,
     name: String,
+    /// Where this test's database is, for a second connection to it.
+    pub url: DatabaseUrl,
 }
 
 impl PgDatabase {
@@ -80,7 +82,7 @@ pub async fn postgres_store() -> Option<(Arc<dyn Store>, PgDatabase)> {
     let store = trygg_store::connect(&url)
         .await
         .expect("connect to test database");
-    Some((store, PgDatabase { admin, name }))
+    Some((store, PgDatabase { admin, name, url }))
 }
 
 /// Runs one async test body on a fresh SQLite and a fresh PostgreSQL store.

@@ -100,3 +100,39 @@ impl Layers {
         self.read(kind).len()
     }
 }
+
+/// Keeps the index current with writes made by other server instances on
+/// the same PostgreSQL database.
+pub async fn follow(
+    store: std::sync::Arc<dyn Store>,
+    layers: std::sync::Arc<Layers>,
+    mut changes: trygg_store::changes::Changes,
+) {
+    use trygg_store::changes::Change;
+    while let Some(change) = changes.recv().await {
+        let result = match change {
+            Change::Feature(kind, id) => match store.get(kind, id).await {
+                Ok(feature) => {
+                    layers.apply(&feature);
+                    Ok(())
+                }
+                Err(trygg_store::Error::NotFound { .. }) => {
+                    layers.remove(kind, id);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            Change::Kind(kind) => layers.reload(store.as_ref(), kind).await,
+            Change::Everything => {
+                let mut result = Ok(());
+                for kind in Kind::ALL {
+                    result = result.and(layers.reload(store.as_ref(), kind).await);
+                }
+                result
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, ?change, "could not follow a change from another instance");
+        }
+    }
+}

@@ -88,10 +88,19 @@ impl AppState {
         area: ServiceArea,
         settings: Settings,
     ) -> Result<Self, trygg_store::Error> {
-        let layers = Layers::load(store.as_ref()).await?;
+        // Listen before loading, so no write falls between the two.
+        let changes = store.changes().await?;
+        let layers = Arc::new(Layers::load(store.as_ref()).await?);
+        if let Some(changes) = changes {
+            tokio::spawn(layers::follow(
+                Arc::clone(&store),
+                Arc::clone(&layers),
+                changes,
+            ));
+        }
         Ok(Self {
             store,
-            layers: Arc::new(layers),
+            layers,
             area: Arc::new(area),
             limits: settings.limits,
             auth: Arc::new(AuthState {

@@ -45,7 +45,7 @@ fn history_for(
 }
 
 macro_rules! backend {
-    ($store:ident, $db:ty, $backend:expr, begin = $begin:literal, lock = $lock:literal) => {
+    ($store:ident, $db:ty, $backend:expr, begin = $begin:literal, lock = $lock:literal, notify = $notify:literal, changes = $changes:path) => {
         pub struct $store {
             pool: sqlx::Pool<$db>,
         }
@@ -240,6 +240,18 @@ macro_rules! backend {
                 Ok(())
             }
 
+            /// Tells other instances, on commit, what changed.
+            async fn notify(conn: &mut Conn, kind: Kind, id: Option<Uuid>) -> Result<()> {
+                if $notify {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(crate::changes::CHANNEL)
+                        .bind(crate::changes::payload(kind, id))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
             async fn find_by_key(conn: &mut Conn, kind: Kind, p: &Prepared) -> Result<Option<RawFeature>> {
                 let d = &p.derived;
                 let row = if let (Some(source), Some(source_id)) = (&d.source, &d.source_id) {
@@ -272,6 +284,10 @@ macro_rules! backend {
         impl Store for $store {
             fn backend(&self) -> Backend {
                 $backend
+            }
+
+            async fn changes(&self) -> Result<Option<crate::changes::Changes>> {
+                $changes(&self.pool).await
             }
 
             fn pool_state(&self) -> (u32, u32) {
@@ -318,6 +334,7 @@ macro_rules! backend {
                     updated_at: at,
                 };
                 Self::audit(&mut tx, actor, now_ms, "create", Some(kind), Some(id), None, Some(stored.to_geojson().to_string())).await?;
+                Self::notify(&mut tx, kind, Some(id)).await?;
                 tx.commit().await?;
                 Ok(Created { feature: stored, created: true })
             }
@@ -375,6 +392,7 @@ macro_rules! backend {
                     Some(after.to_geojson().to_string()),
                 )
                 .await?;
+                Self::notify(&mut tx, kind, Some(id)).await?;
                 tx.commit().await?;
                 Ok(after)
             }
@@ -386,6 +404,7 @@ macro_rules! backend {
                 let before = Self::load(&mut tx, raw).await?;
                 sqlx::query("DELETE FROM features WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 Self::audit(&mut tx, actor, now_ms, "delete", Some(kind), Some(id), Some(before.to_geojson().to_string()), None).await?;
+                Self::notify(&mut tx, kind, Some(id)).await?;
                 tx.commit().await?;
                 Ok(before)
             }
@@ -525,6 +544,9 @@ macro_rules! backend {
                     "unchanged": summary.unchanged,
                 });
                 Self::audit(&mut tx, actor, now_ms, "import", None, None, None, Some(note.to_string())).await?;
+                for k in features.iter().map(NewFeature::kind).collect::<std::collections::BTreeSet<_>>() {
+                    Self::notify(&mut tx, k, None).await?;
+                }
                 if dry_run {
                     tx.rollback().await?;
                 } else {
@@ -614,8 +636,16 @@ mod sqlite {
         Sqlite,
         Backend::Sqlite,
         begin = "BEGIN IMMEDIATE",
-        lock = ""
+        lock = "",
+        notify = false,
+        changes = no_changes
     );
+
+    /// One process owns an SQLite file: no other instance to hear from.
+    #[allow(clippy::unused_async, reason = "the PostgreSQL twin awaits")]
+    async fn no_changes(_: &sqlx::SqlitePool) -> Result<Option<crate::changes::Changes>> {
+        Ok(None)
+    }
 }
 
 mod postgres {
@@ -629,8 +659,14 @@ mod postgres {
         Postgres,
         Backend::Postgres,
         begin = "BEGIN",
-        lock = " FOR UPDATE"
+        lock = " FOR UPDATE",
+        notify = true,
+        changes = listen_changes
     );
+
+    async fn listen_changes(pool: &sqlx::PgPool) -> Result<Option<crate::changes::Changes>> {
+        crate::changes::listen(pool).await.map(Some)
+    }
 }
 
 pub use postgres::PostgresStore;

@@ -6,6 +6,7 @@
 mod accounts;
 pub mod admin;
 mod backend;
+pub mod changes;
 mod connect;
 mod error;
 mod followups;
@@ -77,6 +78,10 @@ pub struct ImportSummary {
 #[async_trait]
 pub trait Store: Accounts + Followups + Send + Sync + 'static {
     fn backend(&self) -> Backend;
+
+    /// Changes written by other server instances (PostgreSQL only; `None`
+    /// where there can be no other instance).
+    async fn changes(&self) -> Result<Option<changes::Changes>>;
 
     /// Open and idle connections of the pool.
     fn pool_state(&self) -> (u32, u32);
