@@ -49,13 +49,13 @@ pub(crate) async fn listen(pool: &sqlx::PgPool) -> crate::Result<Changes> {
     tokio::spawn(async move {
         loop {
             let change = match listener.try_recv().await {
-                Ok(Some(n)) => match parse(n.payload()) {
-                    Some(c) => c,
-                    None => {
+                Ok(Some(n)) => {
+                    let Some(c) = parse(n.payload()) else {
                         tracing::warn!(payload = n.payload(), "unreadable change notification");
                         continue;
-                    }
-                },
+                    };
+                    c
+                }
                 // The connection dropped and came back: some notifications
                 // may be gone.
                 Ok(None) => Change::Everything,
