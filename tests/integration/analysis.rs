@@ -123,3 +123,31 @@ on_both_backends! {
         assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "cells[0]");
     }
 }
+
+on_both_backends! {
+    async fn the_yearly_evaluation_gathers_the_year_for_the_board(store) {
+        use chrono::Datelike;
+        let app = app(store).await;
+        plant(&app).await;
+        let now = Utc::now();
+        let place = json!({ "type": "Feature", "geometry": square(15.6214, 58.4108, 120.0), "properties": { "name": "Stora torget", "active_from": now - Duration::days(40) } });
+        post(&app, "/api/v1/places", &place).await;
+        let start = now - Duration::days(3);
+        post(&app, "/api/v1/presence", &point(15.6214, 58.4108, json!({ "unit_type": "police", "started_at": start, "ended_at": start + Duration::minutes(30) }))).await;
+        let m = point(15.6214, 58.4108, json!({ "kind": "lighting", "title": "Ny belysning", "status": "done", "status_date": now - Duration::days(20) }));
+        post(&app, "/api/v1/measures", &m).await;
+        let year = now.year();
+        let r = get(&app, &format!("/api/v1/analysis/yearly?year={year}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["presence_by_month"].as_array().unwrap().len(), 12);
+        let hours: f64 = r.body["presence_by_month"].as_array().unwrap().iter().map(|m| m["hours"].as_f64().unwrap()).sum();
+        assert!((hours - 0.5).abs() < 0.11, "{hours}");
+        assert_eq!(r.body["places"][0]["name"], "Stora torget");
+        assert!(!r.body["places"][0]["windows"].as_array().unwrap().is_empty());
+        assert_eq!(r.body["measures"][0]["title"], "Ny belysning");
+        let html = get(&app, &format!("/api/v1/analysis/yearly?year={year}&format=html")).await;
+        let text = html.body.as_str().unwrap();
+        assert!(text.contains("Utvärdering av medborgarlöftet") && text.contains("Stora torget") && text.contains("report.css"));
+        assert_problem(&get(&app, "/api/v1/analysis/yearly?year=tjugo").await, StatusCode::BAD_REQUEST, "year");
+    }
+}

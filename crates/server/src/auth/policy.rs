@@ -18,7 +18,7 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 32] = [
+const FIXED: [(Method, &str, Rule); 33] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
     (Method::GET, "/api/v1/followup/{period}", Rule::Read),
     (Method::GET, "/api/v1/analysis/picture", Rule::Read),
@@ -26,6 +26,7 @@ const FIXED: [(Method, &str, Rule); 32] = [
     (Method::GET, "/api/v1/analysis/emerging", Rule::Read),
     (Method::GET, "/api/v1/analysis/dosage", Rule::Read),
     (Method::GET, "/api/v1/analysis/evaluation", Rule::Read),
+    (Method::GET, "/api/v1/analysis/yearly", Rule::Read),
     (
         Method::POST,
         "/api/v1/places/from-cells",

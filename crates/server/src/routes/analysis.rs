@@ -13,7 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use geo::Contains;
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
@@ -46,6 +46,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/analysis/emerging", get(emerging))
         .route("/api/v1/analysis/dosage", get(dosage_report))
         .route("/api/v1/analysis/evaluation", get(evaluation))
+        .route("/api/v1/analysis/yearly", get(yearly))
         .route("/api/v1/places/from-cells", post(place_from_cells))
 }
 
@@ -569,6 +570,244 @@ async fn evaluation(
         return Ok(r);
     }
     Ok(Json(body).into_response())
+}
+
+/// Incidents as (res-10 cell, time) for before/after comparisons. Coarse
+/// positions (the police feed's midpoints) say nothing about a street and
+/// are left out.
+async fn incident_events(
+    state: &AppState,
+    window: TimeWindow,
+) -> Result<Vec<(CellIndex, i64)>, ApiError> {
+    Ok(all(state, Kind::Incident, window)
+        .await?
+        .iter()
+        .filter_map(|f| match (&f.attributes, &f.geometry) {
+            (Attributes::Incident(i), Geometry::Point(p)) if i.precision_m <= 100 => {
+                let cell = h3o::LatLng::new(p.y(), p.x())
+                    .ok()?
+                    .to_cell(Resolution::Ten);
+                Some((cell, i.occurred_at.timestamp_millis()))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// Difference in differences for a place or measure from `date_ms`.
+fn did_for(
+    state: &AppState,
+    feature: &Feature,
+    date_ms: i64,
+    events: &[(CellIndex, i64)],
+) -> Result<Vec<trygg_core::analytics::evaluation::DidWindow>, ApiError> {
+    let treated = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
+    let area = area_cells(state, Resolution::Ten)?;
+    difference_in_differences(
+        events,
+        &area,
+        &treated,
+        date_ms,
+        Utc::now().timestamp_millis(),
+        &EvaluationConfig::default(),
+    )
+    .map_err(ApiError::query)
+}
+
+/// The yearly evaluation for the municipal board: the year's follow-up,
+/// presence month by month, every priority place and every measure done in
+/// the year before and after (difference in differences), and the group
+/// split of perceived insecurity.
+async fn yearly(
+    State(state): State<AppState>,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let q = Q::new(params, &["year", "format"])?;
+    let now = Utc::now();
+    let year: i32 = q
+        .get("year")
+        .map_or(Ok(now.year() - 1), str::parse)
+        .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "year", "a year, e.g. 2026"))?;
+    let period = Period::new(Cadence::Yearly, year, 1).map_err(ApiError::query)?;
+    let followup = super::followup::compute(&state, period).await?;
+    let months = Period::new(Cadence::Monthly, year, 12)
+        .and_then(|dec| dec.back(12))
+        .map_err(ApiError::query)?;
+    let w = period.window();
+    let logs: Vec<PresenceLog> = all(&state, Kind::Presence, w)
+        .await?
+        .iter()
+        .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
+        .collect();
+    let trend: Vec<Value> = months
+        .iter()
+        .map(|m| {
+            let mw = m.window();
+            let hours: f64 = logs
+                .iter()
+                .map(|l| mw.overlap_ms(l.start_ms, l.end_ms) as f64 / 3_600_000.0)
+                .sum();
+            json!({ "period": m.label(), "hours": (hours * 10.0).round() / 10.0 })
+        })
+        .collect();
+    let span = 366 * 86_400_000;
+    let events = incident_events(
+        &state,
+        TimeWindow {
+            start: w.start - span,
+            end: w.end + span,
+        },
+    )
+    .await?;
+    let mut places = Vec::new();
+    for f in all(&state, Kind::Place, TimeWindow::ALL).await? {
+        let Attributes::Place(p) = &f.attributes else {
+            continue;
+        };
+        let date = p.active_from.timestamp_millis();
+        let windows = did_for(&state, &f, date, &events).unwrap_or_default();
+        places
+            .push(json!({ "id": f.id, "name": p.name, "date": p.active_from, "windows": windows }));
+    }
+    let mut measures = Vec::new();
+    for f in all(&state, Kind::Measure, w).await? {
+        let Attributes::Measure(m) = &f.attributes else {
+            continue;
+        };
+        let Some(done) = f.status_history.iter().find(|c| {
+            c.status == MeasureStatus::Done
+                && w.overlaps(c.at.timestamp_millis(), Some(c.at.timestamp_millis()))
+        }) else {
+            continue;
+        };
+        let windows = did_for(&state, &f, done.at.timestamp_millis(), &events).unwrap_or_default();
+        measures.push(json!({ "id": f.id, "kind": m.kind.as_str(), "title": m.title, "date": done.at, "windows": windows }));
+    }
+    let body = json!({
+        "year": year,
+        "followup": followup,
+        "presence_by_month": trend,
+        "places": places,
+        "measures": measures,
+    });
+    if q.get("format") == Some("html") {
+        let mut r = yearly_html(&state.area.name, &body).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
+            ),
+        );
+        return Ok(r);
+    }
+    Ok(Json(body).into_response())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn did_rows(h: &mut String, rows: &[Value], label: &dyn Fn(&Value) -> String) {
+    use std::fmt::Write as _;
+    for r in rows {
+        for w in r["windows"].as_array().into_iter().flatten() {
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td>{} mån</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:+.2}</td><td>{}</td></tr>",
+                esc(&label(r)),
+                w["months"],
+                w["treated_before"],
+                w["treated_after"],
+                w["comparison_mean_before"].as_f64().unwrap_or(0.0),
+                w["comparison_mean_after"].as_f64().unwrap_or(0.0),
+                w["did"].as_f64().unwrap_or(0.0),
+                if w["complete"].as_bool().unwrap_or(false) {
+                    "ja"
+                } else {
+                    "nej"
+                }
+            );
+        }
+    }
+}
+
+fn yearly_html(municipality: &str, body: &Value) -> String {
+    use std::fmt::Write as _;
+    let year = &body["year"];
+    let mut h = format!(
+        "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Utvärdering av medborgarlöftet {year}</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main><h1>Utvärdering av medborgarlöftet i {} {year}</h1>",
+        esc(municipality)
+    );
+    let f = &body["followup"];
+    let _ = write!(
+        h,
+        "<section><h2>Året i korthet</h2><p>{:.0} timmar trygghetsskapande närvaro, varav {:.0} vid prioriterade platser. {} anmälda händelser ({:+} mot året innan). {} rapporter om otrygga platser.</p></section>",
+        f["presence"]["hours"].as_f64().unwrap_or(0.0),
+        f["presence"]["hours_at_places"].as_f64().unwrap_or(0.0),
+        f["incidents"]["total"]["current"],
+        f["incidents"]["total"]["change"].as_i64().unwrap_or(0),
+        f["reports"]["received"]
+    );
+    h.push_str("<section><h2>Närvaro månad för månad</h2><table><thead><tr><th scope=\"col\">Månad</th><th scope=\"col\">Timmar</th></tr></thead><tbody>");
+    for m in body["presence_by_month"].as_array().into_iter().flatten() {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            m["period"].as_str().unwrap_or(""),
+            m["hours"]
+        );
+    }
+    h.push_str("</tbody></table></section>");
+    let head = "<thead><tr><th scope=\"col\">Enhet</th><th scope=\"col\">Fönster</th><th scope=\"col\">Före</th><th scope=\"col\">Efter</th><th scope=\"col\">Jämförelse före</th><th scope=\"col\">Jämförelse efter</th><th scope=\"col\">Skillnad i skillnader</th><th scope=\"col\">Fullständig</th></tr></thead>";
+    let _ = write!(
+        h,
+        "<section><h2>Prioriterade platser före och efter</h2><p>Anmälda händelser i platsens celler mot jämförelseceller med liknande nivå före (skillnad i skillnader). Negativt tal: färre än väntat.</p><table>{head}<tbody>"
+    );
+    did_rows(
+        &mut h,
+        body["places"].as_array().map_or(&[][..], Vec::as_slice),
+        &|r| r["name"].as_str().unwrap_or("").to_owned(),
+    );
+    let _ = write!(
+        h,
+        "</tbody></table></section><section><h2>Genomförda åtgärder före och efter</h2><table>{head}<tbody>"
+    );
+    did_rows(
+        &mut h,
+        body["measures"].as_array().map_or(&[][..], Vec::as_slice),
+        &|r| {
+            format!(
+                "{} ({})",
+                r["title"].as_str().unwrap_or(""),
+                r["kind"].as_str().unwrap_or("")
+            )
+        },
+    );
+    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2><table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
+    for (split, key) in [
+        ("Kön", "by_gender"),
+        ("Ålder", "by_age_band"),
+        ("HBTQ", "by_lgbtq"),
+    ] {
+        for (g, r) in f["groups"][key].as_object().into_iter().flatten() {
+            let n = r["reports"]
+                .as_u64()
+                .map_or_else(|| "färre än k".to_owned(), |n| n.to_string());
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{split}: {}</th><td>{n}</td></tr>",
+                esc(g)
+            );
+        }
+    }
+    h.push_str("</tbody></table></section></main></body></html>");
+    h
 }
 
 fn evaluation_html(body: &Value) -> String {
