@@ -284,3 +284,24 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn a_key_twice_in_one_import_is_one_record(store) {
+        let actor = Actor::system("test");
+        store.import(&[incident(15.62, 58.41, "theft", 1, Some("dup"))], &actor, Utc::now()).await.unwrap();
+        // Stored once; now the file names it twice with new content, and a
+        // new key twice too.
+        let new = incident(15.62, 58.42, "theft", 2, Some("new"));
+        let batch = vec![
+            incident(15.63, 58.41, "robbery", 1, Some("dup")),
+            incident(15.64, 58.41, "assault", 1, Some("dup")),
+            new.clone(),
+            new,
+        ];
+        let s = store.import(&batch, &actor, Utc::now()).await.unwrap();
+        assert_eq!((s.inserted, s.updated, s.unchanged), (1, 2, 1));
+        assert_eq!(store.count(Kind::Incident).await.unwrap(), 2);
+        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("category", "assault")])).await.unwrap();
+        assert_eq!(page.features.len(), 1, "the last row of a key wins");
+    }
+}

@@ -240,6 +240,138 @@ macro_rules! backend {
                 Ok(())
             }
 
+            /// An imported row that changes a stored feature: the update, its
+            /// status history and an audit row with before and after. Returns
+            /// the row as now stored.
+            async fn import_update(conn: &mut Conn, feature: &NewFeature, found: RawFeature, actor: &Actor, now: DateTime<Utc>) -> Result<RawFeature> {
+                let now_ms = to_ms(now);
+                let kind = feature.kind();
+                let before = Self::load(conn, found).await?;
+                let history = history_for(feature, &before.status_history, now)?;
+                let prepared = feature.prepare(&history)?;
+                Self::update_row(conn, before.id, &prepared, now_ms).await?;
+                Self::append_history(conn, before.id, before.status_history.len(), &history).await?;
+                // Changed records keep their before/after; new ones are
+                // summarised once per import, so a million-row import does
+                // not double the database.
+                Self::audit(
+                    conn,
+                    actor,
+                    now_ms,
+                    "import-update",
+                    Some(kind),
+                    Some(before.id),
+                    Some(before.to_geojson().to_string()),
+                    Some(prepared.properties_json.clone()),
+                )
+                .await?;
+                Ok(RawFeature {
+                    id: before.id,
+                    kind: kind.as_str().to_owned(),
+                    geometry: prepared.geometry_json,
+                    properties: prepared.properties_json,
+                    version: before.version + 1,
+                    created_at: to_ms(before.created_at),
+                    updated_at: now_ms,
+                    organisation_id: before.organisation_id,
+                    created_by: before.created_by,
+                })
+            }
+
+            /// The stored features that a chunk's keys name.
+            async fn existing(conn: &mut Conn, keys: &[ImportKey]) -> Result<HashMap<ImportKey, RawFeature>> {
+                let mut out = HashMap::new();
+                let mut by_source: HashMap<(Kind, &str), Vec<&str>> = HashMap::new();
+                let mut by_client: HashMap<Kind, Vec<&str>> = HashMap::new();
+                for k in keys {
+                    match k {
+                        ImportKey::Source(kind, source, id) => by_source.entry((*kind, source.as_str())).or_default().push(id.as_str()),
+                        ImportKey::Client(kind, id) => by_client.entry(*kind).or_default().push(id.as_str()),
+                    }
+                }
+                for ((kind, source), ids) in by_source {
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS}, source_id FROM features WHERE kind = "));
+                    qb.push_bind(kind.as_str()).push(" AND source = ").push_bind(source).push(" AND source_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in &ids {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&mut *conn).await? {
+                        let id: String = row.try_get("source_id")?;
+                        out.insert(ImportKey::Source(kind, source.to_owned(), id), Self::raw(&row)?);
+                    }
+                }
+                for (kind, ids) in by_client {
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS}, client_id FROM features WHERE kind = "));
+                    qb.push_bind(kind.as_str()).push(" AND client_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in &ids {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&mut *conn).await? {
+                        let id: String = row.try_get("client_id")?;
+                        out.insert(ImportKey::Client(kind, id), Self::raw(&row)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            /// Inserts many new features with one statement per table.
+            async fn insert_many(conn: &mut Conn, rows: &[(Uuid, Kind, Prepared, Vec<StatusChange>)], actor: &Actor, now_ms: i64) -> Result<()> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO features (id, kind, geometry, properties, min_lon, min_lat, max_lon, max_lat, cell, \
+                     t_start, t_end, tags, status, source, source_id, client_id, precision_m, version, created_at, updated_at, \
+                     organisation_id, created_by) ",
+                );
+                qb.push_values(rows, |mut b, (id, kind, p, _)| {
+                    let d = &p.derived;
+                    b.push_bind(*id)
+                        .push_bind(kind.as_str())
+                        .push_bind(p.geometry_json.clone())
+                        .push_bind(p.properties_json.clone())
+                        .push_bind(p.bounds[0])
+                        .push_bind(p.bounds[1])
+                        .push_bind(p.bounds[2])
+                        .push_bind(p.bounds[3])
+                        .push_bind(single_cell(p))
+                        .push_bind(d.t_start)
+                        .push_bind(d.t_end)
+                        .push_bind(p.tags_column())
+                        .push_bind(d.status)
+                        .push_bind(d.source.clone())
+                        .push_bind(d.source_id.clone())
+                        .push_bind(d.client_id.clone())
+                        .push_bind(d.precision_m.map(i64::from))
+                        .push_bind(1_i64)
+                        .push_bind(now_ms)
+                        .push_bind(now_ms)
+                        .push_bind(actor.organisation_id)
+                        .push_bind(actor.user_id);
+                });
+                qb.build().execute(&mut *conn).await?;
+                let cells: Vec<(Uuid, u64)> = rows
+                    .iter()
+                    .filter(|(_, _, p, _)| p.cells.len() > 1)
+                    .flat_map(|(id, _, p, _)| p.cells.iter().map(move |c| (*id, *c)))
+                    .collect();
+                for chunk in cells.chunks(CHUNK_ROWS) {
+                    let mut qb = QueryBuilder::<$db>::new("INSERT INTO feature_cells (feature_id, cell) ");
+                    qb.push_values(chunk, |mut b, (id, cell)| {
+                        b.push_bind(*id).push_bind(cell_to_db(*cell));
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+                for (id, _, _, history) in rows {
+                    Self::append_history(conn, *id, 0, history).await?;
+                }
+                Ok(())
+            }
+
             /// Tells other instances, on commit, what changed.
             async fn notify(conn: &mut Conn, kind: Kind, id: Option<Uuid>) -> Result<()> {
                 if $notify {
@@ -490,47 +622,65 @@ macro_rules! backend {
                 let now_ms = to_ms(now);
                 let mut summary = ImportSummary::default();
                 let mut tx = self.begin().await?;
-                for (done, feature) in features.iter().enumerate() {
-                    if done % 1000 == 0 {
-                        progress(done as u64);
+                let mut done = 0u64;
+                for chunk in features.chunks(CHUNK_ROWS) {
+                    progress(done);
+                    done += chunk.len() as u64;
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for feature in chunk {
+                        let history = history_for(feature, &[], now)?;
+                        let prepared = feature.prepare(&history)?;
+                        rows.push((feature, history, prepared));
                     }
-                    let kind = feature.kind();
-                    let history = history_for(feature, &[], now)?;
-                    let prepared = feature.prepare(&history)?;
-                    match Self::find_by_key(&mut tx, kind, &prepared).await? {
-                        Some(existing) if existing.geometry == prepared.geometry_json && existing.properties == prepared.properties_json => {
-                            summary.unchanged += 1;
+                    let keys: Vec<ImportKey> = rows.iter().filter_map(|(f, _, p)| ImportKey::of(f.kind(), p)).collect();
+                    let mut existing = Self::existing(&mut tx, &keys).await?;
+                    // Rows of this chunk waiting to be inserted, and where
+                    // each key sits among them, so a key twice in one file is
+                    // one record.
+                    let mut pending: Vec<(Uuid, Kind, Prepared, Vec<StatusChange>)> = Vec::new();
+                    let mut pending_keys: HashMap<ImportKey, usize> = HashMap::new();
+                    for (feature, history, prepared) in rows {
+                        let kind = feature.kind();
+                        let key = ImportKey::of(kind, &prepared);
+                        if let Some(i) = key.as_ref().and_then(|k| pending_keys.get(k)) {
+                            let same = pending[*i].2.geometry_json == prepared.geometry_json && pending[*i].2.properties_json == prepared.properties_json;
+                            if same {
+                                summary.unchanged += 1;
+                            } else {
+                                pending[*i].2 = prepared;
+                                pending[*i].3 = history;
+                                summary.updated += 1;
+                            }
+                            continue;
                         }
-                        Some(existing) => {
-                            let before = Self::load(&mut tx, existing).await?;
-                            let history = history_for(feature, &before.status_history, now)?;
-                            let prepared = feature.prepare(&history)?;
-                            Self::update_row(&mut tx, before.id, &prepared, now_ms).await?;
-                            Self::append_history(&mut tx, before.id, before.status_history.len(), &history).await?;
-                            // Changed records keep their before/after; new
-                            // ones are summarised once per import below, so a
-                            // million-row import does not double the database.
-                            Self::audit(
-                                &mut tx,
-                                actor,
-                                now_ms,
-                                "import-update",
-                                Some(kind),
-                                Some(before.id),
-                                Some(before.to_geojson().to_string()),
-                                Some(prepared.properties_json.clone()),
-                            )
-                            .await?;
-                            summary.updated += 1;
-                        }
-                        None => {
-                            let id = Uuid::now_v7();
-                            Self::insert_row(&mut tx, id, kind, &prepared, actor, now_ms).await?;
-                            Self::append_history(&mut tx, id, 0, &history).await?;
-                            summary.inserted += 1;
+                        match key.as_ref().and_then(|k| existing.remove(k)) {
+                            Some(found) if found.geometry == prepared.geometry_json && found.properties == prepared.properties_json => {
+                                summary.unchanged += 1;
+                                if let Some(k) = key {
+                                    existing.insert(k, found);
+                                }
+                            }
+                            Some(found) => {
+                                let written = Self::import_update(&mut tx, feature, found, actor, now).await?;
+                                summary.updated += 1;
+                                // A later row with the same key compares with
+                                // what this one wrote.
+                                if let Some(k) = key {
+                                    existing.insert(k, written);
+                                }
+                            }
+                            None => {
+                                if let Some(k) = key {
+                                    pending_keys.insert(k, pending.len());
+                                }
+                                pending.push((Uuid::now_v7(), kind, prepared, history));
+                                summary.inserted += 1;
+                            }
                         }
                     }
+                    Self::insert_many(&mut tx, &pending, actor, now_ms).await?;
                 }
+                progress(done);
                 let kinds: Vec<&str> = {
                     let mut k: Vec<&str> = features.iter().map(|f| f.kind().as_str()).collect();
                     k.sort_unstable();
@@ -614,6 +764,24 @@ macro_rules! backend {
             }
         }
     };
+}
+
+/// What makes an imported row the same record as a stored one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ImportKey {
+    Source(Kind, String, String),
+    Client(Kind, String),
+}
+
+impl ImportKey {
+    fn of(kind: Kind, p: &Prepared) -> Option<Self> {
+        let d = &p.derived;
+        match (&d.source, &d.source_id, &d.client_id) {
+            (Some(source), Some(id), _) => Some(Self::Source(kind, source.clone(), id.clone())),
+            (_, _, Some(client)) => Some(Self::Client(kind, client.clone())),
+            _ => None,
+        }
+    }
 }
 
 fn single_cell(p: &Prepared) -> Option<i64> {
