@@ -63,6 +63,30 @@ test('the embed presets a district and speaks English on request', async () => {
   await context.close();
 });
 
+test('the embed shows the latest published follow-up, or says none is published', async () => {
+  const { published } = await publicJson('/api/v1/public/followup');
+  const { context, record } = await newContext(chrome.browser, 'desktop');
+  const page = await context.newPage();
+  await open(page, '/embed');
+  const section = page.locator('[data-testid="embed-followup"]');
+  const latest = [...published].sort((a, b) => b.period.localeCompare(a.period))[0];
+  if (!latest) {
+    // A fresh run: nothing published yet, and the page still works.
+    assert.equal(await section.getAttribute('data-period'), '');
+    assert.match(await section.textContent(), /Ingen månadsuppföljning är publicerad ännu/);
+    assert.equal(await page.locator('#followup-html').isVisible(), false);
+  } else {
+    assert.equal(await section.getAttribute('data-period'), latest.period);
+    const report = await publicJson(`/api/v1/public/followup/${latest.period}`);
+    assert.equal(await section.locator('li[data-key="incidents"]').getAttribute('data-count'), String(report.figures.incidents.total.current));
+  }
+  // The feed is offered either way.
+  assert.equal(await page.getAttribute('#followup-feed', 'href'), '/api/v1/public/followup.atom');
+  assert.deepEqual(record.foreign, []);
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
 test('only the embed may be framed by other sites', async () => {
   const embed = await fetch(`${BASE}/embed`);
   assert.match(embed.headers.get('content-security-policy'), /frame-ancestors \*/);

@@ -119,3 +119,11 @@ export async function send(method, url, feature, version) {
 export async function remove(url) {
   return parse(await write('DELETE', url, {}));
 }
+
+/** POST a JSON body (or none); returns the parsed answer. */
+export async function postJson(url, body) {
+  const headers = { Accept: 'application/json, application/geo+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await write('POST', url, headers, body === undefined ? undefined : JSON.stringify(body));
+  return parse(res);
+}

@@ -178,6 +178,59 @@ function fillPeriods() {
   select.value = state.period;
 }
 
+const total = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);
+
+/** The latest published follow-up (the adopted figures, frozen when
+ * published), or a plain note when none is published yet. */
+async function renderFollowup() {
+  const section = document.getElementById('followup-section');
+  const meta = document.getElementById('followup-meta');
+  const list = document.getElementById('followup-summary');
+  let latest = null;
+  try {
+    const { published } = await getJson('/api/v1/public/followup');
+    latest = [...(published || [])].sort((a, b) => b.period.localeCompare(a.period))[0] || null;
+  } catch (e) {
+    meta.textContent = t('map.loadError', { detail: e.message });
+    return;
+  }
+  if (!latest) {
+    section.dataset.period = '';
+    meta.textContent = t('embed.followup.none');
+    list.replaceChildren();
+    return;
+  }
+  const report = await getJson(`/api/v1/public/followup/${encodeURIComponent(latest.period)}`);
+  const f = report.figures;
+  const month = monthName(report.period);
+  section.dataset.period = report.period;
+  document.getElementById('followup-heading').textContent = t('embed.followup.headingFor', { month });
+  meta.textContent = t(state.area ? 'embed.followup.metaArea' : 'embed.followup.meta', {
+    at: formatDate(report.published_at),
+  });
+  const signed = (v) => (v > 0 ? `+${formatNumber(v)}` : formatNumber(v));
+  const items = [
+    ['presence', t('embed.followup.presence', { h: formatNumber(f.presence.hours, 0), places: formatNumber(f.presence.hours_at_places, 0) })],
+    ['measures', t('embed.followup.measures', { done: formatNumber(total(f.measures.done)), open: formatNumber(total(f.measures.open_at_end)) })],
+    ['incidents', t('embed.followup.incidents', { n: formatNumber(f.incidents.total.current), before: formatNumber(f.incidents.total.year_before), change: signed(f.incidents.total.change) })],
+    ['reports', t('embed.followup.reports', { n: formatNumber(f.reports.received) })],
+  ];
+  if ((report.corrections || []).length) items.push(['corrections', t('embed.followup.corrections', { n: formatNumber(report.corrections.length) })]);
+  list.replaceChildren(...items.map(([k, text]) => {
+    const li = document.createElement('li');
+    li.dataset.key = k;
+    li.textContent = text;
+    return li;
+  }));
+  list.querySelector('[data-key="incidents"]').dataset.count = String(f.incidents.total.current);
+  const html = document.getElementById('followup-html');
+  html.href = `/api/v1/public/followup/${encodeURIComponent(report.period)}?format=html`;
+  html.textContent = t('embed.followup.html', { month });
+  document.getElementById('followup-html-item').hidden = false;
+  document.getElementById('followup-svg').href = `/api/v1/public/followup/${encodeURIComponent(report.period)}?format=svg`;
+  document.getElementById('followup-svg-item').hidden = false;
+}
+
 async function main() {
   await startPage({ needsLogin: false, publicPage: true });
   document.getElementById('statement-link').href = currentLang() === 'en' ? '/accessibility' : '/tillganglighet';
@@ -199,7 +252,12 @@ async function main() {
   hexLayer = L.layerGroup().addTo(map);
   map.fitBounds(state.area ? L.geoJSON(state.area).getBounds() : base.getBounds());
 
-  await load();
+  await Promise.all([
+    load(),
+    renderFollowup().catch((e) => {
+      document.getElementById('followup-meta').textContent = t('map.loadError', { detail: e.message });
+    }),
+  ]);
   if (!state.area) {
     // The municipality is mostly forest and farmland; frame where the
     // published hexagons are, so they are big enough to read.

@@ -138,6 +138,8 @@ export function announce(text) {
 
 const NAV = [
   { href: '/map', key: 'nav.map', alt: '/' },
+  { href: '/analys', key: 'nav.analysis', alt: '/analysis' },
+  { href: '/uppfoljning', key: 'nav.followup', alt: '/followup' },
   { href: '/field', key: 'nav.field' },
   { href: '/measures', key: 'nav.measures' },
   { href: '/tillganglighet', key: 'nav.statement', alt: '/accessibility' },

@@ -4,6 +4,7 @@ import { t, formatNumber } from './i18n.js';
 
 /**
  * columns: [{ key, label, numeric?, format?(value,row) }]
+ * rowAction: { header, label (text or row => text), ariaLabel(row), run(row), pressed?(row) }
  * rows: plain objects; the raw values go to the CSV, the formatted ones to
  * the screen.
  */
@@ -65,9 +66,17 @@ export function renderTable(container, { id, caption, columns, rows, filename, r
         const b = document.createElement('button');
         b.type = 'button';
         b.className = 'button small';
-        b.textContent = rowAction.label;
-        b.setAttribute('aria-label', rowAction.ariaLabel(row));
-        b.addEventListener('click', () => rowAction.run(row));
+        // label and pressed may follow the row's state (a toggle).
+        const label = () => {
+          b.textContent = typeof rowAction.label === 'function' ? rowAction.label(row) : rowAction.label;
+          b.setAttribute('aria-label', rowAction.ariaLabel(row));
+          if (rowAction.pressed) b.setAttribute('aria-pressed', String(Boolean(rowAction.pressed(row))));
+        };
+        label();
+        b.addEventListener('click', () => {
+          rowAction.run(row);
+          label();
+        });
         td.append(b);
         r.append(td);
       }

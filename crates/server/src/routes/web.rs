@@ -24,10 +24,15 @@ struct Assets;
 
 /// Clean page paths and the file each one serves. The accessibility
 /// statement has a Swedish and an English address; the page picks its
-/// language from the path.
-const PAGES: [(&str, &str); 8] = [
+/// language from the path. The analysis and follow-up pages have an
+/// English alias too.
+const PAGES: [(&str, &str); 12] = [
     ("/", "index.html"),
     ("/map", "index.html"),
+    ("/analys", "analysis.html"),
+    ("/analysis", "analysis.html"),
+    ("/uppfoljning", "followup.html"),
+    ("/followup", "followup.html"),
     ("/field", "field.html"),
     ("/measures", "measures.html"),
     ("/tillganglighet", "statement.html"),
@@ -309,6 +314,10 @@ mod tests {
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         let css = get("/vendor/leaflet/leaflet.css", None).await;
         assert_eq!(header(&css, "content-type"), "text/css; charset=utf-8");
+        // The server-rendered follow-up and evaluation pages link it.
+        let report = get("/css/report.css", None).await;
+        assert_eq!(report.status(), StatusCode::OK);
+        assert_eq!(header(&report, "content-type"), "text/css; charset=utf-8");
         let png = get("/vendor/leaflet/images/layers.png", None).await;
         assert_eq!(header(&png, "content-type"), "image/png");
     }
