@@ -120,13 +120,26 @@ impl LayerIndex {
     pub fn build(kind: Kind, rows: Vec<IndexRow>) -> Self {
         let mut index = Self::new(kind);
         index.entries.reserve(rows.len());
-        for row in rows {
-            let entry = index.entry(&row);
-            index.note(&entry);
-            index.entries.push(entry);
+        for row in &rows {
+            index.push(row);
         }
-        index.entries.sort_unstable_by_key(|e| (e.t_start, e.id));
+        index.finish();
         index
+    }
+
+    /// Adds a row during a bulk build, one row at a time so a million rows
+    /// never sit in memory twice; call [`LayerIndex::finish`] after the last.
+    pub fn push(&mut self, row: &IndexRow) {
+        let entry = self.entry(row);
+        self.note(&entry);
+        self.entries.push(entry);
+    }
+
+    /// Ends a bulk build: sorts by time.
+    pub fn finish(&mut self) {
+        self.entries.sort_unstable_by_key(|e| (e.t_start, e.id));
+        self.entries.shrink_to_fit();
+        self.pool.shrink_to_fit();
     }
 
     pub fn kind(&self) -> Kind {

@@ -11,6 +11,14 @@ use trygg_core::{Feature, Kind};
 use trygg_store::Store;
 use uuid::Uuid;
 
+/// One kind's index, streamed from the store.
+async fn build(store: &dyn Store, kind: Kind) -> Result<LayerIndex, trygg_store::Error> {
+    let mut index = LayerIndex::new(kind);
+    store.each_index_row(kind, &mut |row| index.push(&row)).await?;
+    index.finish();
+    Ok(index)
+}
+
 pub struct Layers {
     indexes: HashMap<Kind, RwLock<LayerIndex>>,
     /// Bumped on every change of a kind: caches of derived answers (the
@@ -24,8 +32,7 @@ impl Layers {
         let started = std::time::Instant::now();
         let mut indexes = HashMap::new();
         for kind in Kind::ALL {
-            let rows = store.index_rows(kind).await?;
-            indexes.insert(kind, RwLock::new(LayerIndex::build(kind, rows)));
+            indexes.insert(kind, RwLock::new(build(store, kind).await?));
         }
         let generations = Kind::ALL
             .into_iter()
@@ -40,8 +47,7 @@ impl Layers {
 
     /// Rebuilds one kind from the store (after an import).
     pub async fn reload(&self, store: &dyn Store, kind: Kind) -> Result<(), trygg_store::Error> {
-        let rows = store.index_rows(kind).await?;
-        let fresh = LayerIndex::build(kind, rows);
+        let fresh = build(store, kind).await?;
         *self.write(kind) = fresh;
         Ok(())
     }

@@ -719,48 +719,48 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>> {
+            async fn each_index_row(&self, kind: Kind, each: &mut (dyn FnMut(IndexRow) + Send)) -> Result<()> {
+                use futures_util::TryStreamExt as _;
                 let mut conn = self.pool.acquire().await?;
                 let mut multi: HashMap<Uuid, Vec<u64>> = HashMap::new();
-                let cell_rows = sqlx::query(
-                    "SELECT c.feature_id, c.cell FROM feature_cells c JOIN features f ON f.id = c.feature_id WHERE f.kind = $1",
-                )
-                .bind(kind.as_str())
-                .fetch_all(&mut *conn)
-                .await?;
-                for row in cell_rows {
-                    let id: Uuid = row.try_get("feature_id")?;
-                    let cell: i64 = row.try_get("cell")?;
-                    multi.entry(id).or_default().push(cell_from_db(cell));
+                {
+                    let mut cells = sqlx::query(
+                        "SELECT c.feature_id, c.cell FROM feature_cells c JOIN features f ON f.id = c.feature_id WHERE f.kind = $1",
+                    )
+                    .bind(kind.as_str())
+                    .fetch(&mut *conn);
+                    while let Some(row) = cells.try_next().await? {
+                        let id: Uuid = row.try_get("feature_id")?;
+                        let cell: i64 = row.try_get("cell")?;
+                        multi.entry(id).or_default().push(cell_from_db(cell));
+                    }
                 }
-                let rows = sqlx::query(
+                let mut rows = sqlx::query(
                     "SELECT id, t_start, t_end, tags, status, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id \
                      FROM features WHERE kind = $1",
                 )
                 .bind(kind.as_str())
-                .fetch_all(&mut *conn)
-                .await?;
-                rows.iter()
-                    .map(|row| {
-                        let id: Uuid = row.try_get("id")?;
-                        let cell: Option<i64> = row.try_get("cell")?;
-                        let precision: Option<i64> = row.try_get("precision_m")?;
-                        Ok(IndexRow {
-                            id,
-                            t_start: row.try_get("t_start")?,
-                            t_end: row.try_get("t_end")?,
-                            tags: row.try_get("tags")?,
-                            status: row.try_get("status")?,
-                            bounds: [row.try_get("min_lon")?, row.try_get("min_lat")?, row.try_get("max_lon")?, row.try_get("max_lat")?],
-                            cells: match cell {
-                                Some(c) => vec![cell_from_db(c)],
-                                None => multi.remove(&id).unwrap_or_default(),
-                            },
-                            precision_m: precision.map(|p| p as u32),
-                            organisation_id: row.try_get("organisation_id")?,
-                        })
-                    })
-                    .collect()
+                .fetch(&mut *conn);
+                while let Some(row) = rows.try_next().await? {
+                    let id: Uuid = row.try_get("id")?;
+                    let cell: Option<i64> = row.try_get("cell")?;
+                    let precision: Option<i64> = row.try_get("precision_m")?;
+                    each(IndexRow {
+                        id,
+                        t_start: row.try_get("t_start")?,
+                        t_end: row.try_get("t_end")?,
+                        tags: row.try_get("tags")?,
+                        status: row.try_get("status")?,
+                        bounds: [row.try_get("min_lon")?, row.try_get("min_lat")?, row.try_get("max_lon")?, row.try_get("max_lat")?],
+                        cells: match cell {
+                            Some(c) => vec![cell_from_db(c)],
+                            None => multi.remove(&id).unwrap_or_default(),
+                        },
+                        precision_m: precision.map(|p| p as u32),
+                        organisation_id: row.try_get("organisation_id")?,
+                    });
+                }
+                Ok(())
             }
         }
     };

@@ -157,5 +157,13 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
     async fn backup_to(&self, path: &std::path::Path) -> Result<()>;
 
     /// Every feature of a kind in the form the in-memory index needs.
-    async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>>;
+    async fn index_rows(&self, kind: Kind) -> Result<Vec<IndexRow>> {
+        let mut rows = Vec::new();
+        self.each_index_row(kind, &mut |r| rows.push(r)).await?;
+        Ok(rows)
+    }
+
+    /// The same rows, streamed one at a time (a million rows are never
+    /// held at once).
+    async fn each_index_row(&self, kind: Kind, each: &mut (dyn FnMut(IndexRow) + Send)) -> Result<()>;
 }
