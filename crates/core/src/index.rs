@@ -117,10 +117,10 @@ impl LayerIndex {
     }
 
     /// Builds the index from every row of a kind at once.
-    pub fn build(kind: Kind, rows: Vec<IndexRow>) -> Self {
+    pub fn build(kind: Kind, rows: &[IndexRow]) -> Self {
         let mut index = Self::new(kind);
         index.entries.reserve(rows.len());
-        for row in &rows {
+        for row in rows {
             index.push(row);
         }
         index.finish();
@@ -419,7 +419,7 @@ mod tests {
             row(15.6214, 58.4109, 30, "robbery"),
             row(15.70, 58.45, 20, "theft"),
         ];
-        let index = LayerIndex::build(Kind::Incident, rows);
+        let index = LayerIndex::build(Kind::Incident, &rows);
         let all = index.hexagons(&query(8, 0, 100), 0, 1000).unwrap();
         assert_eq!(all.iter().map(|h| h.count).sum::<u64>(), 4);
         assert_eq!(all.len(), 2);
@@ -438,7 +438,7 @@ mod tests {
         coarse.precision_m = Some(20_000);
         let index = LayerIndex::build(
             Kind::Incident,
-            vec![coarse, row(15.6214, 58.4108, 10, "theft")],
+            &[coarse, row(15.6214, 58.4108, 10, "theft")],
         );
         let h = index.hexagons(&query(9, 0, 100), 0, 10).unwrap();
         assert_eq!(h[0].count, 1);
@@ -450,7 +450,7 @@ mod tests {
         let mut a = row(15.6214, 58.4108, 10, "police");
         a.organisation_id = Some(police);
         let b = row(15.6214, 58.4108, 10, "night_walkers");
-        let index = LayerIndex::build(Kind::Presence, vec![a, b]);
+        let index = LayerIndex::build(Kind::Presence, &[a, b]);
         let mut q = query(9, 0, 100);
         q.organisation = Some(police);
         assert_eq!(index.hexagons(&q, 0, 10).unwrap()[0].count, 1);
@@ -477,7 +477,7 @@ mod tests {
     fn presence_minutes_are_clipped_to_the_window() {
         let mut r = row(15.62, 58.41, 0, "police");
         r.t_end = Some(30 * 60_000);
-        let index = LayerIndex::build(Kind::Presence, vec![r]);
+        let index = LayerIndex::build(Kind::Presence, &[r]);
         let h = index
             .hexagons(&query(9, 10 * 60_000, 100 * 60_000), 0, 10)
             .unwrap();
@@ -487,10 +487,10 @@ mod tests {
 
     #[test]
     fn too_many_hexagons_is_an_error_naming_resolution() {
-        let rows = (0..50)
+        let rows: Vec<IndexRow> = (0..50)
             .map(|i| row(15.5 + f64::from(i) * 0.005, 58.41, 1, "theft"))
             .collect();
-        let index = LayerIndex::build(Kind::Incident, rows);
+        let index = LayerIndex::build(Kind::Incident, &rows);
         let err = index.hexagons(&query(11, 0, 10), 0, 10).unwrap_err();
         assert_eq!(err.field(), "resolution");
     }
