@@ -81,13 +81,15 @@ fn group_text(r: &GroupRow) -> String {
         .map_or_else(|| "färre än k".to_owned(), |n| n.to_string())
 }
 
-/// One row per figure: `section,key,value,year_before`.
+/// One row per figure: `section,key,value,reference`, where the reference
+/// is the same period a year earlier for incidents and the target for
+/// visits to a place.
 #[expect(
     clippy::too_many_lines,
     reason = "a linear list of rows reads best in one place"
 )]
 pub fn csv(f: &FollowUp, public: bool) -> String {
-    let mut out = String::from("section,key,value,year_before\n");
+    let mut out = String::from("section,key,value,reference\n");
     let mut row = |section: &str, key: &str, value: String, before: String| {
         let _ = writeln!(
             out,
