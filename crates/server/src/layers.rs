@@ -14,7 +14,9 @@ use uuid::Uuid;
 /// One kind's index, streamed from the store.
 async fn build(store: &dyn Store, kind: Kind) -> Result<LayerIndex, trygg_store::Error> {
     let mut index = LayerIndex::new(kind);
-    store.each_index_row(kind, &mut |row| index.push(&row)).await?;
+    store
+        .each_index_row(kind, &mut |row| index.push(&row))
+        .await?;
     index.finish();
     Ok(index)
 }

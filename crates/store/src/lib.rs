@@ -165,5 +165,9 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
 
     /// The same rows, streamed one at a time (a million rows are never
     /// held at once).
-    async fn each_index_row(&self, kind: Kind, each: &mut (dyn FnMut(IndexRow) + Send)) -> Result<()>;
+    async fn each_index_row(
+        &self,
+        kind: Kind,
+        each: &mut (dyn FnMut(IndexRow) + Send),
+    ) -> Result<()>;
 }
