@@ -494,4 +494,50 @@ mod tests {
         let err = index.hexagons(&query(11, 0, 10), 0, 10).unwrap_err();
         assert_eq!(err.field(), "resolution");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn rows(points: &[(f64, f64, i64)]) -> Vec<IndexRow> {
+            points
+                .iter()
+                .map(|(lon, lat, t)| row(*lon, *lat, *t, "theft"))
+                .collect()
+        }
+
+        fn total(h: &[HexCount]) -> u64 {
+            h.iter().map(|c| c.count).sum()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            /// Every point counts once at every resolution, and the children
+            /// of a hexagon add up to it.
+            #[test]
+            fn children_sum_to_their_parent(points in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, 0i64..1_000), 1..200), res in 6u8..=11) {
+                let index = LayerIndex::build(Kind::Incident, &rows(&points));
+                let fine = index.hexagons(&query(res, 0, 1_000), 0, 100_000).unwrap();
+                let coarse = index.hexagons(&query(res - 1, 0, 1_000), 0, 100_000).unwrap();
+                prop_assert_eq!(total(&fine), points.len() as u64);
+                prop_assert_eq!(total(&coarse), points.len() as u64);
+                let parent_res = coarse[0].cell.resolution();
+                for parent in &coarse {
+                    let children: u64 = fine.iter().filter(|c| c.cell.parent(parent_res) == Some(parent.cell)).map(|c| c.count).sum();
+                    prop_assert_eq!(children, parent.count);
+                }
+            }
+
+            /// Windows that split time in two split the counts in two.
+            #[test]
+            fn time_windows_partition_the_counts(points in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, 0i64..1_000), 1..200), cut in 0i64..1_000) {
+                let index = LayerIndex::build(Kind::Incident, &rows(&points));
+                let all = total(&index.hexagons(&query(9, 0, 999), 0, 100_000).unwrap());
+                let before = total(&index.hexagons(&query(9, 0, cut), 0, 100_000).unwrap());
+                let after = total(&index.hexagons(&query(9, cut + 1, 999), 0, 100_000).unwrap());
+                prop_assert_eq!(before + after, all);
+            }
+        }
+    }
 }
