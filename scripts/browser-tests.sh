@@ -76,19 +76,22 @@ until node -e "fetch('$url/readyz').then(r => process.exit(r.ok ? 0 : 1), () => 
 done
 echo "trygg is ready at $url"
 
-# Three accounts with throw-away passwords: a planner (who also sees every
-# partner's presence, for checking uploads), a field user, and a planner
-# who may publish follow-ups.
+# Four accounts with throw-away passwords: a planner (who also sees every
+# partner's presence, for checking uploads), a field user, a planner who
+# may publish follow-ups, and an admin for the administration page.
 password() { node -e "console.log(require('crypto').randomBytes(18).toString('base64url'))"; }
 planner_password="$(password)"
 field_password="$(password)"
 publisher_password="$(password)"
+admin_password="$(password)"
 TRYGG_PASSWORD="$planner_password" "$bin" user add --database-url "sqlite:$work/browser.db" \
   --username planerare --role planner --organisation "Linköpings kommun" --display-name "Test Planerare" >/dev/null
 TRYGG_PASSWORD="$field_password" "$bin" user add --database-url "sqlite:$work/browser.db" \
   --username faltare --role field --organisation "Polisen Linköping" --display-name "Test Fältare" >/dev/null
 TRYGG_PASSWORD="$publisher_password" "$bin" user add --database-url "sqlite:$work/browser.db" \
   --username utgivare --role planner --organisation "Linköpings kommun" --display-name "Test Utgivare" --publish >/dev/null
+TRYGG_PASSWORD="$admin_password" "$bin" user add --database-url "sqlite:$work/browser.db" \
+  --username admin --role admin --organisation "Linköpings kommun" --display-name "Test Admin" >/dev/null
 
 files=()
 if [ "$#" -gt 0 ]; then
@@ -100,7 +103,7 @@ status=0
   cd tests/browser
   TRYGG_URL="$url" CHROMIUM="$(command -v chromium)" \
     TRYGG_PLANNER="planerare:$planner_password" TRYGG_FIELD="faltare:$field_password" \
-    TRYGG_PUBLISHER="utgivare:$publisher_password" \
+    TRYGG_PUBLISHER="utgivare:$publisher_password" TRYGG_ADMIN="admin:$admin_password" \
     node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
 ) || status=$?
 

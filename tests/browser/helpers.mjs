@@ -30,6 +30,10 @@ export const PAGES = [
   { name: 'accessibility', path: '/accessibility' },
   // Signed in, /login forwards to the map; it is seen signed out.
   { name: 'login', path: '/login', signedOut: true },
+  { name: 'konto', path: '/konto' },
+  // The planner who signs in here sees the "admins only" notice; the
+  // admin's view has its own test (admin.test.mjs).
+  { name: 'administration', path: '/administration' },
   // The public embed needs no login and must work for anyone.
   { name: 'embed', path: '/embed', signedOut: true },
 ];
@@ -44,6 +48,8 @@ export const USERS = {
   field: account('TRYGG_FIELD', 'faltare:faltare-lösenord'),
   // A planner who may also publish follow-ups (`trygg user add --publish`).
   publisher: account('TRYGG_PUBLISHER', 'utgivare:utgivare-lösenord'),
+  // An admin (users, organisations, everyone's tokens, the audit log).
+  admin: account('TRYGG_ADMIN', 'admin:admin-lösenord'),
 };
 
 /** Logs a browser context in through the API (the login page has its own test). */

@@ -457,3 +457,47 @@ on_both_backends! {
         assert_eq!(call(&app, Method::GET, "/metrics", None, &[("authorization", "")]).await.status, StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn only_the_configured_municipal_sites_may_frame_the_embed_page() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let (store, _dir) = trygg_tests::sqlite_store().await;
+    let settings = trygg_server::Settings {
+        embed_origins: vec!["https://www.linkoping.se".into()],
+        ..trygg_server::Settings::default()
+    };
+    let router = trygg_server::app(
+        trygg_server::AppState::new(store, trygg_tests::linkoping(), settings)
+            .await
+            .unwrap(),
+    );
+    let csp = |r: &axum::response::Response| {
+        r.headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let embed = router
+        .clone()
+        .oneshot(Request::get("/embed").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        csp(&embed).contains("frame-ancestors https://www.linkoping.se"),
+        "{}",
+        csp(&embed)
+    );
+    let map = router
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        csp(&map).contains("frame-ancestors 'none'"),
+        "{}",
+        csp(&map)
+    );
+}

@@ -78,6 +78,9 @@ struct ServeArgs {
     /// Hours a login lasts.
     #[arg(long, env = "TRYGG_SESSION_HOURS", default_value_t = 12)]
     session_hours: i64,
+    /// Sites allowed to show the public map (/embed) in a frame, comma-separated.
+    #[arg(long, env = "TRYGG_EMBED_ORIGINS", default_value = "")]
+    embed_origins: String,
     /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "TRYGG_TRUST_FORWARDED")]
     trust_forwarded: bool,
@@ -357,6 +360,8 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
             trust_forwarded: a.trust_forwarded,
         },
         public,
+        embed_origins: trygg_server::parse_embed_origins(&a.embed_origins)
+            .map_err(|e| trygg_cli::Error::Usage(format!("--embed-origins: {e}")))?,
         ..Settings::default()
     };
     trygg_cli::serve::run(ServeOptions {

@@ -55,6 +55,32 @@ pub struct Settings {
     pub limits: Limits,
     pub auth: AuthConfig,
     pub public: PublicPolicy,
+    /// Sites allowed to frame the public embed page (`https://www.kommun.se`);
+    /// empty: only Trygg's own pages.
+    pub embed_origins: Vec<String>,
+}
+
+/// Checks the origins allowed to frame the embed page: `https://host[:port]`
+/// (or `http://localhost…` for testing), or `*` for anyone.
+pub fn parse_embed_origins(s: &str) -> Result<Vec<String>, String> {
+    s.split([',', ' '])
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let ok = o == "*"
+                || (o.starts_with("https://")
+                    || o.starts_with("http://localhost")
+                    || o.starts_with("http://127.0.0.1"))
+                    && !o[o.find("//").map_or(0, |i| i + 2)..].contains(['/', ';', '\'', '"']);
+            if ok {
+                Ok(o.to_owned())
+            } else {
+                Err(format!(
+                    "`{o}` is not an origin like https://www.linkoping.se"
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Throttles shared by every request of this instance.
@@ -76,6 +102,7 @@ pub struct AppState {
     pub limits: Limits,
     pub auth: Arc<AuthState>,
     pub public_policy: PublicPolicy,
+    pub embed_origins: Vec<String>,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
     pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
     pub(crate) metrics: Arc<metrics::Metrics>,
@@ -110,6 +137,7 @@ impl AppState {
                 public_reports: auth::throttle::RateLimit::new(5, 1),
             }),
             public_policy: settings.public,
+            embed_origins: settings.embed_origins,
             public_cache: Arc::default(),
             area_cells: Arc::default(),
             metrics: Arc::default(),
@@ -158,7 +186,12 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// The whole application as one router.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits.clone();
-    routes::router()
+    let ancestors = if state.embed_origins.is_empty() {
+        "'self'".to_owned()
+    } else {
+        state.embed_origins.join(" ")
+    };
+    routes::router(&ancestors)
         .route("/metrics", axum::routing::get(metrics::render))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -192,4 +225,27 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_embed_origins;
+
+    #[test]
+    fn embed_origins_are_origins() {
+        assert_eq!(
+            parse_embed_origins("https://www.linkoping.se, https://polisen.se")
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(parse_embed_origins("").unwrap().len(), 0);
+        assert!(parse_embed_origins("*").is_ok());
+        assert!(
+            parse_embed_origins("http://evil.example").is_err(),
+            "plain http only for local testing"
+        );
+        assert!(parse_embed_origins("https://a.se/path").is_err());
+        assert!(parse_embed_origins("https://a.se; script-src *").is_err());
+    }
 }

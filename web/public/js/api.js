@@ -127,3 +127,9 @@ export async function postJson(url, body) {
   const res = await write('POST', url, headers, body === undefined ? undefined : JSON.stringify(body));
   return parse(res);
 }
+
+/** PUT a JSON body; returns the parsed answer. */
+export async function putJson(url, body) {
+  const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+  return parse(await write('PUT', url, headers, JSON.stringify(body)));
+}

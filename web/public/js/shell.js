@@ -27,6 +27,7 @@ export async function startPage({ needsLogin = true, publicPage = false } = {}) 
     offline = true;
   }
   renderLogin(user, offline);
+  if (user?.role === 'admin') addAdminNav();
   if (offline) {
     // Opened without a connection: say who is logged in once it is back.
     window.addEventListener('online', () => {
@@ -46,13 +47,18 @@ function renderLogin(user, offline) {
   if (!slot) return;
   slot.replaceChildren();
   if (user) {
-    const who = document.createElement('span');
+    // The name leads to the account page (own API tokens).
+    const who = document.createElement('a');
     who.className = 'who';
+    who.href = '/konto';
     who.dataset.testid = 'who';
     const detail = document.createElement('span');
     detail.className = 'who-detail';
     detail.textContent = ` ${t('login.detail', { role: term('role', user.role), org: user.organisation || '' })}`;
-    who.append(user.display_name || user.username, detail);
+    const hint = document.createElement('span');
+    hint.className = 'visually-hidden';
+    hint.textContent = ` – ${t('account.link')}`;
+    who.append(user.display_name || user.username, detail, hint);
     const out = document.createElement('button');
     out.type = 'button';
     out.className = 'button small on-brand';
@@ -95,6 +101,21 @@ function showLoginRequired() {
 
 export function markReady() {
   document.documentElement.dataset.ready = 'true';
+}
+
+/** Administration is a link only admins see; the page itself also says
+ * "admins only" to anyone else, and the API refuses them. */
+function addAdminNav() {
+  const list = document.querySelector('.site-nav ul');
+  if (!list || list.querySelector('a[href="/administration"]')) return;
+  const a = document.createElement('a');
+  a.href = '/administration';
+  a.dataset.altHref = '/admin';
+  a.textContent = t('nav.admin');
+  const li = document.createElement('li');
+  li.append(a);
+  list.append(li);
+  markCurrentNav();
 }
 
 function markCurrentNav() {

@@ -3,12 +3,16 @@
 import { t, formatNumber } from './i18n.js';
 
 /**
- * columns: [{ key, label, numeric?, format?(value,row) }]
- * rowAction: { header, label (text or row => text), ariaLabel(row), run(row), pressed?(row) }
+ * columns: [{ key, label, numeric?, nowrap?, format?(value,row) }]
+ * rowAction: { header, label (text or row => text), ariaLabel(row), run(row), pressed?(row),
+ *   show?(row) (false: no button in that row) }
+ *   first? (the button column leads, so a phone reaches it without scrolling)
+ * rowKey: the field whose value each row carries in data-key
+ * empty: text for a table without rows
  * rows: plain objects; the raw values go to the CSV, the formatted ones to
  * the screen.
  */
-export function renderTable(container, { id, caption, columns, rows, filename, rowAction }) {
+export function renderTable(container, { id, caption, columns, rows, filename, rowAction, rowKey, empty }) {
   container.replaceChildren();
   const section = document.createElement('section');
   section.className = 'data-table';
@@ -54,14 +58,20 @@ export function renderTable(container, { id, caption, columns, rows, filename, r
     const frag = document.createDocumentFragment();
     for (const row of sorted) {
       const r = document.createElement('tr');
+      // rowKey names the field that identifies a row, for scripts and tests.
+      if (rowKey) r.dataset.key = String(row[rowKey]);
       for (const col of columns) {
         const td = document.createElement('td');
         const v = row[col.key];
         td.textContent = col.format ? col.format(v, row) : display(v, col.numeric);
         if (col.numeric) td.className = 'num';
+        if (col.nowrap) td.classList.add('nowrap');
         r.append(td);
       }
-      if (rowAction) {
+      const put = (td) => (rowAction.first ? r.prepend(td) : r.append(td));
+      if (rowAction && rowAction.show && !rowAction.show(row)) {
+        put(document.createElement('td'));
+      } else if (rowAction) {
         const td = document.createElement('td');
         const b = document.createElement('button');
         b.type = 'button';
@@ -78,8 +88,17 @@ export function renderTable(container, { id, caption, columns, rows, filename, r
           label();
         });
         td.append(b);
-        r.append(td);
+        put(td);
       }
+      frag.append(r);
+    }
+    if (!sorted.length && empty) {
+      const r = document.createElement('tr');
+      const td = document.createElement('td');
+      td.colSpan = columns.length + (rowAction ? 1 : 0);
+      td.className = 'empty';
+      td.textContent = empty;
+      r.append(td);
       frag.append(r);
     }
     tbody.replaceChildren(frag);
@@ -116,7 +135,7 @@ export function renderTable(container, { id, caption, columns, rows, filename, r
     const th = document.createElement('th');
     th.scope = 'col';
     th.textContent = rowAction.header;
-    tr.append(th);
+    if (rowAction.first) tr.prepend(th); else tr.append(th);
   }
   thead.append(tr);
   const cap = document.createElement('caption');

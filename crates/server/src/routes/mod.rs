@@ -17,7 +17,8 @@ use axum::http::StatusCode;
 
 use crate::{ApiError, AppState};
 
-pub(crate) fn router() -> Router<AppState> {
+/// Every route; `embed_ancestors` is who may frame the public embed page.
+pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(features::router())
@@ -31,7 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(followup::router())
         .merge(analysis::router())
         .merge(openapi::router())
-        .merge(web::router())
+        .merge(web::router(embed_ancestors))
         .fallback(|| async {
             ApiError::not_found("no such resource; the API lives under /api/v1/")
         })

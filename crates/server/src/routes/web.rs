@@ -25,8 +25,8 @@ struct Assets;
 /// Clean page paths and the file each one serves. The accessibility
 /// statement has a Swedish and an English address; the page picks its
 /// language from the path. The analysis and follow-up pages have an
-/// English alias too.
-const PAGES: [(&str, &str); 12] = [
+/// English alias too, and so do the account and administration pages.
+const PAGES: [(&str, &str); 16] = [
     ("/", "index.html"),
     ("/map", "index.html"),
     ("/analys", "analysis.html"),
@@ -38,6 +38,10 @@ const PAGES: [(&str, &str); 12] = [
     ("/tillganglighet", "statement.html"),
     ("/accessibility", "statement.html"),
     ("/login", "login.html"),
+    ("/konto", "account.html"),
+    ("/account", "account.html"),
+    ("/administration", "admin.html"),
+    ("/admin", "admin.html"),
     ("/embed", "embed.html"),
 ];
 
@@ -49,14 +53,19 @@ const EMBED_PAGE: &str = "embed.html";
 /// same tile host, so both are derived from one value.
 const CONFIG_FILE: &str = "config.json";
 
-pub(super) fn router() -> Router<crate::AppState> {
-    build()
+/// `embed_ancestors` is the embed page's `frame-ancestors` source list:
+/// the municipal sites allowed to frame it.
+pub(super) fn router(embed_ancestors: &str) -> Router<crate::AppState> {
+    build(embed_ancestors)
 }
 
-fn build<S: Clone + Send + Sync + 'static>() -> Router<S> {
+fn build<S: Clone + Send + Sync + 'static>(embed_ancestors: &str) -> Router<S> {
     let tiles = tile_origin_from_config();
-    let headers = Arc::new(SecurityHeaders::new(tiles.as_deref(), false));
-    let embeddable = Arc::new(SecurityHeaders::new(tiles.as_deref(), true));
+    let headers = Arc::new(SecurityHeaders::new(tiles.as_deref(), None));
+    let embeddable = Arc::new(SecurityHeaders::new(
+        tiles.as_deref(),
+        Some(embed_ancestors),
+    ));
     let mut router = Router::new();
     for (path, file) in PAGES {
         let h = Arc::clone(if file == EMBED_PAGE {
@@ -98,7 +107,8 @@ struct SecurityHeaders {
 }
 
 impl SecurityHeaders {
-    fn new(tile_origin: Option<&str>, framable: bool) -> Self {
+    /// `frame_ancestors`: who may frame the page (`None`: nobody).
+    fn new(tile_origin: Option<&str>, frame_ancestors: Option<&str>) -> Self {
         let img = match tile_origin {
             Some(origin) => format!("img-src 'self' {origin}"),
             None => "img-src 'self'".to_owned(),
@@ -114,17 +124,13 @@ impl SecurityHeaders {
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            if framable {
-                "frame-ancestors *"
-            } else {
-                "frame-ancestors 'none'"
-            },
+            &format!("frame-ancestors {}", frame_ancestors.unwrap_or("'none'")),
         ]
         .join("; ");
         Self {
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
-            framable,
+            framable: frame_ancestors.is_some(),
         }
     }
 
@@ -265,7 +271,7 @@ mod tests {
         if let Some(tag) = if_none_match {
             req = req.header(header::IF_NONE_MATCH, tag);
         }
-        build::<()>()
+        build::<()>("*")
             .oneshot(req.body(Body::empty()).expect("request"))
             .await
             .expect("infallible")
@@ -324,7 +330,7 @@ mod tests {
 
     #[tokio::test]
     async fn html_files_have_only_their_clean_path() {
-        let r = build::<()>()
+        let r = build::<()>("*")
             .fallback(|| async { StatusCode::IM_A_TEAPOT })
             .oneshot(
                 Request::get("/index.html")
