@@ -29,7 +29,7 @@ use trygg_core::analytics::hotspots::{
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
-use trygg_core::query::{Filters, HexQuery, ListQuery};
+use trygg_core::query::{Filters, HexQuery};
 use trygg_core::time::TimeWindow;
 use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
@@ -406,21 +406,6 @@ async fn emerging(
     ))
 }
 
-async fn all(state: &AppState, kind: Kind, window: TimeWindow) -> Result<Vec<Feature>, ApiError> {
-    let mut q = ListQuery::parse(kind, &[]).map_err(ApiError::query)?;
-    q.limit = trygg_core::query::MAX_LIMIT;
-    q.window = window;
-    let mut out = Vec::new();
-    loop {
-        let page = state.store.list(kind, &q).await?;
-        out.extend(page.features);
-        match page.next_after {
-            Some(a) => q.after = Some(a),
-            None => return Ok(out),
-        }
-    }
-}
-
 /// Dosage per priority place in a period, and the suggested patrol list:
 /// hot places (incidents in the last 90 days) with the least recent presence.
 async fn dosage_report(
@@ -440,7 +425,7 @@ async fn dosage_report(
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
     };
-    let mut presence_features = all(&state, Kind::Presence, horizon).await?;
+    let mut presence_features = super::all_features(&state, Kind::Presence, horizon).await?;
     if let Some(org) = caller.presence_limit(state.auth.config.presence_visibility) {
         presence_features.retain(|f| f.organisation_id == Some(org));
     }
@@ -448,7 +433,7 @@ async fn dosage_report(
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now))
         .collect();
-    let place_features = all(&state, Kind::Place, TimeWindow::ALL).await?;
+    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
         .filter_map(PlaceArea::from_feature)
@@ -521,7 +506,7 @@ async fn evaluation(
     };
     let now = Utc::now().timestamp_millis();
     let span = 366 * 86_400_000;
-    let incidents = all(
+    let incidents = super::all_features(
         &state,
         Kind::Incident,
         TimeWindow {
@@ -579,7 +564,7 @@ async fn incident_events(
     state: &AppState,
     window: TimeWindow,
 ) -> Result<Vec<(CellIndex, i64)>, ApiError> {
-    Ok(all(state, Kind::Incident, window)
+    Ok(super::all_features(state, Kind::Incident, window)
         .await?
         .iter()
         .filter_map(|f| match (&f.attributes, &f.geometry) {
@@ -634,7 +619,7 @@ async fn yearly(
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window();
-    let logs: Vec<PresenceLog> = all(&state, Kind::Presence, w)
+    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w)
         .await?
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
@@ -660,7 +645,7 @@ async fn yearly(
     )
     .await?;
     let mut places = Vec::new();
-    for f in all(&state, Kind::Place, TimeWindow::ALL).await? {
+    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL).await? {
         let Attributes::Place(p) = &f.attributes else {
             continue;
         };
@@ -670,7 +655,7 @@ async fn yearly(
             .push(json!({ "id": f.id, "name": p.name, "date": p.active_from, "windows": windows }));
     }
     let mut measures = Vec::new();
-    for f in all(&state, Kind::Measure, w).await? {
+    for f in super::all_features(&state, Kind::Measure, w).await? {
         let Attributes::Measure(m) = &f.attributes else {
             continue;
         };

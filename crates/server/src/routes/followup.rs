@@ -10,16 +10,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
+use trygg_core::Kind;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
 use trygg_core::analytics::followup::{
     FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
     follow_up,
 };
 use trygg_core::analytics::period::{Cadence, Period};
-use trygg_core::query::ListQuery;
 use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
-use trygg_core::{Feature, Kind};
 
 use super::absolute;
 use crate::auth::Caller;
@@ -33,22 +32,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/public/followup", get(public_list))
         .route("/api/v1/public/followup.atom", get(feed))
         .route("/api/v1/public/followup/{period}", get(public_one))
-}
-
-/// Every feature of a kind overlapping a window, all pages.
-async fn all(state: &AppState, kind: Kind, window: TimeWindow) -> Result<Vec<Feature>, ApiError> {
-    let mut q = ListQuery::parse(kind, &[]).map_err(ApiError::query)?;
-    q.limit = trygg_core::query::MAX_LIMIT;
-    q.window = window;
-    let mut out = Vec::new();
-    loop {
-        let page = state.store.list(kind, &q).await?;
-        out.extend(page.features);
-        match page.next_after {
-            Some(a) => q.after = Some(a),
-            None => return Ok(out),
-        }
-    }
 }
 
 fn period_of(label: &str) -> Result<Period, ApiError> {
@@ -72,33 +55,33 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         start: w.start - 120 * 86_400_000,
         end: w.end,
     };
-    let presence: Vec<PresenceLog> = all(state, Kind::Presence, presence_window)
+    let presence: Vec<PresenceLog> = super::all_features(state, Kind::Presence, presence_window)
         .await?
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now))
         .collect();
-    let places: Vec<PlaceArea> = all(state, Kind::Place, TimeWindow::ALL)
+    let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL)
         .await?
         .iter()
         .filter_map(PlaceArea::from_feature)
         .collect();
-    let measures: Vec<MeasureRecord> = all(state, Kind::Measure, TimeWindow::ALL)
+    let measures: Vec<MeasureRecord> = super::all_features(state, Kind::Measure, TimeWindow::ALL)
         .await?
         .iter()
         .filter_map(MeasureRecord::from_feature)
         .collect();
-    let mut incidents: Vec<IncidentRecord> = all(state, Kind::Incident, w)
+    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w)
         .await?
         .iter()
         .filter_map(IncidentRecord::from_feature)
         .collect();
     incidents.extend(
-        all(state, Kind::Incident, earlier)
+        super::all_features(state, Kind::Incident, earlier)
             .await?
             .iter()
             .filter_map(IncidentRecord::from_feature),
     );
-    let reports: Vec<ReportRecord> = all(state, Kind::Report, report_window)
+    let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window)
         .await?
         .iter()
         .filter_map(ReportRecord::from_feature)

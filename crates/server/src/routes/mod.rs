@@ -44,6 +44,27 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         })
 }
 
+/// Every feature of a kind overlapping a window, every page of it: what
+/// computations over a whole layer (follow-up, analysis, exports) read.
+pub(crate) async fn all_features(
+    state: &AppState,
+    kind: trygg_core::Kind,
+    window: trygg_core::time::TimeWindow,
+) -> Result<Vec<trygg_core::Feature>, ApiError> {
+    let mut q = trygg_core::query::ListQuery::parse(kind, &[]).map_err(ApiError::query)?;
+    q.limit = trygg_core::query::MAX_LIMIT;
+    q.window = window;
+    let mut out = Vec::new();
+    loop {
+        let page = state.store.list(kind, &q).await?;
+        out.extend(page.features);
+        match page.next_after {
+            Some(after) => q.after = Some(after),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// An absolute URL on this server for `path_and_query`, as the client
 /// addressed it (links must work behind a proxy too).
 pub(crate) fn absolute(headers: &axum::http::HeaderMap, path_and_query: &str) -> String {

@@ -21,6 +21,7 @@ use trygg_core::attrs::Attributes;
 use trygg_core::index::HexCount;
 use trygg_core::privacy::{PublicPolicy, closed_month, public_resolution, publishable};
 use trygg_core::query::{Filters, HexQuery, ListQuery};
+use trygg_core::time::TimeWindow;
 use trygg_core::{Kind, NewFeature};
 
 use crate::auth::{self, Caller};
@@ -98,11 +99,8 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub(crate) async fn district_outlines(
     state: &AppState,
 ) -> Result<Vec<(String, MultiPolygon<f64>)>, ApiError> {
-    let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
-    q.limit = trygg_core::query::MAX_LIMIT;
-    let page = state.store.list(Kind::Area, &q).await?;
-    Ok(page
-        .features
+    Ok(super::all_features(state, Kind::Area, TimeWindow::ALL)
+        .await?
         .into_iter()
         .filter_map(|f| {
             let name = match &f.attributes {
@@ -120,17 +118,10 @@ pub(crate) async fn district_outlines(
 
 /// District outlines by index, for the per-district secondary suppression.
 async fn districts(state: &AppState) -> Result<Vec<MultiPolygon<f64>>, ApiError> {
-    let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
-    q.limit = trygg_core::query::MAX_LIMIT;
-    let page = state.store.list(Kind::Area, &q).await?;
-    Ok(page
-        .features
+    Ok(district_outlines(state)
+        .await?
         .into_iter()
-        .filter_map(|f| match f.geometry {
-            Geometry::Polygon(p) => Some(MultiPolygon(vec![p])),
-            Geometry::MultiPolygon(mp) => Some(mp),
-            _ => None,
-        })
+        .map(|(_, shape)| shape)
         .collect())
 }
 
@@ -278,11 +269,8 @@ async fn hexagons(
 
 /// The districts as public features: code, name and outline.
 pub(crate) async fn public_area_features(state: &AppState) -> Result<Vec<Value>, ApiError> {
-    let mut q = ListQuery::parse(Kind::Area, &[]).map_err(ApiError::query)?;
-    q.limit = trygg_core::query::MAX_LIMIT;
-    let page = state.store.list(Kind::Area, &q).await?;
-    Ok(page
-        .features
+    Ok(super::all_features(state, Kind::Area, TimeWindow::ALL)
+        .await?
         .iter()
         .filter_map(|f| match &f.attributes {
             Attributes::Area(a) => Some(json!({
