@@ -331,9 +331,13 @@ pub fn html(f: &FollowUp, public: bool, meta: &Meta) -> String {
 
 /// A 1200×630 image for a social-media post: the month's public hexagons
 /// on the left, incidents by category against a year earlier on the right.
-pub fn svg(f: &FollowUp, hexagons: &[HexCount], area: &Bbox, meta: &Meta) -> String {
+pub fn svg(f: &FollowUp, hexagons: &[HexCount], service_area: &Bbox, meta: &Meta) -> String {
     const WIDTH: f64 = 1200.0;
     const HEIGHT: f64 = 630.0;
+    // Frame the hexagons, not the whole municipality: a town is a small
+    // part of it, and the map would be a speck.
+    let framed = hexagon_bounds(hexagons).map(|b| b.expanded_m(1_500.0));
+    let area = framed.as_ref().unwrap_or(service_area);
     let mut out = String::new();
     let _ = write!(
         out,
@@ -429,6 +433,20 @@ pub fn svg(f: &FollowUp, hexagons: &[HexCount], area: &Bbox, meta: &Meta) -> Str
         esc(&meta.generated_at)
     );
     out
+}
+
+/// The bounding box of the hexagons' outlines.
+fn hexagon_bounds(hexagons: &[HexCount]) -> Option<Bbox> {
+    let mut b: Option<[f64; 4]> = None;
+    for h in hexagons {
+        for ll in h.cell.boundary().iter() {
+            let (x, y) = (ll.lng(), ll.lat());
+            b = Some(b.map_or([x, y, x, y], |[a, c, d, e]| {
+                [a.min(x), c.min(y), d.max(x), e.max(y)]
+            }));
+        }
+    }
+    b.and_then(|[w, s, e, n]| Bbox::new(w, s, e, n, "bbox").ok())
 }
 
 /// One published period in the feed.
