@@ -698,6 +698,9 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The columns of a before/after table.
+const DID_HEAD: &str = "<thead><tr><th scope=\"col\">Enhet</th><th scope=\"col\">Fönster</th><th scope=\"col\">Före</th><th scope=\"col\">Efter</th><th scope=\"col\">Jämförelse före</th><th scope=\"col\">Jämförelse efter</th><th scope=\"col\">Skillnad i skillnader</th><th scope=\"col\">Fullständig</th></tr></thead>";
+
 fn did_rows(h: &mut String, rows: &[Value], label: &dyn Fn(&Value) -> String) {
     use std::fmt::Write as _;
     for r in rows {
@@ -749,10 +752,9 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
         );
     }
     h.push_str("</tbody></table></section>");
-    let head = "<thead><tr><th scope=\"col\">Enhet</th><th scope=\"col\">Fönster</th><th scope=\"col\">Före</th><th scope=\"col\">Efter</th><th scope=\"col\">Jämförelse före</th><th scope=\"col\">Jämförelse efter</th><th scope=\"col\">Skillnad i skillnader</th><th scope=\"col\">Fullständig</th></tr></thead>";
     let _ = write!(
         h,
-        "<section><h2>Prioriterade platser före och efter</h2><p>Anmälda händelser i platsens celler mot jämförelseceller med liknande nivå före (skillnad i skillnader). Negativt tal: färre än väntat.</p><table>{head}<tbody>"
+        "<section><h2>Prioriterade platser före och efter</h2><p>Anmälda händelser i platsens celler mot jämförelseceller med liknande nivå före (skillnad i skillnader). Negativt tal: färre än väntat.</p><table>{DID_HEAD}<tbody>"
     );
     did_rows(
         &mut h,
@@ -761,7 +763,7 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
     );
     let _ = write!(
         h,
-        "</tbody></table></section><section><h2>Genomförda åtgärder före och efter</h2><table>{head}<tbody>"
+        "</tbody></table></section><section><h2>Genomförda åtgärder före och efter</h2><table>{DID_HEAD}<tbody>"
     );
     did_rows(
         &mut h,
@@ -802,28 +804,13 @@ fn evaluation_html(body: &Value) -> String {
     );
     let _ = write!(
         h,
-        "<p class=\"meta\">{} från {}. Jämförelse med celler som hade en liknande nivå före (skillnad i skillnader).</p>",
+        "<p class=\"meta\">{} från {}. Jämförelse med celler som hade en liknande nivå före (skillnad i skillnader).</p><table>{DID_HEAD}<tbody>",
         body["kind"].as_str().unwrap_or(""),
         body["date"].as_str().unwrap_or("")
     );
-    h.push_str("<table><thead><tr><th scope=\"col\">Period</th><th scope=\"col\">Före</th><th scope=\"col\">Efter</th><th scope=\"col\">Jämförelse före (medel)</th><th scope=\"col\">Jämförelse efter (medel)</th><th scope=\"col\">Skillnad i skillnader</th><th scope=\"col\">Fullständig</th></tr></thead><tbody>");
-    for w in body["windows"].as_array().into_iter().flatten() {
-        let _ = write!(
-            h,
-            "<tr><th scope=\"row\">{} mån</th><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td></tr>",
-            w["months"],
-            w["treated_before"],
-            w["treated_after"],
-            w["comparison_mean_before"].as_f64().unwrap_or(0.0),
-            w["comparison_mean_after"].as_f64().unwrap_or(0.0),
-            w["did"].as_f64().unwrap_or(0.0),
-            if w["complete"].as_bool().unwrap_or(false) {
-                "ja"
-            } else {
-                "nej, perioden pågår"
-            }
-        );
-    }
+    did_rows(&mut h, std::slice::from_ref(body), &|r| {
+        r["kind"].as_str().unwrap_or("").to_owned()
+    });
     h.push_str("</tbody></table></main></body></html>");
     h
 }
