@@ -445,3 +445,29 @@ fn acknowledged_writes_survive_kill_dash_nine() {
         "at most the one write in flight beyond the acknowledged"
     );
 }
+
+/// SIGTERM (systemd's stop) lets requests finish and exits cleanly.
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = start(None, &[]);
+    wait_ready(&server.addr);
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        TcpStream::connect(&server.addr).is_err(),
+        "the port is closed"
+    );
+}
