@@ -2,7 +2,7 @@
 // page without a connection. Network first: a deploy is seen at once, and
 // the cache is only the fallback. API answers are never cached here; the
 // field page keeps its own outbox in IndexedDB.
-const CACHE = 'trygg-shell-v4';
+const CACHE = 'trygg-shell-v5';
 const SHELL = [
   '/map', '/analys', '/uppfoljning', '/field', '/measures', '/tillganglighet', '/accessibility', '/login', '/konto', '/administration',
   '/config.json', '/icon.svg', '/css/app.css', '/css/report.css',

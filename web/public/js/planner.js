@@ -172,6 +172,7 @@ async function refreshHeat() {
     return;
   }
   heatAbort = new AbortController();
+  const mine = heatAbort;
   const params = { resolution: String(res), bbox: bboxParam(), datetime: datetimeParam(), ...filters };
   document.getElementById('legend').setAttribute('aria-busy', 'true');
   try {
@@ -184,7 +185,8 @@ async function refreshHeat() {
     state.hex = { kind, res, features: [], error: e.message };
     announce(t('map.loadError', { detail: e.message }));
   } finally {
-    document.getElementById('legend').removeAttribute('aria-busy');
+    // A request replaced by a newer one must not say loading is over.
+    if (heatAbort === mine) document.getElementById('legend').removeAttribute('aria-busy');
   }
   renderLegend();
   renderTables();
