@@ -23,7 +23,8 @@ pub struct Meta {
     pub corrections: Vec<Correction>,
 }
 
-fn esc(s: &str) -> String {
+/// Escapes text for HTML and XML.
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

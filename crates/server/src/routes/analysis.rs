@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,6 +30,7 @@ use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
 use trygg_core::query::{Filters, HexQuery};
+use trygg_core::report;
 use trygg_core::time::TimeWindow;
 use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
@@ -541,18 +542,7 @@ async fn evaluation(
     .map_err(ApiError::query)?;
     let body = json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows });
     if q.get("format") == Some("html") {
-        let mut r = evaluation_html(&body).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
-            ),
-        );
-        return Ok(r);
+        return Ok(super::report_page(evaluation_html(&body)));
     }
     Ok(Json(body).into_response())
 }
@@ -676,26 +666,9 @@ async fn yearly(
         "measures": measures,
     });
     if q.get("format") == Some("html") {
-        let mut r = yearly_html(&state.area.name, &body).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
-            ),
-        );
-        return Ok(r);
+        return Ok(super::report_page(yearly_html(&state.area.name, &body)));
     }
     Ok(Json(body).into_response())
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The columns of a before/after table.
@@ -708,7 +681,7 @@ fn did_rows(h: &mut String, rows: &[Value], label: &dyn Fn(&Value) -> String) {
             let _ = write!(
                 h,
                 "<tr><th scope=\"row\">{}</th><td>{} mån</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:+.2}</td><td>{}</td></tr>",
-                esc(&label(r)),
+                report::esc(&label(r)),
                 w["months"],
                 w["treated_before"],
                 w["treated_after"],
@@ -730,7 +703,7 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
     let year = &body["year"];
     let mut h = format!(
         "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Utvärdering av medborgarlöftet {year}</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main><h1>Utvärdering av medborgarlöftet i {} {year}</h1>",
-        esc(municipality)
+        report::esc(municipality)
     );
     let f = &body["followup"];
     let _ = write!(
@@ -789,7 +762,7 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
             let _ = write!(
                 h,
                 "<tr><th scope=\"row\">{split}: {}</th><td>{n}</td></tr>",
-                esc(g)
+                report::esc(g)
             );
         }
     }

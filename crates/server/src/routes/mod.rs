@@ -65,6 +65,24 @@ pub(crate) async fn all_features(
     }
 }
 
+/// A server-rendered report page: it links the report stylesheet and
+/// nothing else, so its policy allows exactly that.
+pub(crate) fn report_page(html: String) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut r = html.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'none'"),
+    );
+    r
+}
+
 /// An absolute URL on this server for `path_and_query`, as the client
 /// addressed it (links must work behind a proxy too).
 pub(crate) fn absolute(headers: &axum::http::HeaderMap, path_and_query: &str) -> String {
