@@ -295,6 +295,10 @@ on_both_backends! {
         let layer = "/api/v1/layers/presence/hexagons?resolution=9";
         assert_eq!(count(&call(&app, Method::GET, layer, None, &[("authorization", &other)]).await), 0);
         assert_eq!(count(&get(&app, layer).await), 1, "planners and admins see every partner");
+        let points = "/api/v1/layers/presence/points";
+        assert_eq!(count(&call(&app, Method::GET, points, None, &[("authorization", &other)]).await), 0);
+        assert_eq!(count(&call(&app, Method::GET, points, None, &[("authorization", &field)]).await), 1);
+        assert_eq!(count(&get(&app, points).await), 1);
     }
 }
 

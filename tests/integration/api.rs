@@ -264,6 +264,9 @@ on_both_backends! {
             ("/api/v1/layers/incidents/hexagons?resolution=4", "resolution"),
             ("/api/v1/layers/presence/hexagons?resolution=9&datetime=2025-02-01/2025-01-01", "datetime"),
             ("/api/v1/layers/presence/hexagons?resolution=9&category=theft", "category"),
+            ("/api/v1/layers/incidents/points?resolution=9", "resolution"),
+            ("/api/v1/layers/incidents/points?bbox=15.6,58.4", "bbox"),
+            ("/api/v1/layers/reports/points?source=rumour", "source"),
         ] {
             assert_problem(&get(&app, uri).await, StatusCode::BAD_REQUEST, field);
         }
@@ -365,6 +368,34 @@ on_both_backends! {
             let r = get(&app, &format!("/api/v1/layers/incidents/hexagons?resolution={res}")).await;
             assert_eq!(r.body["features"][0]["properties"]["resolution"], res);
         }
+    }
+}
+
+on_both_backends! {
+    async fn point_layers_follow_every_write_and_match_the_list(store) {
+        let app = app(store).await;
+        let bbox = "bbox=15.60,58.40,15.64,58.42";
+        let layer = format!("/api/v1/layers/incidents/points?{bbox}");
+        assert_eq!(get(&app, &layer).await.body["numberReturned"], 0);
+        let mut ids = Vec::new();
+        for (category, days) in [("theft", 1), ("robbery", 3), ("theft", 40)] {
+            ids.push(post(&app, "/api/v1/incidents", &incident_body(category, days)).await.body["id"].as_str().unwrap().to_owned());
+        }
+        post(&app, "/api/v1/incidents", &point(15.70, 58.45, json!({ "category": "theft", "occurred_at": Utc::now() }))).await;
+        let r = get(&app, &layer).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers.get(header::CONTENT_TYPE).unwrap(), "application/geo+json");
+        let features = r.body["features"].as_array().unwrap();
+        let got: Vec<&str> = features.iter().map(|f| f["id"].as_str().unwrap()).collect();
+        assert_eq!(got, vec![ids[2].as_str(), ids[1].as_str(), ids[0].as_str()], "oldest first, the far one left out");
+        assert_eq!(features[0]["geometry"]["coordinates"], json!([15.6214, 58.4108]));
+        assert_eq!(features[1]["properties"]["category"], "robbery");
+        let list = get(&app, &format!("/api/v1/incidents?{bbox}&limit=10000")).await;
+        assert_eq!(list.body["features"].as_array().unwrap().len(), features.len(), "the index and the store agree");
+        let month = format!("{layer}&datetime={}/..&category=theft", (Utc::now() - Duration::days(30)).to_rfc3339());
+        assert_eq!(get(&app, &month).await.body["numberReturned"], 1);
+        call(&app, Method::DELETE, &format!("/api/v1/incidents/{}", ids[0]), None, &[]).await;
+        assert_eq!(get(&app, &layer).await.body["numberReturned"], 2);
     }
 }
 

@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use h3o::CellIndex;
 use uuid::Uuid;
 
-use crate::attrs::{IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportStatus, UnitType};
+use crate::attrs::{
+    IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
+};
 use crate::bbox::Bbox;
-use crate::query::{Filters, HexQuery};
+use crate::query::{Filters, HexQuery, PointQuery};
 use crate::time::EpochMs;
 use crate::{Error, Kind, Result, cells};
 
@@ -24,6 +26,9 @@ pub struct IndexRow {
     /// The `,a,b,` tags column.
     pub tags: Option<String>,
     pub status: Option<String>,
+    /// Where a report came from (safety walk, survey, …); other kinds' sources
+    /// are import names, which no filter asks for.
+    pub source: Option<String>,
     pub bounds: [f64; 4],
     pub cells: Vec<u64>,
     pub precision_m: Option<u32>,
@@ -40,6 +45,18 @@ enum Cells {
     },
 }
 
+/// Degrees times 10⁷: exact for the 6 decimals features are stored with,
+/// and the same size as an `f32`, which is not exact at Swedish longitudes.
+type E7 = i32;
+
+fn to_e7(deg: f64) -> E7 {
+    (deg * 1e7).round() as E7
+}
+
+fn from_e7(v: E7) -> f64 {
+    f64::from(v) / 1e7
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
     id: Uuid,
@@ -48,11 +65,37 @@ struct Entry {
     t_end: EpochMs,
     tags: u32,
     status: u8,
-    bounds: [f32; 4],
+    source: u8,
+    /// West, south, east, north.
+    bounds: [E7; 4],
     cells: Cells,
     precision_m: u32,
     /// Index into `LayerIndex::organisations`, 0 for none.
     organisation: u16,
+}
+
+impl Entry {
+    fn is_point(&self) -> bool {
+        self.bounds[0] == self.bounds[2] && self.bounds[1] == self.bounds[3]
+    }
+}
+
+/// Buckets of about 1 km: a 2 × 2 km query reads a dozen of them, and a
+/// city has a few hundred.
+const BUCKET_E7: E7 = 100_000;
+
+type BucketKey = (i32, i32);
+
+fn bucket_of(lon: E7, lat: E7) -> BucketKey {
+    (lon.div_euclid(BUCKET_E7), lat.div_euclid(BUCKET_E7))
+}
+
+/// Where the index keeps a feature, so an update finds it again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Slot {
+    t_start: EpochMs,
+    /// `None` for the time-sorted list of lines and polygons.
+    bucket: Option<BucketKey>,
 }
 
 /// One hexagon of a layer: how many features touch it and, for presence,
@@ -64,12 +107,34 @@ pub struct HexCount {
     pub minutes: f64,
 }
 
+/// A point feature as a point query returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointHit {
+    pub id: Uuid,
+    pub lon: f64,
+    pub lat: f64,
+    pub t_start: EpochMs,
+    /// `None` while open.
+    pub t_end: Option<EpochMs>,
+    pub tags: Vec<&'static str>,
+    pub status: Option<&'static str>,
+}
+
+/// Positions known less exactly than this are not shown as points: a
+/// police-feed event at the municipality's midpoint is not a place.
+pub const POINT_MAX_PRECISION_M: u32 = 1_000;
+
+/// The in-memory index of one kind. Points (most features: incidents,
+/// reports, presence) sit in spatial buckets, each sorted by start time, so
+/// that a small box over a short window reads only what it returns; lines
+/// and polygons sit in one list sorted by start time.
 #[derive(Debug, Clone)]
 pub struct LayerIndex {
     kind: Kind,
-    entries: Vec<Entry>,
+    spans: Vec<Entry>,
+    buckets: HashMap<BucketKey, Vec<Entry>>,
     pool: Vec<u64>,
-    by_id: HashMap<Uuid, EpochMs>,
+    by_id: HashMap<Uuid, Slot>,
     /// The longest closed extent seen; lets a window query skip entries that
     /// started too early to reach it. Never shrinks, which stays correct.
     max_span: i64,
@@ -96,6 +161,13 @@ fn status_names(kind: Kind) -> &'static [&'static str] {
     }
 }
 
+fn source_names(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Report => ReportSource::NAMES,
+        _ => &[],
+    }
+}
+
 fn bits(names: &[&str], vocabulary: &[&str]) -> u32 {
     names
         .iter()
@@ -103,11 +175,81 @@ fn bits(names: &[&str], vocabulary: &[&str]) -> u32 {
         .fold(0, |acc, i| acc | (1 << i))
 }
 
+fn names_of(mask: u32, vocabulary: &'static [&'static str]) -> Vec<&'static str> {
+    vocabulary
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+fn sort_key(e: &Entry) -> (EpochMs, Uuid) {
+    (e.t_start, e.id)
+}
+
+/// The entries of a time-sorted list that can overlap a window.
+fn candidates(
+    list: &[Entry],
+    window_start: EpochMs,
+    window_end: EpochMs,
+    max_span: i64,
+    open: bool,
+) -> &[Entry] {
+    let lo = if open {
+        0
+    } else {
+        let earliest = window_start.saturating_sub(max_span);
+        list.partition_point(|e| e.t_start < earliest)
+    };
+    let hi = list.partition_point(|e| e.t_start <= window_end);
+    &list[lo..hi.max(lo)]
+}
+
+/// What a query asks of each entry, prepared once.
+struct Filter {
+    window_start: EpochMs,
+    tag_mask: u32,
+    status_mask: u8,
+    source_mask: u8,
+    bbox: Option<[E7; 4]>,
+    max_precision_m: u32,
+    /// An organisation never seen cannot match anything: `u16::MAX`.
+    organisation: Option<u16>,
+}
+
+impl Filter {
+    fn accepts(&self, e: &Entry) -> bool {
+        e.t_end >= self.window_start
+            && e.precision_m <= self.max_precision_m
+            && self.organisation.is_none_or(|o| o == e.organisation)
+            && (self.tag_mask == 0 || e.tags & self.tag_mask != 0)
+            && (self.status_mask == 0 || e.status & self.status_mask != 0)
+            && (self.source_mask == 0 || e.source & self.source_mask != 0)
+            && self.bbox.is_none_or(|b| {
+                e.bounds[0] <= b[2]
+                    && e.bounds[2] >= b[0]
+                    && e.bounds[1] <= b[3]
+                    && e.bounds[3] >= b[1]
+            })
+    }
+}
+
+fn bbox_e7(b: &Bbox) -> [E7; 4] {
+    [
+        to_e7(b.min_lon),
+        to_e7(b.min_lat),
+        to_e7(b.max_lon),
+        to_e7(b.max_lat),
+    ]
+}
+
 impl LayerIndex {
     pub fn new(kind: Kind) -> Self {
         Self {
             kind,
-            entries: Vec::new(),
+            spans: Vec::new(),
+            buckets: HashMap::new(),
             pool: Vec::new(),
             by_id: HashMap::new(),
             max_span: 0,
@@ -119,7 +261,6 @@ impl LayerIndex {
     /// Builds the index from every row of a kind at once.
     pub fn build(kind: Kind, rows: &[IndexRow]) -> Self {
         let mut index = Self::new(kind);
-        index.entries.reserve(rows.len());
         for row in rows {
             index.push(row);
         }
@@ -131,14 +272,21 @@ impl LayerIndex {
     /// never sit in memory twice; call [`LayerIndex::finish`] after the last.
     pub fn push(&mut self, row: &IndexRow) {
         let entry = self.entry(row);
-        self.note(&entry);
-        self.entries.push(entry);
+        let slot = self.note(&entry);
+        match slot.bucket {
+            Some(key) => self.buckets.entry(key).or_default().push(entry),
+            None => self.spans.push(entry),
+        }
     }
 
     /// Ends a bulk build: sorts by time.
     pub fn finish(&mut self) {
-        self.entries.sort_unstable_by_key(|e| (e.t_start, e.id));
-        self.entries.shrink_to_fit();
+        self.spans.sort_unstable_by_key(sort_key);
+        self.spans.shrink_to_fit();
+        for bucket in self.buckets.values_mut() {
+            bucket.sort_unstable_by_key(sort_key);
+            bucket.shrink_to_fit();
+        }
         self.pool.shrink_to_fit();
     }
 
@@ -147,11 +295,11 @@ impl LayerIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.by_id.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.by_id.is_empty()
     }
 
     fn entry(&mut self, row: &IndexRow) -> Entry {
@@ -166,6 +314,10 @@ impl LayerIndex {
             .status
             .as_deref()
             .map_or(0, |s| bits(&[s], status_names(self.kind)) as u8);
+        let source = row
+            .source
+            .as_deref()
+            .map_or(0, |s| bits(&[s], source_names(self.kind)) as u8);
         let cells = match row.cells.as_slice() {
             [one] => Cells::One(*one),
             many => {
@@ -177,7 +329,6 @@ impl LayerIndex {
                 }
             }
         };
-        let bounds = row.bounds.map(|v| v as f32);
         Entry {
             id: row.id,
             t_start: row.t_start.unwrap_or(i64::MIN),
@@ -187,7 +338,8 @@ impl LayerIndex {
             },
             tags: bits(&tag_list, tag_names(self.kind)),
             status,
-            bounds,
+            source,
+            bounds: row.bounds.map(to_e7),
             cells,
             precision_m: row.precision_m.unwrap_or(0),
             organisation: self.intern_organisation(row.organisation_id),
@@ -202,68 +354,135 @@ impl LayerIndex {
         (self.organisations.len() - 1) as u16
     }
 
-    fn note(&mut self, e: &Entry) {
-        self.by_id.insert(e.id, e.t_start);
+    fn note(&mut self, e: &Entry) -> Slot {
+        let slot = Slot {
+            t_start: e.t_start,
+            bucket: e.is_point().then(|| bucket_of(e.bounds[0], e.bounds[1])),
+        };
+        self.by_id.insert(e.id, slot);
         if e.t_end == i64::MAX {
             self.open_entries += 1;
         } else {
             self.max_span = self.max_span.max(e.t_end.saturating_sub(e.t_start));
         }
+        slot
     }
 
     /// Adds a feature, replacing any earlier version of it.
     pub fn upsert(&mut self, row: &IndexRow) {
         self.remove(row.id);
         let entry = self.entry(row);
-        self.note(&entry);
-        let at = self
-            .entries
-            .partition_point(|e| (e.t_start, e.id) < (entry.t_start, entry.id));
-        self.entries.insert(at, entry);
+        let slot = self.note(&entry);
+        let list = match slot.bucket {
+            Some(key) => self.buckets.entry(key).or_default(),
+            None => &mut self.spans,
+        };
+        let at = list.partition_point(|e| sort_key(e) < sort_key(&entry));
+        list.insert(at, entry);
     }
 
     pub fn remove(&mut self, id: Uuid) {
-        let Some(t_start) = self.by_id.remove(&id) else {
+        let Some(slot) = self.by_id.remove(&id) else {
             return;
         };
-        let at = self
-            .entries
-            .partition_point(|e| (e.t_start, e.id) < (t_start, id));
-        if self.entries.get(at).is_some_and(|e| e.id == id) {
-            let e = self.entries.remove(at);
+        let list = match slot.bucket {
+            Some(key) => match self.buckets.get_mut(&key) {
+                Some(list) => list,
+                None => return,
+            },
+            None => &mut self.spans,
+        };
+        let at = list.partition_point(|e| sort_key(e) < (slot.t_start, id));
+        if list.get(at).is_some_and(|e| e.id == id) {
+            let e = list.remove(at);
             if e.t_end == i64::MAX {
                 self.open_entries -= 1;
             }
         }
+        if let Some(key) = slot.bucket
+            && self.buckets.get(&key).is_some_and(Vec::is_empty)
+        {
+            self.buckets.remove(&key);
+        }
     }
 
-    fn candidates(&self, window_start: EpochMs, window_end: EpochMs) -> &[Entry] {
-        let lo = if self.open_entries > 0 {
-            0
-        } else {
-            let earliest = window_start.saturating_sub(self.max_span);
-            self.entries.partition_point(|e| e.t_start < earliest)
-        };
-        let hi = self.entries.partition_point(|e| e.t_start <= window_end);
-        &self.entries[lo..hi.max(lo)]
-    }
-
-    fn matches(e: &Entry, tag_mask: u32, status_mask: u8, bbox: Option<&Bbox>) -> bool {
-        (tag_mask == 0 || e.tags & tag_mask != 0)
-            && (status_mask == 0 || e.status & status_mask != 0)
-            && bbox.is_none_or(|b| {
-                f64::from(e.bounds[0]) <= b.max_lon
-                    && f64::from(e.bounds[2]) >= b.min_lon
-                    && f64::from(e.bounds[1]) <= b.max_lat
-                    && f64::from(e.bounds[3]) >= b.min_lat
+    /// Every entry that can overlap the window and lie in the box, in no
+    /// particular order: the lines and polygons (when asked for), then the
+    /// points of each bucket the box touches.
+    fn each_candidate<'a>(
+        &'a self,
+        window_start: EpochMs,
+        window_end: EpochMs,
+        bbox: Option<[E7; 4]>,
+        with_spans: bool,
+        mut each: impl FnMut(&'a Entry) -> Result<()>,
+    ) -> Result<()> {
+        let open = self.open_entries > 0;
+        let span = self.max_span;
+        if with_spans {
+            for e in candidates(&self.spans, window_start, window_end, span, open) {
+                each(e)?;
+            }
+        }
+        let range = bbox.map(|b| (bucket_of(b[0], b[1]), bucket_of(b[2], b[3])));
+        let wanted = |key: &BucketKey| {
+            range.is_none_or(|(lo, hi)| {
+                (lo.0..=hi.0).contains(&key.0) && (lo.1..=hi.1).contains(&key.1)
             })
+        };
+        let visit = |list: &'a Vec<Entry>, each: &mut dyn FnMut(&'a Entry) -> Result<()>| {
+            for e in candidates(list, window_start, window_end, span, open) {
+                each(e)?;
+            }
+            Ok::<(), Error>(())
+        };
+        match range {
+            // A small box: look the buckets up rather than walk them all.
+            Some((lo, hi))
+                if (i64::from(hi.0 - lo.0) + 1) * (i64::from(hi.1 - lo.1) + 1)
+                    < self.buckets.len() as i64 =>
+            {
+                for x in lo.0..=hi.0 {
+                    for y in lo.1..=hi.1 {
+                        if let Some(list) = self.buckets.get(&(x, y)) {
+                            visit(list, &mut each)?;
+                        }
+                    }
+                }
+            }
+            _ => {
+                for (key, list) in &self.buckets {
+                    if wanted(key) {
+                        visit(list, &mut each)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
-    fn masks(&self, filters: &Filters) -> (u32, u8) {
-        (
-            bits(&filters.tags, tag_names(self.kind)),
-            bits(&filters.statuses, status_names(self.kind)) as u8,
-        )
+    fn filter(
+        &self,
+        filters: &Filters,
+        window_start: EpochMs,
+        bbox: Option<&Bbox>,
+        max_precision_m: u32,
+        organisation: Option<Uuid>,
+    ) -> Filter {
+        Filter {
+            window_start,
+            tag_mask: bits(&filters.tags, tag_names(self.kind)),
+            status_mask: bits(&filters.statuses, status_names(self.kind)) as u8,
+            source_mask: bits(&filters.sources, source_names(self.kind)) as u8,
+            bbox: bbox.map(bbox_e7),
+            max_precision_m,
+            organisation: organisation.map(|o| {
+                self.organisations
+                    .iter()
+                    .position(|x| *x == Some(o))
+                    .map_or(u16::MAX, |i| i as u16)
+            }),
+        }
     }
 
     /// Counts per hexagon at the query's resolution. Features whose position
@@ -275,27 +494,21 @@ impl LayerIndex {
     /// the hexagons of a track. More than `max_cells` hexagons is refused.
     pub fn hexagons(&self, q: &HexQuery, now: EpochMs, max_cells: usize) -> Result<Vec<HexCount>> {
         let res = q.resolution.get();
-        let (tag_mask, status_mask) = self.masks(&q.filters);
         // Features just outside the box still put weight in its edge hexagons.
         let search = q.bbox.map(|b| b.expanded_m(q.resolution.edge_m() * 2.0));
+        let filter = self.filter(
+            &q.filters,
+            q.window.start,
+            search.as_ref(),
+            (q.resolution.edge_m() * 2.0) as u32,
+            q.organisation,
+        );
         let mut counts: HashMap<CellIndex, (u64, f64)> = HashMap::new();
         let mut scratch = Vec::new();
         let presence = self.kind == Kind::Presence;
-        let max_precision_m = (q.resolution.edge_m() * 2.0) as u32;
-        // An organisation never seen cannot match anything: u16::MAX.
-        let organisation = q.organisation.map(|o| {
-            self.organisations
-                .iter()
-                .position(|x| *x == Some(o))
-                .map_or(u16::MAX, |i| i as u16)
-        });
-        for e in self.candidates(q.window.start, q.window.end) {
-            if e.t_end < q.window.start
-                || e.precision_m > max_precision_m
-                || organisation.is_some_and(|o| o != e.organisation)
-                || !Self::matches(e, tag_mask, status_mask, search.as_ref())
-            {
-                continue;
+        self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
+            if !filter.accepts(e) {
+                return Ok(());
             }
             scratch.clear();
             match e.cells {
@@ -322,7 +535,8 @@ impl LayerIndex {
             if counts.len() > max_cells * 2 {
                 return Err(too_many(counts.len(), max_cells));
             }
-        }
+            Ok(())
+        })?;
         let mut out: Vec<HexCount> = counts
             .into_iter()
             .map(|(cell, (count, minutes))| HexCount {
@@ -337,6 +551,51 @@ impl LayerIndex {
         }
         out.sort_unstable_by_key(|h| h.cell);
         Ok(out)
+    }
+
+    /// The point features in a box and window, oldest first, for maps at
+    /// street level. Lines and polygons are not points and are left out, as
+    /// are positions known less exactly than [`POINT_MAX_PRECISION_M`].
+    /// More than `max_points` is refused rather than cut, so a map never
+    /// shows a silently partial picture.
+    pub fn points(&self, q: &PointQuery, max_points: usize) -> Result<Vec<PointHit>> {
+        let filter = self.filter(
+            &q.filters,
+            q.window.start,
+            q.bbox.as_ref(),
+            POINT_MAX_PRECISION_M,
+            q.organisation,
+        );
+        let mut hits: Vec<&Entry> = Vec::new();
+        self.each_candidate(q.window.start, q.window.end, filter.bbox, false, |e| {
+            if filter.accepts(e) {
+                hits.push(e);
+                if hits.len() > max_points {
+                    return Err(Error::too_large(
+                        "bbox",
+                        format!(
+                            "more than {max_points} points match; choose a smaller bbox or a shorter datetime window, or use the hexagon layer"
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        })?;
+        hits.sort_unstable_by_key(|e| sort_key(e));
+        let tags = tag_names(self.kind);
+        let statuses = status_names(self.kind);
+        Ok(hits
+            .into_iter()
+            .map(|e| PointHit {
+                id: e.id,
+                lon: from_e7(e.bounds[0]),
+                lat: from_e7(e.bounds[1]),
+                t_start: e.t_start,
+                t_end: (e.t_end != i64::MAX).then_some(e.t_end),
+                tags: names_of(e.tags, tags),
+                status: names_of(u32::from(e.status), statuses).first().copied(),
+            })
+            .collect())
     }
 }
 
@@ -373,6 +632,7 @@ impl IndexRow {
             t_end: d.t_end,
             tags: crate::feature::tags_column(&d.tags),
             status: d.status.map(str::to_owned),
+            source: d.source.clone(),
             bounds: [west, south, east, north],
             cells: cells::coverage(&f.geometry)?,
             precision_m: d.precision_m,
@@ -394,6 +654,7 @@ mod tests {
             t_end: Some(t),
             tags: Some(format!(",{tag},")),
             status: None,
+            source: None,
             bounds: [lon, lat, lon, lat],
             cells: vec![u64::from(cells::point_cell(lon, lat).unwrap())],
             precision_m: Some(25),
@@ -473,6 +734,122 @@ mod tests {
         assert!(index.is_empty());
     }
 
+    fn point_query(bbox: Option<[f64; 4]>, start: i64, end: i64) -> PointQuery {
+        PointQuery {
+            bbox: bbox.map(|b| Bbox::new(b[0], b[1], b[2], b[3], "bbox").unwrap()),
+            window: TimeWindow::new(start, end, "datetime").unwrap(),
+            filters: Filters::default(),
+            organisation: None,
+        }
+    }
+
+    #[test]
+    fn a_point_query_returns_the_box_and_window_oldest_first() {
+        let rows = vec![
+            row(15.6214, 58.4108, 30, "theft"),
+            row(15.6215, 58.4108, 10, "robbery"),
+            row(15.6300, 58.4200, 20, "theft"),
+            row(15.6214, 58.4108, 500, "theft"),
+        ];
+        let index = LayerIndex::build(Kind::Incident, &rows);
+        let hits = index
+            .points(
+                &point_query(Some([15.62, 58.41, 15.625, 58.415]), 0, 100),
+                10,
+            )
+            .unwrap();
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].id, rows[1].id);
+        assert_eq!(hits[0].tags, vec!["robbery"]);
+        assert!((hits[0].lon - 15.6215).abs() < 1e-9);
+        assert_eq!(hits[1].t_start, 30);
+        let all = index.points(&point_query(None, 0, 1_000), 10).unwrap();
+        assert_eq!(all.len(), 4);
+    }
+
+    #[test]
+    fn a_point_on_the_box_edge_is_inside() {
+        let index = LayerIndex::build(Kind::Incident, &[row(15.6, 58.4, 10, "theft")]);
+        let hits = index
+            .points(&point_query(Some([15.6, 58.4, 15.635, 58.418]), 0, 100), 10)
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+    }
+
+    #[test]
+    fn too_many_points_is_an_error_naming_bbox() {
+        let rows: Vec<_> = (0..5).map(|i| row(15.62, 58.41, i, "theft")).collect();
+        let index = LayerIndex::build(Kind::Incident, &rows);
+        let e = index.points(&point_query(None, 0, 100), 4).unwrap_err();
+        assert_eq!(e.field(), "bbox");
+        assert_eq!(
+            index.points(&point_query(None, 0, 100), 5).unwrap().len(),
+            5
+        );
+    }
+
+    #[test]
+    fn coarse_positions_and_polygons_are_not_points() {
+        let mut coarse = row(15.6214, 58.4108, 10, "theft");
+        coarse.precision_m = Some(20_000);
+        let mut area = row(15.6214, 58.4108, 10, "theft");
+        area.bounds = [15.62, 58.41, 15.63, 58.42];
+        area.cells = vec![
+            u64::from(cells::point_cell(15.62, 58.41).unwrap()),
+            u64::from(cells::point_cell(15.63, 58.42).unwrap()),
+        ];
+        let index = LayerIndex::build(Kind::Incident, &[coarse, area]);
+        assert!(
+            index
+                .points(&point_query(None, 0, 100), 10)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(index.len(), 2);
+    }
+
+    #[test]
+    fn an_update_moves_a_point_between_buckets() {
+        let mut index = LayerIndex::new(Kind::Incident);
+        let mut r = row(15.62, 58.41, 10, "theft");
+        index.upsert(&r);
+        r.bounds = [15.70, 58.45, 15.70, 58.45];
+        r.cells = vec![u64::from(cells::point_cell(15.70, 58.45).unwrap())];
+        index.upsert(&r);
+        let near = Some([15.61, 58.40, 15.63, 58.42]);
+        assert!(
+            index
+                .points(&point_query(near, 0, 100), 10)
+                .unwrap()
+                .is_empty()
+        );
+        let far = index.points(&point_query(Some([15.69, 58.44, 15.71, 58.46]), 0, 100), 10);
+        assert_eq!(far.unwrap().len(), 1);
+        index.remove(r.id);
+        assert!(index.is_empty());
+        assert!(
+            index
+                .points(&point_query(None, 0, 100), 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn report_sources_filter_hexagons_and_points() {
+        let mut walk = row(15.62, 58.41, 10, "lighting");
+        walk.source = Some("safety_walk".into());
+        let mut survey = row(15.62, 58.41, 10, "lighting");
+        survey.source = Some("survey".into());
+        let index = LayerIndex::build(Kind::Report, &[walk, survey]);
+        let mut q = query(9, 0, 100);
+        q.filters.sources = vec!["survey"];
+        assert_eq!(index.hexagons(&q, 0, 10).unwrap()[0].count, 1);
+        let mut p = point_query(None, 0, 100);
+        p.filters.sources = vec!["survey"];
+        assert_eq!(index.points(&p, 10).unwrap().len(), 1);
+    }
+
     #[test]
     fn presence_minutes_are_clipped_to_the_window() {
         let mut r = row(15.62, 58.41, 0, "police");
@@ -527,6 +904,23 @@ mod tests {
                     let children: u64 = fine.iter().filter(|c| c.cell.parent(parent_res) == Some(parent.cell)).map(|c| c.count).sum();
                     prop_assert_eq!(children, parent.count);
                 }
+            }
+
+            /// The point query returns exactly what a scan of every row
+            /// would, whatever buckets the box and the points fall in.
+            #[test]
+            fn points_match_a_plain_scan(points in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, 0i64..1_000), 1..200), b in (15.50f64..15.75, 58.34f64..58.48, 0.0f64..0.1, 0.0f64..0.05), w in (0i64..1_000, 0i64..1_000)) {
+                let rows = rows(&points);
+                let index = LayerIndex::build(Kind::Incident, &rows);
+                let bbox = [b.0, b.1, b.0 + b.2, b.1 + b.3];
+                let (start, end) = (w.0.min(w.1), w.0.max(w.1));
+                let got: Vec<Uuid> = index.points(&point_query(Some(bbox), start, end), 100_000).unwrap().into_iter().map(|h| h.id).collect();
+                let mut want: Vec<&IndexRow> = rows.iter().filter(|r| {
+                    let (lon, lat, t) = (to_e7(r.bounds[0]), to_e7(r.bounds[1]), r.t_start.unwrap());
+                    lon >= to_e7(bbox[0]) && lon <= to_e7(bbox[2]) && lat >= to_e7(bbox[1]) && lat <= to_e7(bbox[3]) && t >= start && t <= end
+                }).collect();
+                want.sort_by_key(|r| (r.t_start, r.id));
+                prop_assert_eq!(got, want.iter().map(|r| r.id).collect::<Vec<_>>());
             }
 
             /// Windows that split time in two split the counts in two.

@@ -47,6 +47,25 @@ pub struct HexQuery {
     pub organisation: Option<Uuid>,
 }
 
+/// A point query: the point features of a box and window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointQuery {
+    pub bbox: Option<Bbox>,
+    pub window: TimeWindow,
+    pub filters: Filters,
+    /// As in [`ListQuery::organisation`].
+    pub organisation: Option<Uuid>,
+}
+
+/// The name a kind's tag filter goes by (`category`, `reason`, …), which
+/// is also the property that carries the tags in point layers.
+pub fn tag_param(kind: Kind) -> Option<&'static str> {
+    filter_params(kind)
+        .iter()
+        .find(|(_, slot, _)| matches!(slot, Slot::Tag))
+        .map(|(name, _, _)| *name)
+}
+
 /// The filter parameters a kind takes, with their vocabularies.
 fn filter_params(kind: Kind) -> &'static [(&'static str, Slot, &'static [&'static str])] {
     match kind {
@@ -216,6 +235,21 @@ impl ListQuery {
             .collect();
         out.push(("after".into(), last_id.to_string()));
         out
+    }
+}
+
+impl PointQuery {
+    pub fn parse(kind: Kind, params: &[(String, String)]) -> Result<Self> {
+        let parsed = parse_common(kind, params)?;
+        if let Some((key, _)) = parsed.rest.first() {
+            return Err(unknown(kind, key, &[]));
+        }
+        Ok(Self {
+            bbox: parsed.bbox,
+            window: parsed.window,
+            filters: parsed.filters,
+            organisation: None,
+        })
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use trygg_core::index::{HexCount, IndexRow, LayerIndex};
-use trygg_core::query::HexQuery;
+use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
+use trygg_core::query::{HexQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
 use uuid::Uuid;
@@ -102,6 +102,15 @@ impl Layers {
         max_cells: usize,
     ) -> trygg_core::Result<Vec<HexCount>> {
         self.read(kind).hexagons(q, now_ms, max_cells)
+    }
+
+    pub fn points(
+        &self,
+        kind: Kind,
+        q: &PointQuery,
+        max_points: usize,
+    ) -> trygg_core::Result<Vec<PointHit>> {
+        self.read(kind).points(q, max_points)
     }
 
     pub fn len(&self, kind: Kind) -> usize {

@@ -736,7 +736,7 @@ macro_rules! backend {
                     }
                 }
                 let mut rows = sqlx::query(
-                    "SELECT id, t_start, t_end, tags, status, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id \
+                    "SELECT id, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id \
                      FROM features WHERE kind = $1",
                 )
                 .bind(kind.as_str())
@@ -751,6 +751,7 @@ macro_rules! backend {
                         t_end: row.try_get("t_end")?,
                         tags: row.try_get("tags")?,
                         status: row.try_get("status")?,
+                        source: row.try_get("source")?,
                         bounds: [row.try_get("min_lon")?, row.try_get("min_lat")?, row.try_get("max_lon")?, row.try_get("max_lat")?],
                         cells: match cell {
                             Some(c) => vec![cell_from_db(c)],

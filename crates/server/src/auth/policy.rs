@@ -18,8 +18,9 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 33] = [
+const FIXED: [(Method, &str, Rule); 34] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
+    (Method::GET, "/api/v1/layers/{kind}/points", Rule::Read),
     (Method::GET, "/api/v1/followup/{period}", Rule::Read),
     (Method::GET, "/api/v1/analysis/picture", Rule::Read),
     (Method::GET, "/api/v1/analysis/hotspots", Rule::Read),

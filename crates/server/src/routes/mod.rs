@@ -8,6 +8,7 @@ mod hexagons;
 mod ogc;
 mod open311;
 pub mod openapi;
+mod points;
 pub(crate) mod public;
 mod transfer;
 mod web;
@@ -23,6 +24,7 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         .merge(health::router())
         .merge(features::router())
         .merge(hexagons::router())
+        .merge(points::router())
         .merge(auth::router())
         .merge(admin::router())
         .merge(public::router())

@@ -122,6 +122,7 @@ fn parameters(path: &str) -> Vec<Value> {
             out.push(json!({ "name": "resolution", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 5, "maximum": 11 } }));
             out.extend(common_filters());
         }
+        "/api/v1/layers/{kind}/points" => out.extend(common_filters()),
         "/api/v1/admin/audit" => {
             out.push(query("before", "entries older than this id", &int));
             out.push(query("limit", "1–10000", &int));
@@ -204,6 +205,7 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     let body_type = if path.contains("/ogc")
         || path.contains("export")
         || path.contains("hexagons")
+        || path.ends_with("/points")
         || kind_of(path).is_some()
     {
         "application/geo+json"

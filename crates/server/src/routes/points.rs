@@ -1,0 +1,37 @@
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use trygg_core::Kind;
+use trygg_core::query::{MAX_LIMIT, PointQuery};
+
+use crate::auth::Caller;
+use crate::extract::Params;
+use crate::geojson::GeoJson;
+use crate::{ApiError, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/layers/{kind}/points", get(points))
+}
+
+/// The point features of a box and window, from the in-memory index: what
+/// the map draws at street level, without a database query.
+#[tracing::instrument(skip_all, fields(kind = %kind))]
+async fn points(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    Params(params): Params,
+) -> Result<GeoJson, ApiError> {
+    let kind: Kind = kind
+        .parse()
+        .map_err(|e: trygg_core::Error| ApiError::not_found(e.to_string()))?;
+    let mut q = PointQuery::parse(kind, &params).map_err(ApiError::query)?;
+    if kind == Kind::Presence {
+        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
+    }
+    let hits = state
+        .layers
+        .points(kind, &q, MAX_LIMIT as usize)
+        .map_err(ApiError::query)?;
+    Ok(GeoJson(trygg_core::points::to_geojson(kind, &hits)))
+}
