@@ -15,10 +15,29 @@ use uuid::Uuid;
 async fn build(store: &dyn Store, kind: Kind) -> Result<LayerIndex, trygg_store::Error> {
     let mut index = LayerIndex::new(kind);
     store
-        .each_index_row(kind, &mut |row| index.push(&row))
+        .each_index_row(Some(kind), &mut |_, row| index.push(&row))
         .await?;
     index.finish();
     Ok(index)
+}
+
+/// Every kind's index, from one pass over the store.
+async fn build_all(store: &dyn Store) -> Result<HashMap<Kind, LayerIndex>, trygg_store::Error> {
+    let mut indexes: HashMap<Kind, LayerIndex> = Kind::ALL
+        .into_iter()
+        .map(|k| (k, LayerIndex::new(k)))
+        .collect();
+    store
+        .each_index_row(None, &mut |kind, row| {
+            if let Some(index) = indexes.get_mut(&kind) {
+                index.push(&row);
+            }
+        })
+        .await?;
+    for index in indexes.values_mut() {
+        index.finish();
+    }
+    Ok(indexes)
 }
 
 pub struct Layers {
@@ -32,10 +51,11 @@ pub struct Layers {
 impl Layers {
     pub async fn load(store: &dyn Store) -> Result<Self, trygg_store::Error> {
         let started = std::time::Instant::now();
-        let mut indexes = HashMap::new();
-        for kind in Kind::ALL {
-            indexes.insert(kind, RwLock::new(build(store, kind).await?));
-        }
+        let indexes = build_all(store)
+            .await?
+            .into_iter()
+            .map(|(kind, index)| (kind, RwLock::new(index)))
+            .collect();
         let generations = Kind::ALL
             .into_iter()
             .map(|k| (k, AtomicU64::new(0)))
@@ -51,6 +71,15 @@ impl Layers {
     pub async fn reload(&self, store: &dyn Store, kind: Kind) -> Result<(), trygg_store::Error> {
         let fresh = build(store, kind).await?;
         *self.write(kind) = fresh;
+        Ok(())
+    }
+
+    /// Rebuilds every kind from one pass over the store (after a lost
+    /// connection to the other instances' notifications).
+    pub async fn reload_all(&self, store: &dyn Store) -> Result<(), trygg_store::Error> {
+        for (kind, fresh) in build_all(store).await? {
+            *self.write(kind) = fresh;
+        }
         Ok(())
     }
 
@@ -140,13 +169,7 @@ pub async fn follow(
                 Err(e) => Err(e),
             },
             Change::Kind(kind) => layers.reload(store.as_ref(), kind).await,
-            Change::Everything => {
-                let mut result = Ok(());
-                for kind in Kind::ALL {
-                    result = result.and(layers.reload(store.as_ref(), kind).await);
-                }
-                result
-            }
+            Change::Everything => layers.reload_all(store.as_ref()).await,
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, ?change, "could not follow a change from another instance");

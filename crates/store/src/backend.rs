@@ -719,46 +719,56 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn each_index_row(&self, kind: Kind, each: &mut (dyn FnMut(IndexRow) + Send)) -> Result<()> {
+            async fn each_index_row(&self, kind: Option<Kind>, each: &mut (dyn FnMut(Kind, IndexRow) + Send)) -> Result<()> {
                 use futures_util::TryStreamExt as _;
+                macro_rules! index_columns {
+                    () => {
+                        "SELECT id, kind, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id FROM features"
+                    };
+                }
                 let mut conn = self.pool.acquire().await?;
                 let mut multi: HashMap<Uuid, Vec<u64>> = HashMap::new();
                 {
-                    let mut cells = sqlx::query(
-                        "SELECT c.feature_id, c.cell FROM feature_cells c JOIN features f ON f.id = c.feature_id WHERE f.kind = $1",
-                    )
-                    .bind(kind.as_str())
-                    .fetch(&mut *conn);
+                    let mut cells = match kind {
+                        Some(kind) => sqlx::query(
+                            "SELECT c.feature_id, c.cell FROM feature_cells c JOIN features f ON f.id = c.feature_id WHERE f.kind = $1",
+                        )
+                        .bind(kind.as_str())
+                        .fetch(&mut *conn),
+                        None => sqlx::query("SELECT feature_id, cell FROM feature_cells").fetch(&mut *conn),
+                    };
                     while let Some(row) = cells.try_next().await? {
-                        let id: Uuid = row.try_get("feature_id")?;
-                        let cell: i64 = row.try_get("cell")?;
+                        let id: Uuid = row.try_get(0)?;
+                        let cell: i64 = row.try_get(1)?;
                         multi.entry(id).or_default().push(cell_from_db(cell));
                     }
                 }
-                let mut rows = sqlx::query(
-                    "SELECT id, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id \
-                     FROM features WHERE kind = $1",
-                )
-                .bind(kind.as_str())
-                .fetch(&mut *conn);
+                let mut rows = match kind {
+                    Some(kind) => sqlx::query(concat!(index_columns!(), " WHERE kind = $1")).bind(kind.as_str()).fetch(&mut *conn),
+                    None => sqlx::query(index_columns!()).fetch(&mut *conn),
+                };
                 while let Some(row) = rows.try_next().await? {
-                    let id: Uuid = row.try_get("id")?;
-                    let cell: Option<i64> = row.try_get("cell")?;
-                    let precision: Option<i64> = row.try_get("precision_m")?;
-                    each(IndexRow {
+                    let id: Uuid = row.try_get(0)?;
+                    let kind: Kind = row
+                        .try_get::<String, _>(1)?
+                        .parse()
+                        .map_err(|e: trygg_core::Error| Error::Corrupt(e.to_string()))?;
+                    let cell: Option<i64> = row.try_get(11)?;
+                    let precision: Option<i64> = row.try_get(12)?;
+                    each(kind, IndexRow {
                         id,
-                        t_start: row.try_get("t_start")?,
-                        t_end: row.try_get("t_end")?,
-                        tags: row.try_get("tags")?,
-                        status: row.try_get("status")?,
-                        source: row.try_get("source")?,
-                        bounds: [row.try_get("min_lon")?, row.try_get("min_lat")?, row.try_get("max_lon")?, row.try_get("max_lat")?],
+                        t_start: row.try_get(2)?,
+                        t_end: row.try_get(3)?,
+                        tags: row.try_get(4)?,
+                        status: row.try_get(5)?,
+                        source: row.try_get(6)?,
+                        bounds: [row.try_get(7)?, row.try_get(8)?, row.try_get(9)?, row.try_get(10)?],
                         cells: match cell {
                             Some(c) => vec![cell_from_db(c)],
                             None => multi.remove(&id).unwrap_or_default(),
                         },
                         precision_m: precision.map(|p| p as u32),
-                        organisation_id: row.try_get("organisation_id")?,
+                        organisation_id: row.try_get(13)?,
                     });
                 }
                 Ok(())
