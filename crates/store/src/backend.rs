@@ -33,6 +33,26 @@ fn meets(feature: &Feature, bbox: &Bbox) -> bool {
     feature.geometry.intersects(&bbox.to_rect())
 }
 
+/// A bigger page cache for the length of an import (SQLite): a million
+/// rows touch every page of five indexes, and a small cache spills and
+/// rereads them. Set back to the normal size after.
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -131072";
+const NORMAL_CACHE: &str = "PRAGMA cache_size = -2000";
+
+type PreparedRow<'a> = (&'a NewFeature, Vec<StatusChange>, Prepared);
+
+/// The CPU part of importing a chunk: status history, JSON, H3 cells.
+fn prepare_chunk(chunk: &[NewFeature], now: DateTime<Utc>) -> Result<Vec<PreparedRow<'_>>> {
+    chunk
+        .iter()
+        .map(|feature| {
+            let history = history_for(feature, &[], now)?;
+            let prepared = feature.prepare(&history)?;
+            Ok((feature, history, prepared))
+        })
+        .collect()
+}
+
 fn history_for(
     feature: &NewFeature,
     previous: &[StatusChange],
@@ -319,6 +339,97 @@ macro_rules! backend {
             }
 
             /// Inserts many new features with one statement per table.
+            async fn import_rows(
+                tx: &mut Conn,
+                features: &[NewFeature],
+                actor: &Actor,
+                now: DateTime<Utc>,
+                progress: &(dyn Fn(u64) + Send + Sync),
+            ) -> Result<ImportSummary> {
+                let now_ms = to_ms(now);
+                let mut summary = ImportSummary::default();
+                let mut done = 0u64;
+                let mut chunks = features.chunks(CHUNK_ROWS);
+                let mut next = chunks.next().map(|c| prepare_chunk(c, now)).transpose()?;
+                while let Some(rows) = next.take() {
+                    progress(done);
+                    done += rows.len() as u64;
+                    let keys: Vec<ImportKey> = rows.iter().filter_map(|(f, _, p)| ImportKey::of(f.kind(), p)).collect();
+                    let mut existing = Self::existing(&mut *tx, &keys).await?;
+                    // Rows of this chunk waiting to be inserted, and where
+                    // each key sits among them, so a key twice in one file is
+                    // one record.
+                    let mut pending: Vec<(Uuid, Kind, Prepared, Vec<StatusChange>)> = Vec::new();
+                    let mut pending_keys: HashMap<ImportKey, usize> = HashMap::new();
+                    for (feature, history, prepared) in rows {
+                        let kind = feature.kind();
+                        let key = ImportKey::of(kind, &prepared);
+                        if let Some(i) = key.as_ref().and_then(|k| pending_keys.get(k)) {
+                            let same = pending[*i].2.geometry_json == prepared.geometry_json && pending[*i].2.properties_json == prepared.properties_json;
+                            if same {
+                                summary.unchanged += 1;
+                            } else {
+                                pending[*i].2 = prepared;
+                                pending[*i].3 = history;
+                                summary.updated += 1;
+                            }
+                            continue;
+                        }
+                        match key.as_ref().and_then(|k| existing.remove(k)) {
+                            Some(found) if found.geometry == prepared.geometry_json && found.properties == prepared.properties_json => {
+                                summary.unchanged += 1;
+                                if let Some(k) = key {
+                                    existing.insert(k, found);
+                                }
+                            }
+                            Some(found) => {
+                                let written = Self::import_update(&mut *tx, feature, found, actor, now).await?;
+                                summary.updated += 1;
+                                // A later row with the same key compares with
+                                // what this one wrote.
+                                if let Some(k) = key {
+                                    existing.insert(k, written);
+                                }
+                            }
+                            None => {
+                                if let Some(k) = key {
+                                    pending_keys.insert(k, pending.len());
+                                }
+                                pending.push((Uuid::now_v7(), kind, prepared, history));
+                                summary.inserted += 1;
+                            }
+                        }
+                    }
+                    // Prepare the next chunk (JSON, H3) while the database
+                    // writes this one: the two run on different threads.
+                    let (written, prepared) = futures_util::future::join(
+                        Self::insert_many(&mut *tx, &pending, actor, now_ms),
+                        async { chunks.next().map(|c| prepare_chunk(c, now)).transpose() },
+                    )
+                    .await;
+                    written?;
+                    next = prepared?;
+                }
+                progress(done);
+                let kinds: Vec<&str> = {
+                    let mut k: Vec<&str> = features.iter().map(|f| f.kind().as_str()).collect();
+                    k.sort_unstable();
+                    k.dedup();
+                    k
+                };
+                let note = serde_json::json!({
+                    "kinds": kinds,
+                    "inserted": summary.inserted,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                });
+                Self::audit(&mut *tx, actor, now_ms, "import", None, None, None, Some(note.to_string())).await?;
+                for k in features.iter().map(NewFeature::kind).collect::<std::collections::BTreeSet<_>>() {
+                    Self::notify(&mut *tx, k, None).await?;
+                }
+                Ok(summary)
+            }
+
             async fn insert_many(conn: &mut Conn, rows: &[(Uuid, Kind, Prepared, Vec<StatusChange>)], actor: &Actor, now_ms: i64) -> Result<()> {
                 if rows.is_empty() {
                     return Ok(());
@@ -619,84 +730,20 @@ macro_rules! backend {
                 dry_run: bool,
                 progress: &(dyn Fn(u64) + Send + Sync),
             ) -> Result<ImportSummary> {
-                let now_ms = to_ms(now);
-                let mut summary = ImportSummary::default();
                 let mut tx = self.begin().await?;
-                let mut done = 0u64;
-                for chunk in features.chunks(CHUNK_ROWS) {
-                    progress(done);
-                    done += chunk.len() as u64;
-                    let mut rows = Vec::with_capacity(chunk.len());
-                    for feature in chunk {
-                        let history = history_for(feature, &[], now)?;
-                        let prepared = feature.prepare(&history)?;
-                        rows.push((feature, history, prepared));
-                    }
-                    let keys: Vec<ImportKey> = rows.iter().filter_map(|(f, _, p)| ImportKey::of(f.kind(), p)).collect();
-                    let mut existing = Self::existing(&mut tx, &keys).await?;
-                    // Rows of this chunk waiting to be inserted, and where
-                    // each key sits among them, so a key twice in one file is
-                    // one record.
-                    let mut pending: Vec<(Uuid, Kind, Prepared, Vec<StatusChange>)> = Vec::new();
-                    let mut pending_keys: HashMap<ImportKey, usize> = HashMap::new();
-                    for (feature, history, prepared) in rows {
-                        let kind = feature.kind();
-                        let key = ImportKey::of(kind, &prepared);
-                        if let Some(i) = key.as_ref().and_then(|k| pending_keys.get(k)) {
-                            let same = pending[*i].2.geometry_json == prepared.geometry_json && pending[*i].2.properties_json == prepared.properties_json;
-                            if same {
-                                summary.unchanged += 1;
-                            } else {
-                                pending[*i].2 = prepared;
-                                pending[*i].3 = history;
-                                summary.updated += 1;
-                            }
-                            continue;
-                        }
-                        match key.as_ref().and_then(|k| existing.remove(k)) {
-                            Some(found) if found.geometry == prepared.geometry_json && found.properties == prepared.properties_json => {
-                                summary.unchanged += 1;
-                                if let Some(k) = key {
-                                    existing.insert(k, found);
-                                }
-                            }
-                            Some(found) => {
-                                let written = Self::import_update(&mut tx, feature, found, actor, now).await?;
-                                summary.updated += 1;
-                                // A later row with the same key compares with
-                                // what this one wrote.
-                                if let Some(k) = key {
-                                    existing.insert(k, written);
-                                }
-                            }
-                            None => {
-                                if let Some(k) = key {
-                                    pending_keys.insert(k, pending.len());
-                                }
-                                pending.push((Uuid::now_v7(), kind, prepared, history));
-                                summary.inserted += 1;
-                            }
-                        }
-                    }
-                    Self::insert_many(&mut tx, &pending, actor, now_ms).await?;
+                if $backend == Backend::Sqlite {
+                    sqlx::query(IMPORT_CACHE).execute(&mut *tx).await?;
                 }
-                progress(done);
-                let kinds: Vec<&str> = {
-                    let mut k: Vec<&str> = features.iter().map(|f| f.kind().as_str()).collect();
-                    k.sort_unstable();
-                    k.dedup();
-                    k
-                };
-                let note = serde_json::json!({
-                    "kinds": kinds,
-                    "inserted": summary.inserted,
-                    "updated": summary.updated,
-                    "unchanged": summary.unchanged,
-                });
-                Self::audit(&mut tx, actor, now_ms, "import", None, None, None, Some(note.to_string())).await?;
-                for k in features.iter().map(NewFeature::kind).collect::<std::collections::BTreeSet<_>>() {
-                    Self::notify(&mut tx, k, None).await?;
+                let result = Self::import_rows(&mut tx, features, actor, now, progress).await;
+                if $backend == Backend::Sqlite {
+                    // Back to the normal size before the connection returns
+                    // to the pool, whether the import worked or not.
+                    let reset = sqlx::query(NORMAL_CACHE).execute(&mut *tx).await;
+                    if result.is_ok() {
+                        reset?;
+                    }
                 }
+                let summary = result?;
                 if dry_run {
                     tx.rollback().await?;
                 } else {
@@ -704,7 +751,6 @@ macro_rules! backend {
                 }
                 Ok(summary)
             }
-
             async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
                 if $backend == Backend::Postgres {
                     return Err(Error::Config(
