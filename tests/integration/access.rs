@@ -386,6 +386,16 @@ on_both_backends! {
         let etag = r.headers.get(header::ETAG).unwrap().to_str().unwrap().to_owned();
         let again = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons", None, &[("authorization", ""), ("if-none-match", &etag)]).await;
         assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+        let zipped = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons", None, &[("authorization", ""), ("accept-encoding", "gzip")]).await;
+        assert_eq!(zipped.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+        assert_eq!(zipped.headers.get(header::ETAG).unwrap().to_str().unwrap(), etag);
+        // The answer is kept between requests, but never past a write.
+        for i in 0..2 {
+            post(&app, "/api/v1/incidents", &incident_at(15.5800 + f64::from(3 + i) * 0.0003, 58.3950, last_month(10, 20))).await;
+        }
+        let changed = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons", None, &[("authorization", ""), ("if-none-match", &etag)]).await;
+        assert_eq!(changed.status, StatusCode::OK);
+        assert_ne!(changed.headers.get(header::ETAG).unwrap().to_str().unwrap(), etag);
         // Only the policy's resolution, never a finer one.
         let fine = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons?resolution=10", None, &anon).await;
         assert_problem(&fine, StatusCode::BAD_REQUEST, "resolution");

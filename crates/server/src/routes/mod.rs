@@ -10,6 +10,7 @@ mod open311;
 pub mod openapi;
 mod points;
 pub(crate) mod public;
+mod public_answer;
 mod transfer;
 mod web;
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +16,6 @@ use chrono::Utc;
 use geo::Contains;
 use geo_types::{Geometry, MultiPolygon, Point};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use trygg_core::attrs::Attributes;
 use trygg_core::index::HexCount;
 use trygg_core::privacy::{PublicPolicy, closed_month, public_resolution, publishable};
@@ -24,6 +23,7 @@ use trygg_core::query::{Filters, HexQuery, ListQuery};
 use trygg_core::time::TimeWindow;
 use trygg_core::{Kind, NewFeature};
 
+use super::public_answer::{Answer, Answers};
 use crate::auth::{self, Caller};
 use crate::extract::{JsonBody, Params};
 use crate::{ApiError, AppState};
@@ -43,6 +43,7 @@ type CachedCells = (u64, Arc<Vec<HexCount>>);
 #[derive(Default)]
 pub struct PublicCache {
     entries: Mutex<HashMap<(Kind, String), CachedCells>>,
+    answers: Answers,
 }
 
 /// Kinds with a public hexagon layer. Places are left out: they show where
@@ -187,41 +188,9 @@ async fn published_cells(
 }
 
 /// A cacheable public answer: strong ETag from the body, 304 when the
-/// client has it, open CORS for GET.
+/// client has it, gzip when it takes it, open CORS for GET.
 pub(crate) fn cacheable(headers: &HeaderMap, body: String, content_type: &'static str) -> Response {
-    use std::fmt::Write as _;
-    let digest = Sha256::digest(body.as_bytes());
-    let etag = digest.iter().take(12).fold(String::from("\""), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }) + "\"";
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
-        });
-    let mut r = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        body.into_response()
-    };
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    r
+    Answer::new(body, content_type).respond(headers)
 }
 
 async fn hexagons(
@@ -239,6 +208,15 @@ async fn hexagons(
         public_resolution(param(&params, "resolution"), &policy).map_err(ApiError::query)?;
     let (period, window) =
         closed_month(param(&params, "period"), Utc::now()).map_err(ApiError::query)?;
+    let generation = state.layers.generation(kind) + state.layers.generation(Kind::Area);
+    let key = format!(
+        "hexagons|{kind}|{period}|{}|{}",
+        u8::from(resolution.get()),
+        param(&params, "bbox").unwrap_or_default()
+    );
+    if let Some(answer) = state.public_cache.answers.get(&key, generation) {
+        return Ok(answer.respond(&headers));
+    }
     let bbox = param(&params, "bbox")
         .map(|b| trygg_core::bbox::Bbox::parse(b, "bbox"))
         .transpose()
@@ -264,7 +242,10 @@ async fn hexagons(
     );
     let body =
         trygg_core::hexagons::to_geojson_with(kind, &visible, u8::from(resolution.get()), &meta);
-    Ok(cacheable(&headers, body, "application/geo+json"))
+    let answer = Arc::new(Answer::new(body, "application/geo+json"));
+    let response = answer.respond(&headers);
+    state.public_cache.answers.keep(key, generation, answer);
+    Ok(response)
 }
 
 /// The districts as public features: code, name and outline.
