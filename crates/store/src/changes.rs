@@ -41,10 +41,16 @@ pub fn parse(payload: &str) -> Option<Change> {
 
 pub type Changes = mpsc::Receiver<Change>;
 
-/// Listens on PostgreSQL and forwards changes until the receiver is dropped.
-pub(crate) async fn listen(pool: &sqlx::PgPool) -> crate::Result<Changes> {
+async fn subscribe(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::postgres::PgListener> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Listens on PostgreSQL and forwards changes until the receiver is dropped.
+pub(crate) async fn listen(pool: &sqlx::PgPool) -> crate::Result<Changes> {
+    let mut listener = subscribe(pool).await?;
+    let pool = pool.clone();
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(async move {
         loop {
@@ -59,10 +65,30 @@ pub(crate) async fn listen(pool: &sqlx::PgPool) -> crate::Result<Changes> {
                 // The connection dropped and came back: some notifications
                 // may be gone.
                 Ok(None) => Change::Everything,
+                // The connection dropped and could not come back yet (the
+                // database is restarting). Left alone, the listener would
+                // reconnect on a later receive without saying so, and what
+                // was written meanwhile would never reach the index; so
+                // listen anew and rebuild once listening again.
                 Err(e) => {
-                    tracing::warn!(error = %e, "change listener failed; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
+                    tracing::warn!(error = %e, "change listener lost the database; reconnecting");
+                    loop {
+                        if tx.is_closed() {
+                            return;
+                        }
+                        match subscribe(&pool).await {
+                            Ok(fresh) => {
+                                listener = fresh;
+                                break;
+                            }
+                            Err(e) => {
+                                tracing::debug!(error = %e, "change listener cannot reconnect yet");
+                                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            }
+                        }
+                    }
+                    tracing::info!("change listener reconnected; rebuilding the index");
+                    Change::Everything
                 }
             };
             if tx.send(change).await.is_err() {

@@ -25,10 +25,22 @@ pub enum Error {
     Database(sqlx::Error),
 }
 
+/// SQLSTATEs of a session the server cut or would not open: class 08
+/// (connection exception) and PostgreSQL's shutdown codes, 57P01 when a
+/// restart ends the sessions in use, 57P02 after a crash, 57P03 while it
+/// starts. The session is lost, not the database: once it is back, the
+/// same request works (a retried upload finds its client id).
+fn lost_connection(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Error::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| lost_connection(&c)) => {
                 Error::Unavailable(e.to_string())
             }
             sqlx::Error::Database(ref db) if db.is_unique_violation() => Error::Conflict {
