@@ -351,6 +351,7 @@ macro_rules! backend {
                 let mut done = 0u64;
                 let mut chunks = features.chunks(CHUNK_ROWS);
                 let mut next = chunks.next().map(|c| prepare_chunk(c, now)).transpose()?;
+                let rows_in_first_chunk = next.as_ref().map_or(0, |c| c.len() as u64);
                 while let Some(rows) = next.take() {
                     progress(done);
                     done += rows.len() as u64;
@@ -409,6 +410,14 @@ macro_rules! backend {
                     .await;
                     written?;
                     next = prepared?;
+                    if $backend == Backend::Postgres && done == rows_in_first_chunk {
+                        // A table never analysed (new, or just loaded) has
+                        // no statistics, and PostgreSQL then looks up a
+                        // chunk's source ids by scanning every row of the
+                        // source: quadratic. The first chunk's rows are
+                        // enough for it to see that source ids are unique.
+                        sqlx::query("ANALYZE features").execute(&mut *tx).await?;
+                    }
                 }
                 progress(done);
                 let kinds: Vec<&str> = {
