@@ -13,4 +13,5 @@ mod followup;
 mod instances;
 mod interop;
 mod store;
+mod tiles;
 mod transfer;

@@ -2,13 +2,13 @@
 // page without a connection. Network first: a deploy is seen at once, and
 // the cache is only the fallback. API answers are never cached here; the
 // field page keeps its own outbox in IndexedDB.
-const CACHE = 'trygg-shell-v5';
+const CACHE = 'trygg-shell-v6';
 const SHELL = [
   '/map', '/analys', '/uppfoljning', '/field', '/measures', '/tillganglighet', '/accessibility', '/login', '/konto', '/administration',
   '/config.json', '/icon.svg', '/css/app.css', '/css/report.css',
   '/i18n/sv.json', '/i18n/en.json',
-  '/js/account.js', '/js/admin.js', '/js/analysis.js', '/js/api.js', '/js/chart.js', '/js/embed.js', '/js/followup.js', '/js/field.js', '/js/forms.js', '/js/geo.js', '/js/i18n.js', '/js/login.js', '/js/mapbase.js',
-  '/js/measures.js', '/js/patterns.js', '/js/period.js', '/js/planner.js', '/js/queue.js', '/js/shell.js',
+  '/js/account.js', '/js/admin.js', '/js/analysis.js', '/js/api.js', '/js/chart.js', '/js/embed.js', '/js/followup.js', '/js/field.js', '/js/forms.js', '/js/geo.js', '/js/hextiles.js', '/js/i18n.js', '/js/login.js', '/js/mapbase.js',
+  '/js/measures.js', '/js/mvt.js', '/js/patterns.js', '/js/period.js', '/js/planner.js', '/js/queue.js', '/js/shell.js',
   '/js/statement.js', '/js/table.js',
   '/vendor/leaflet/leaflet-src.esm.js', '/vendor/leaflet/leaflet.css',
   '/vendor/leaflet/images/layers.png', '/vendor/leaflet/images/layers-2x.png',
@@ -33,7 +33,9 @@ self.addEventListener('fetch', (event) => {
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/api/') || url.pathname === '/readyz' || url.pathname === '/healthz') return;
+  // Data is never cached here: tiles are the API's data too, and keyed by
+  // path alone one filter's tile would stand in for another's.
+  if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/tiles/') || url.pathname === '/readyz' || url.pathname === '/healthz') return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     try {

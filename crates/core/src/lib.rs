@@ -21,6 +21,7 @@ pub mod hexagons;
 pub mod import;
 pub mod index;
 pub mod kind;
+pub mod mvt;
 pub mod points;
 pub mod polisen;
 pub mod privacy;

@@ -7,6 +7,7 @@ import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
 import { hexagons, listAll, send, ApiError } from './api.js';
 import { renderTable } from './table.js';
 import { bboxOf } from './geo.js';
+import { HexTiles } from './hextiles.js';
 
 // The filters each kind takes, as the server names them.
 const FILTERS = {
@@ -44,6 +45,12 @@ export function resolutionForZoom(z) {
   if (z <= 15) return 10;
   return 11;
 }
+
+/** From this zoom on (resolution 10 and finer) the heatmap comes as vector
+ * tiles: a GeoJSON layer of a city view would carry thousands of
+ * hexagons, while a tile is small, asked once per place and kept by the
+ * browser. The server gives each zoom the resolution above. */
+export const TILE_ZOOM = 15;
 
 const state = {
   heat: 'incidents',
@@ -158,6 +165,7 @@ async function refreshHeat() {
   layers.labels.clearLayers();
   const kind = state.heat;
   if (kind === 'none') {
+    hideTiles();
     state.hex = null;
     renderLegend();
     renderTables();
@@ -166,11 +174,19 @@ async function refreshHeat() {
   const res = resolutionForZoom(map.getZoom());
   const filters = filterParams(kind);
   if (filters === null) {
+    hideTiles();
     state.hex = { kind, res, features: [], empty: true };
     renderLegend();
     renderTables();
     return;
   }
+  if (map.getZoom() >= TILE_ZOOM) {
+    // The aborted request must not end 'loading': the tiles will.
+    heatAbort = null;
+    showTiles(kind, res, filters);
+    return;
+  }
+  hideTiles();
   heatAbort = new AbortController();
   const mine = heatAbort;
   const params = { resolution: String(res), bbox: bboxParam(), datetime: datetimeParam(), ...filters };
@@ -198,8 +214,7 @@ function drawHeat() {
   const colours = rampFor(kind, breaks.length);
   state.hex.breaks = breaks;
   state.hex.colours = colours;
-  const metresPerPixel = (40075016 * Math.cos((map.getCenter().lat * Math.PI) / 180)) / (256 * 2 ** map.getZoom());
-  const showLabels = EDGE_M[res] / metresPerPixel >= 16 && features.length <= 400;
+  const showLabels = labelsFit(res, features.length);
   for (const f of features) {
     const cls = classOf(breaks, f.properties.count);
     const poly = L.geoJSON(f, {
@@ -213,20 +228,86 @@ function drawHeat() {
     // While drawing, a click is a corner, not a question about the cell.
     poly.on('click', (ev) => { if (!drawing) openCellPopup(f, ev.latlng); });
     poly.addTo(layers.heat);
-    if (showLabels) {
-      const c = poly.getBounds().getCenter();
-      L.marker(c, {
-        interactive: false,
-        keyboard: false,
-        icon: L.divIcon({
-          className: `hex-label${cls >= 3 ? ' on-dark' : ''}`,
-          html: formatNumber(f.properties.count),
-          iconSize: [40, 16],
-          iconAnchor: [20, 8],
-        }),
-      }).addTo(layers.labels);
+    if (showLabels) addLabel(poly.getBounds().getCenter(), cls, f.properties.count);
+  }
+}
+
+/** Whether counts fit inside the hexagons: wide enough, and few enough. */
+function labelsFit(res, n) {
+  const metresPerPixel = (40075016 * Math.cos((map.getCenter().lat * Math.PI) / 180)) / (256 * 2 ** map.getZoom());
+  return EDGE_M[res] / metresPerPixel >= 16 && n <= 400;
+}
+
+function addLabel(latlng, cls, count) {
+  L.marker(latlng, {
+    interactive: false,
+    keyboard: false,
+    icon: L.divIcon({
+      className: `hex-label${cls >= 3 ? ' on-dark' : ''}`,
+      html: formatNumber(count),
+      iconSize: [40, 16],
+      iconAnchor: [20, 8],
+    }),
+  }).addTo(layers.labels);
+}
+
+// ---------------------------------------------------------------- tiles
+
+/** A tile hexagon's colour, once the classes of the view are known. */
+function tileColour(cell) {
+  const hex = state.hex;
+  if (!hex || !hex.tiled || !hex.breaks || hex.kind !== layers.tiles.options.kind) return null;
+  return hex.colours[classOf(hex.breaks, cell.count)];
+}
+
+function showTiles(kind, res, filters) {
+  const query = new URLSearchParams({ datetime: datetimeParam(), ...filters }).toString();
+  if (!layers.tiles) {
+    layers.tiles = new HexTiles({ pane: 'heatTiles', minZoom: TILE_ZOOM, maxZoom: 18, fill: tileColour });
+    layers.tiles.on('loading', () => document.getElementById('legend').setAttribute('aria-busy', 'true'));
+    layers.tiles.on('load', settleTiles);
+  }
+  const changed = layers.tiles.setQuery(kind, query);
+  if (changed || !map.hasLayer(layers.tiles) || !state.hex || !state.hex.tiled) {
+    // Until every tile in view is in, the classes are unknown: paint
+    // nothing rather than the colours of another question.
+    state.hex = { kind, res, features: [], params: {}, tiled: true };
+  }
+  if (!map.hasLayer(layers.tiles)) map.addLayer(layers.tiles);
+  else if (!changed && !layers.tiles.isLoading()) settleTiles();
+}
+
+function hideTiles() {
+  if (!layers.tiles || !map.hasLayer(layers.tiles)) return;
+  map.removeLayer(layers.tiles);
+  document.getElementById('legend').removeAttribute('aria-busy');
+}
+
+/** Every tile in view is in: classes, colours, labels, legend and table
+ * for the hexagons of those tiles. */
+function settleTiles() {
+  if (!layers.tiles || !map.hasLayer(layers.tiles) || !state.hex || !state.hex.tiled) return;
+  const { kind, query } = layers.tiles.options;
+  const res = resolutionForZoom(map.getZoom());
+  const view = layers.tiles.inView();
+  const breaks = classBreaks(view.features.map((f) => f.properties.count));
+  // The same question of the hexagon API: what the legend's total and a
+  // hexagon's breakdown are checked and asked with.
+  const params = { resolution: String(res), bbox: view.bbox.join(','), ...Object.fromEntries(new URLSearchParams(query)) };
+  state.hex = { kind, res, features: view.features, params, tiled: true, breaks, colours: rampFor(kind, breaks.length) };
+  if (view.error) state.hex.error = view.error.message;
+  layers.tiles.repaint();
+  layers.labels.clearLayers();
+  if (labelsFit(res, view.features.length)) {
+    for (const f of view.features) {
+      const [w, s, e, n] = bboxOf(f.geometry);
+      addLabel(L.latLng((s + n) / 2, (w + e) / 2), classOf(breaks, f.properties.count), f.properties.count);
     }
   }
+  document.getElementById('legend').removeAttribute('aria-busy');
+  announce(view.error ? t('map.loadError', { detail: view.error.message }) : '');
+  renderLegend();
+  renderTables();
 }
 
 function heatUnit(kind) {
@@ -275,6 +356,7 @@ function renderLegend() {
   total.dataset.total = String(sum);
   // The exact question asked, so anyone (and the tests) can ask the API too.
   total.dataset.query = `/api/v1/layers/${hex.kind}/hexagons?${new URLSearchParams(hex.params)}`;
+  total.dataset.source = hex.tiled ? 'tiles' : 'geojson';
   total.textContent = t('map.legend.total', { total: formatNumber(sum), unit: heatUnit(hex.kind), cells: formatNumber(hex.features.length) });
 }
 
@@ -839,12 +921,24 @@ async function main() {
   if (base) state.areas = base.areas;
   layers.areas = L.layerGroup().addTo(map);
   layers.heat = L.layerGroup().addTo(map);
+  // Tile canvases go above the district base, which fills the overlay
+  // pane, and below labels and popups; a click passes through them to the
+  // map, which finds the hexagon under it.
+  const tilePane = map.createPane('heatTiles');
+  tilePane.style.zIndex = '450';
+  tilePane.style.pointerEvents = 'none';
   layers.labels = L.layerGroup().addTo(map);
   layers.measures = L.layerGroup().addTo(map);
   layers.places = L.layerGroup().addTo(map);
   layers.sketch = L.layerGroup().addTo(map);
   wireControls();
   wireDrawing();
+  map.on('click', (e) => {
+    // A place or measure answers its own click; while drawing, a click is a corner.
+    if (drawing || e.originalEvent?.target?.classList?.contains('leaflet-interactive') || !state.hex?.tiled || !layers.tiles) return;
+    const f = layers.tiles.cellAt(e.latlng);
+    if (f) openCellPopup(f, e.latlng);
+  });
   renderFilters();
   syncTimeControls();
   let moveTimer = null;

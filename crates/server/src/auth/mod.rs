@@ -223,7 +223,10 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         return next.run(req).await;
     };
     let Some(rule) = policy::rule(req.method(), &matched) else {
-        if policy::routes().iter().any(|(_, p, _)| *p == matched) {
+        if policy::routes()
+            .iter()
+            .any(|(_, p, _)| p == policy::table_path(&matched))
+        {
             // A known resource asked with a method it does not have: let
             // the router answer 405.
             return next.run(req).await;

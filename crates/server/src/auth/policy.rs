@@ -1,6 +1,6 @@
-//! The one table of who may call what: every `/api/` route's rule, looked
-//! up by the matched route and method. A route missing here is refused
-//! (fail closed), and the role-matrix test walks this table.
+//! The one table of who may call what: every `/api/` and `/tiles/` route's
+//! rule, looked up by the matched route and method. A route missing here is
+//! refused (fail closed), and the role-matrix test walks this table.
 
 use axum::http::Method;
 use trygg_core::Kind;
@@ -18,9 +18,10 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 34] = [
+const FIXED: [(Method, &str, Rule); 35] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
     (Method::GET, "/api/v1/layers/{kind}/points", Rule::Read),
+    (Method::GET, crate::routes::tiles::PATH, Rule::Read),
     (Method::GET, "/api/v1/followup/{period}", Rule::Read),
     (Method::GET, "/api/v1/analysis/picture", Rule::Read),
     (Method::GET, "/api/v1/analysis/hotspots", Rule::Read),
@@ -169,13 +170,15 @@ pub fn routes() -> Vec<(Method, String, Rule)> {
     out
 }
 
-/// The rule for a matched route. Paths outside `/api/` (health, the web
-/// pages and their assets) are public: the data behind them is not.
+/// The rule for a matched route. Paths outside `/api/` and `/tiles/`
+/// (health, the web pages and their assets) are public: the data behind
+/// them is not.
 pub fn rule(method: &Method, matched_path: &str) -> Option<Rule> {
     if matched_path == "/metrics" {
         return Some(Rule::Need(Permission::ReadMetrics));
     }
-    if !matched_path.starts_with("/api/") {
+    let matched_path = table_path(matched_path);
+    if !matched_path.starts_with("/api/") && !matched_path.starts_with("/tiles/") {
         return Some(Rule::Public);
     }
     // Preflight requests carry no credentials by design.
@@ -191,6 +194,16 @@ pub fn rule(method: &Method, matched_path: &str) -> Option<Rule> {
         .into_iter()
         .find(|(m, p, _)| m == method && p == matched_path)
         .map(|(_, _, r)| r)
+}
+
+/// A matched route as this table names it: the router cannot match the
+/// tile route's `.mvt` suffix, so it matches without it.
+pub fn table_path(matched_path: &str) -> &str {
+    if matched_path == crate::routes::tiles::MATCHED {
+        crate::routes::tiles::PATH
+    } else {
+        matched_path
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +228,10 @@ mod tests {
         assert_eq!(
             rule(&Method::HEAD, "/api/v1/public/areas"),
             Some(Rule::Public)
+        );
+        assert_eq!(
+            rule(&Method::GET, crate::routes::tiles::MATCHED),
+            Some(Rule::Read)
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod openapi;
 mod points;
 pub(crate) mod public;
 mod public_answer;
+pub mod tiles;
 mod transfer;
 mod web;
 
@@ -26,6 +27,7 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         .merge(features::router())
         .merge(hexagons::router())
         .merge(points::router())
+        .merge(tiles::router())
         .merge(auth::router())
         .merge(admin::router())
         .merge(public::router())
@@ -47,6 +49,22 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         })
 }
 
+/// One page of a list, answered from the in-memory index (which ids) and
+/// the store (those rows): filtering and ordering a million rows in SQL
+/// for a page of a hundred took seconds.
+pub(crate) async fn list_page(
+    state: &AppState,
+    kind: trygg_core::Kind,
+    q: &trygg_core::query::ListQuery,
+) -> Result<trygg_store::Page, ApiError> {
+    let (ids, more) = state.layers.page_ids(kind, q);
+    let features = state.store.get_many(kind, &ids, q.bbox.as_ref()).await?;
+    Ok(trygg_store::Page {
+        features,
+        next_after: if more { ids.last().copied() } else { None },
+    })
+}
+
 /// Every feature of a kind overlapping a window, every page of it: what
 /// computations over a whole layer (follow-up, analysis, exports) read.
 pub(crate) async fn all_features(
@@ -59,7 +77,7 @@ pub(crate) async fn all_features(
     q.window = window;
     let mut out = Vec::new();
     loop {
-        let page = state.store.list(kind, &q).await?;
+        let page = list_page(state, kind, &q).await?;
         out.extend(page.features);
         match page.next_after {
             Some(after) => q.after = Some(after),

@@ -92,7 +92,11 @@ fn kind_of(path: &str) -> Option<Kind> {
 fn parameters(path: &str) -> Vec<Value> {
     let mut out: Vec<Value> = path
         .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .filter_map(|seg| {
+            seg.strip_prefix('{')
+                .and_then(|s| s.split_once('}'))
+                .map(|(name, _)| name)
+        })
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
     let int = json!({ "type": "integer", "minimum": 0 });
@@ -123,6 +127,7 @@ fn parameters(path: &str) -> Vec<Value> {
             out.extend(common_filters());
         }
         "/api/v1/layers/{kind}/points" => out.extend(common_filters()),
+        super::tiles::PATH => out.extend(tile_parameters()),
         "/api/v1/admin/audit" => {
             out.push(query("before", "entries older than this id", &int));
             out.push(query("limit", "1–10000", &int));
@@ -183,6 +188,19 @@ fn parameters(path: &str) -> Vec<Value> {
     out
 }
 
+/// A tile's bounds come from its path, so no bbox; the resolution follows
+/// the zoom unless given.
+fn tile_parameters() -> Vec<Value> {
+    vec![
+        json!({ "name": "resolution", "in": "query", "required": false, "description": "H3 resolution; by default the zoom's (z 15 → 10)", "schema": { "type": "integer", "minimum": 5, "maximum": 11 } }),
+        query(
+            "datetime",
+            "an instant, a date, or start/end with .. for an open end",
+            &string(),
+        ),
+    ]
+}
+
 fn problem(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
 }
@@ -212,7 +230,19 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     } else {
         "application/json"
     };
-    responses.insert(ok.into(), json!({ "description": "success", "content": { body_type: { "schema": { "type": "object" } } } }));
+    if path == super::tiles::PATH {
+        responses.insert(ok.into(), json!({ "description": "a Mapbox Vector Tile (2.1): one layer named after the kind, a polygon per hexagon with h3, count (and minutes for presence)", "content": { trygg_core::mvt::CONTENT_TYPE: { "schema": { "type": "string", "format": "binary" } } } }));
+        responses.insert(
+            "204".into(),
+            json!({ "description": "no hexagon in this tile" }),
+        );
+        responses.insert(
+            "304".into(),
+            json!({ "description": "unchanged since the ETag sent in If-None-Match" }),
+        );
+    } else {
+        responses.insert(ok.into(), json!({ "description": "success", "content": { body_type: { "schema": { "type": "object" } } } }));
+    }
     responses.insert(
         "400".into(),
         problem("a query parameter is wrong; `field` names it"),
