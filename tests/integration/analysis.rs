@@ -5,6 +5,7 @@
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
 use serde_json::json;
+use trygg_core::Kind;
 use trygg_store::Actor;
 use trygg_tests::{on_both_backends, point, square};
 
@@ -15,6 +16,10 @@ async fn plant(app: &crate::api::TestApp) {
     let areas = trygg_core::regso::parse_areas(trygg_cli::data::LINKOPING_REGSO).unwrap();
     app.store
         .import(&areas, &Actor::system("test"), Utc::now())
+        .await
+        .unwrap();
+    app.layers
+        .reload(app.store.as_ref(), Kind::Area)
         .await
         .unwrap();
     let now = Utc::now();

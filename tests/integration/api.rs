@@ -20,6 +20,9 @@ pub(crate) struct TestApp {
     pub router: Router,
     pub ids: Identities,
     pub store: Arc<dyn Store>,
+    /// The server's in-memory indexes, for tests that write straight to
+    /// the store and then tell the server, as the import route does.
+    pub layers: Arc<trygg_server::layers::Layers>,
 }
 
 pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
@@ -31,12 +34,17 @@ pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
         },
         ..Settings::default()
     };
-    let router = trygg_server::app(
-        AppState::new(Arc::clone(&store), linkoping(), settings)
-            .await
-            .expect("state"),
-    );
-    TestApp { router, ids, store }
+    let state = AppState::new(Arc::clone(&store), linkoping(), settings)
+        .await
+        .expect("state");
+    let layers = Arc::clone(&state.layers);
+    let router = trygg_server::app(state);
+    TestApp {
+        router,
+        ids,
+        store,
+        layers,
+    }
 }
 
 pub(crate) struct Reply {

@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
-use trygg_core::query::{HexQuery, PointQuery};
+use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
 use uuid::Uuid;
@@ -140,6 +140,10 @@ impl Layers {
         max_points: usize,
     ) -> trygg_core::Result<Vec<PointHit>> {
         self.read(kind).points(q, max_points)
+    }
+
+    pub fn page_ids(&self, kind: Kind, q: &ListQuery) -> (Vec<Uuid>, bool) {
+        self.read(kind).page_ids(q)
     }
 
     pub fn len(&self, kind: Kind) -> usize {

@@ -5,7 +5,7 @@ pub mod auth;
 mod error;
 mod extract;
 mod geojson;
-mod layers;
+pub mod layers;
 mod metrics;
 pub mod routes;
 

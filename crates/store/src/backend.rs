@@ -661,6 +661,39 @@ macro_rules! backend {
                 Ok(before)
             }
 
+            async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>) -> Result<Vec<Feature>> {
+                let mut conn = self.pool.acquire().await?;
+                let mut raws: HashMap<Uuid, RawFeature> = HashMap::with_capacity(ids.len());
+                for chunk in ids.chunks(CHUNK_ROWS) {
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE kind = "));
+                    qb.push_bind(kind.as_str()).push(" AND id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&mut *conn).await? {
+                        let raw = Self::raw(&row)?;
+                        raws.insert(raw.id, raw);
+                    }
+                }
+                let mut histories = if kind == Kind::Measure {
+                    Self::fetch_history(&mut conn, ids).await?
+                } else {
+                    HashMap::new()
+                };
+                let mut out = Vec::with_capacity(raws.len());
+                for id in ids {
+                    if let Some(raw) = raws.remove(id) {
+                        let f = to_feature(raw, histories.remove(id).unwrap_or_default())?;
+                        if bbox.is_none_or(|b| meets(&f, b)) {
+                            out.push(f);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
             async fn list(&self, kind: Kind, q: &ListQuery) -> Result<Page> {
                 let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE kind = "));
                 qb.push_bind(kind.as_str());

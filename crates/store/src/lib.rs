@@ -14,6 +14,7 @@ mod rows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use trygg_core::bbox::Bbox;
 use trygg_core::index::IndexRow;
 use trygg_core::query::ListQuery;
 use trygg_core::{Feature, Kind, NewFeature};
@@ -124,6 +125,13 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
     ) -> Result<Feature>;
 
     async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page>;
+
+    /// The features with these ids, in the order given; ids not (or no
+    /// longer) stored are left out, and so is a feature whose geometry
+    /// misses `bbox` (ids chosen by bounding box). What a list answered
+    /// from the in-memory index reads.
+    async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>)
+    -> Result<Vec<Feature>>;
 
     async fn count(&self, kind: Kind) -> Result<u64>;
 

@@ -152,7 +152,7 @@ async fn list(
     if kind == Kind::Presence {
         q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
     }
-    let page = state.store.list(kind, &q).await?;
+    let page = super::list_page(&state, kind, &q).await?;
     let path = format!("/api/v1/{}", kind.collection());
     let encode = |pairs: &[(String, String)]| {
         let qs = form_urlencoded::Serializer::new(String::new())

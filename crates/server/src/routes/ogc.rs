@@ -294,7 +294,7 @@ async fn items(
             if kind == Kind::Presence {
                 q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
             }
-            let page = state.store.list(kind, &q).await?;
+            let page = super::list_page(&state, kind, &q).await?;
             let features: Vec<Value> = page.features.iter().map(|f| redacted(f, &caller)).collect();
             let next = page.next_after.map(|a| ("after".to_owned(), a.to_string()));
             Ok(GeoJson::value(&json!({

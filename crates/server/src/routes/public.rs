@@ -304,7 +304,7 @@ async fn measures(
     let mut q = ListQuery::parse(Kind::Measure, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
-    let page = state.store.list(Kind::Measure, &q).await?;
+    let page = super::list_page(&state, Kind::Measure, &q).await?;
     let features: Vec<Value> = page
         .features
         .iter()

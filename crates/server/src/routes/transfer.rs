@@ -189,7 +189,7 @@ async fn export(
     }
     let mut features = Vec::new();
     loop {
-        let page = state.store.list(kind, &q).await?;
+        let page = super::list_page(&state, kind, &q).await?;
         features.extend(page.features);
         match page.next_after {
             Some(a) => q.after = Some(a),
