@@ -312,3 +312,50 @@ fn sigterm_stops_the_server_cleanly() {
         "the port is closed"
     );
 }
+
+#[test]
+fn an_import_from_the_cli_reaches_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("live.db").display());
+    let token = planner_token(&db);
+    let server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let csv = dir.path().join("incidents.csv");
+    std::fs::write(
+        &csv,
+        "id,lon,lat,time,category\nk1,15.6214,58.4108,2026-01-10T20:00:00Z,theft\nk2,15.6220,58.4110,2026-01-11T21:00:00Z,robbery\n",
+    )
+    .unwrap();
+    cli(
+        &db,
+        &[
+            "import",
+            "--kind",
+            "incidents",
+            "--format",
+            "csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    // The server looks for other processes' imports every two seconds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _, body) = request_as(
+            &server.addr,
+            "GET",
+            "/api/v1/incidents?bbox=15.62,58.41,15.63,58.42",
+            None,
+            Some(&token),
+        );
+        assert_eq!(status, 200, "{body}");
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if list["numberReturned"] == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the import never reached the server: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -905,13 +905,13 @@ mod sqlite {
         begin = "BEGIN IMMEDIATE",
         lock = "",
         notify = false,
-        changes = no_changes
+        changes = watch_imports
     );
 
-    /// One process owns an SQLite file: no other instance to hear from.
-    #[allow(clippy::unused_async, reason = "the PostgreSQL twin awaits")]
-    async fn no_changes(_: &sqlx::SqlitePool) -> Result<Option<crate::changes::Changes>> {
-        Ok(None)
+    /// One process serves an SQLite file; what another can write to it
+    /// while it serves is an import (the CLI).
+    async fn watch_imports(pool: &sqlx::SqlitePool) -> Result<Option<crate::changes::Changes>> {
+        crate::changes::watch_imports(pool).await.map(Some)
     }
 }
 

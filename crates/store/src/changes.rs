@@ -1,8 +1,10 @@
 //! Telling other server instances about writes. PostgreSQL carries a
 //! notification on the `trygg_changes` channel with every committed write
 //! (sent inside the write's transaction, so it goes out only if the write
-//! commits); each instance listens and updates its in-memory index. SQLite
-//! is one process's database and has nothing to tell.
+//! commits); each instance listens and updates its in-memory index. An
+//! SQLite file is served by one process, but `trygg import` may write to it
+//! from another while it serves: the server watches the audit log for
+//! imports and rebuilds the kinds they name.
 
 use tokio::sync::mpsc;
 use trygg_core::Kind;
@@ -115,5 +117,75 @@ mod tests {
             Some(Change::Kind(Kind::Incident))
         );
         assert_eq!(parse("nonsense"), None);
+    }
+}
+
+/// How often a server on SQLite looks for imports made by another process.
+const IMPORT_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Announces imports written to an SQLite file by other processes (the
+/// CLI), from the audit row every import writes in its transaction.
+pub(crate) async fn watch_imports(pool: &sqlx::SqlitePool) -> crate::Result<Changes> {
+    let mut seen: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log")
+        .fetch_one(pool)
+        .await?;
+    let pool = pool.clone();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        while !tx.is_closed() {
+            tokio::time::sleep(IMPORT_POLL).await;
+            let rows: Vec<(i64, Option<String>)> = match sqlx::query_as(
+                "SELECT id, after_json FROM audit_log WHERE id > $1 AND action = 'import' ORDER BY id",
+            )
+            .bind(seen)
+            .fetch_all(&pool)
+            .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look for imports");
+                    continue;
+                }
+            };
+            for (id, note) in rows {
+                seen = id;
+                for kind in imported_kinds(note.as_deref()) {
+                    if tx.send(Change::Kind(kind)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// The kinds an import's audit note names; every kind when it cannot be
+/// read, since a missed import would leave the maps stale.
+fn imported_kinds(note: Option<&str>) -> Vec<Kind> {
+    let named: Option<Vec<Kind>> = note
+        .and_then(|n| serde_json::from_str::<serde_json::Value>(n).ok())
+        .and_then(|v| {
+            v["kinds"].as_array().map(|ks| {
+                ks.iter()
+                    .filter_map(|k| k.as_str().and_then(|k| k.parse().ok()))
+                    .collect()
+            })
+        });
+    named.unwrap_or_else(|| Kind::ALL.to_vec())
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+
+    #[test]
+    fn an_import_note_names_its_kinds_and_a_bad_one_means_all() {
+        assert_eq!(
+            imported_kinds(Some(r#"{"kinds":["incident","area"],"inserted":3}"#)),
+            vec![Kind::Incident, Kind::Area]
+        );
+        assert_eq!(imported_kinds(Some("garbage")), Kind::ALL.to_vec());
+        assert_eq!(imported_kinds(None), Kind::ALL.to_vec());
     }
 }
