@@ -258,6 +258,8 @@ on_both_backends! {
         for (uri, field) in [
             ("/api/v1/incidents?bbox=15.6,58.4,15.7", "bbox"),
             ("/api/v1/incidents?bbox=15.7,58.4,15.6,58.5", "bbox"),
+            ("/api/v1/incidents?bbox=-180,-90,180,90", "bbox"),
+            ("/api/v1/layers/incidents/points?bbox=-180,-90,180,90", "bbox"),
             ("/api/v1/incidents?datetime=2024-05-01/2024-04-01", "datetime"),
             ("/api/v1/incidents?datetime=yesterday", "datetime"),
             ("/api/v1/incidents?category=jaywalking", "category"),

@@ -1,5 +1,11 @@
 use crate::{Error, Result};
 
+/// The largest box a query may ask about: about four times Sweden, more
+/// than the planner map's widest view (zoom 8) on a 4K screen. Answers are
+/// bounded by page size and cells per response anyway; this catches a
+/// whole-world box sent by mistake before any work is done.
+pub const MAX_QUERY_AREA_KM2: f64 = 2_000_000.0;
+
 /// A WGS84 bounding box, `min_lon,min_lat,max_lon,max_lat` as in OGC API.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bbox {
@@ -53,13 +59,32 @@ impl Bbox {
                     .map_err(|_| Error::invalid(field, format!("`{p}` is not a number")))
             })
             .collect::<Result<Vec<_>>>()?;
-        match nums.as_slice() {
-            [w, s, e, n] | [w, s, _, e, n, _] => Self::new(*w, *s, *e, *n, field),
-            _ => Err(Error::invalid(
+        let b = match nums.as_slice() {
+            [w, s, e, n] | [w, s, _, e, n, _] => Self::new(*w, *s, *e, *n, field)?,
+            _ => {
+                return Err(Error::invalid(
+                    field,
+                    "expected four numbers: min_lon,min_lat,max_lon,max_lat",
+                ));
+            }
+        };
+        let area = b.area_km2();
+        if area > MAX_QUERY_AREA_KM2 {
+            return Err(Error::too_large(
                 field,
-                "expected four numbers: min_lon,min_lat,max_lon,max_lat",
-            )),
+                format!(
+                    "the box covers about {area:.0} km²; at most {MAX_QUERY_AREA_KM2:.0} km² may be asked for at once"
+                ),
+            ));
         }
+        Ok(b)
+    }
+
+    /// The area on the ground, approximately (a spherical Earth).
+    pub fn area_km2(&self) -> f64 {
+        const R_KM: f64 = 6_371.0;
+        let band = self.max_lat.to_radians().sin() - self.min_lat.to_radians().sin();
+        R_KM * R_KM * (self.max_lon - self.min_lon).to_radians() * band
     }
 
     pub fn contains(&self, lon: f64, lat: f64) -> bool {
@@ -93,6 +118,21 @@ impl Bbox {
             geo_types::coord! { x: self.min_lon, y: self.min_lat },
             geo_types::coord! { x: self.max_lon, y: self.max_lat },
         )
+    }
+}
+
+#[cfg(test)]
+mod area_tests {
+    use super::*;
+
+    #[test]
+    fn a_city_box_is_fine_and_the_world_is_too_large() {
+        let city = Bbox::parse("15.49,58.34,15.75,58.48", "bbox").unwrap();
+        assert!((city.area_km2() - 235.0).abs() < 5.0, "{}", city.area_km2());
+        let world = Bbox::parse("-180,-90,180,90", "bbox").unwrap_err();
+        assert_eq!(world.field(), "bbox");
+        assert!(world.reason().contains("km²"));
+        assert!(Bbox::parse("10,55,25,69", "bbox").is_ok(), "all of Sweden");
     }
 }
 
