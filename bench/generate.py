@@ -102,6 +102,41 @@ def generate(n, seed, out):
     out.write("".join(buf))
 
 
+UNITS = ["police", "security_guard", "night_walkers", "field_worker", "municipal_staff"]
+UNIT_W = [40, 25, 15, 12, 8]
+
+
+def generate_presence(n, seed, out):
+    """Presence logs to go with the incidents (the performance issue asks for
+    1M incidents plus 200k presence): patrols go where the hot spots are, in
+    the evening, for 10-90 minutes, over the same 24 months. Seeded apart
+    from the incidents so either can be made alone."""
+    rng = random.Random(seed + 1_000_003)
+    spots, weights = hot_spots(random.Random(seed))
+    spot_cum = cumulative(weights)
+    hour_cum = cumulative(HOUR_W)
+    unit_cum = cumulative(UNIT_W)
+    x0, y0, x1, y1 = BOX
+    fmt = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    buf = ["id,lon,lat,started_at,ended_at,unit_type\n"]
+    for i in range(n):
+        while True:
+            cx, cy, sigma = spots[bisect.bisect(spot_cum, rng.random() * spot_cum[-1], 0, SPOTS - 1)]
+            x = cx + rng.gauss(0, sigma) / M_LON
+            y = cy + rng.gauss(0, sigma) / M_LAT
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                break
+        hour = bisect.bisect(hour_cum, rng.random() * hour_cum[-1], 0, 23)
+        start = START + rng.randrange(DAYS) * 86400 + hour * 3600 + rng.randrange(3600)
+        end = start + rng.randrange(10, 91) * 60
+        unit = UNITS[bisect.bisect(unit_cum, rng.random() * unit_cum[-1], 0, len(UNITS) - 1)]
+        buf.append(f"p{i + 1},{x:.6f},{y:.6f},{fmt(start)},{fmt(end)},{unit}\n")
+        if len(buf) >= 20000:
+            out.write("".join(buf))
+            buf.clear()
+    out.write("".join(buf))
+
+
 def _phi(z):
     return 0.5 * (1 + math.erf(z / math.sqrt(2)))
 
@@ -133,16 +168,18 @@ def main():
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("-o", "--output", help="write here instead of standard output")
     p.add_argument("--check", action="store_true", help="print the expected Q1 window and Q1 counts, write nothing")
+    p.add_argument("--presence", action="store_true", help="write n presence logs (started_at, ended_at, unit_type) instead")
     a = p.parse_args()
     if a.check:
         window, q1 = check(a.seed, a.n)
         print(f"seed {a.seed}, n {a.n}: expected {window:.0f} incidents in the Q1 window, {q1:.0f} in Q1 (recipe: about 2,900 at 1M)")
         return
+    write = generate_presence if a.presence else generate
     if a.output:
         with open(a.output, "w", encoding="ascii", newline="\n") as f:
-            generate(a.n, a.seed, f)
+            write(a.n, a.seed, f)
     else:
-        generate(a.n, a.seed, sys.stdout)
+        write(a.n, a.seed, sys.stdout)
 
 
 if __name__ == "__main__":

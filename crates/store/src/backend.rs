@@ -665,8 +665,9 @@ macro_rules! backend {
                 let mut conn = self.pool.acquire().await?;
                 let mut raws: HashMap<Uuid, RawFeature> = HashMap::with_capacity(ids.len());
                 for chunk in ids.chunks(CHUNK_ROWS) {
-                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE kind = "));
-                    qb.push_bind(kind.as_str()).push(" AND id IN (");
+                    // By id alone: with `kind = ?` as well, SQLite walks the
+                    // kind's index (every incident) instead of looking the ids up.
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE id IN ("));
                     let mut sep = qb.separated(", ");
                     for id in chunk {
                         sep.push_bind(*id);
@@ -674,7 +675,9 @@ macro_rules! backend {
                     qb.push(")");
                     for row in qb.build().fetch_all(&mut *conn).await? {
                         let raw = Self::raw(&row)?;
-                        raws.insert(raw.id, raw);
+                        if raw.kind == kind.as_str() {
+                            raws.insert(raw.id, raw);
+                        }
                     }
                 }
                 let mut histories = if kind == Kind::Measure {
