@@ -503,9 +503,14 @@ impl LayerIndex {
             (q.resolution.edge_m() * 2.0) as u32,
             q.organisation,
         );
-        let mut counts: HashMap<CellIndex, (u64, f64)> = HashMap::new();
+        // Whether a feature inside the box itself counted in the cell: a
+        // point near the edge can sit in a fine cell that pokes out of its
+        // coarse parent, whose outline then misses the box; the count must
+        // still be shown.
+        let mut counts: HashMap<CellIndex, (u64, f64, bool)> = HashMap::new();
         let mut scratch = Vec::new();
         let presence = self.kind == Kind::Presence;
+        let inner = q.bbox.as_ref().map(bbox_e7);
         self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
             if !filter.accepts(e) {
                 return Ok(());
@@ -527,10 +532,17 @@ impl LayerIndex {
             } else {
                 0.0
             };
+            let inside = inner.is_none_or(|b| {
+                e.bounds[0] <= b[2]
+                    && e.bounds[2] >= b[0]
+                    && e.bounds[1] <= b[3]
+                    && e.bounds[3] >= b[1]
+            });
             for cell in &scratch {
-                let slot = counts.entry(*cell).or_insert((0, 0.0));
+                let slot = counts.entry(*cell).or_insert((0, 0.0, false));
                 slot.0 += 1;
                 slot.1 += minutes;
+                slot.2 |= inside;
             }
             if counts.len() > max_cells * 2 {
                 return Err(too_many(counts.len(), max_cells));
@@ -539,12 +551,14 @@ impl LayerIndex {
         })?;
         let mut out: Vec<HexCount> = counts
             .into_iter()
-            .map(|(cell, (count, minutes))| HexCount {
+            .filter(|(cell, (_, _, inside))| {
+                *inside || q.bbox.is_none_or(|b| cell_touches(*cell, &b))
+            })
+            .map(|(cell, (count, minutes, _))| HexCount {
                 cell,
                 count,
                 minutes,
             })
-            .filter(|h| q.bbox.is_none_or(|b| cell_touches(h.cell, &b)))
             .collect();
         if out.len() > max_cells {
             return Err(too_many(out.len(), max_cells));
@@ -983,6 +997,27 @@ mod tests {
                 }).collect();
                 want.sort_by_key(|r| (r.t_start, r.id));
                 prop_assert_eq!(got, want.iter().map(|r| r.id).collect::<Vec<_>>());
+            }
+
+            /// With a box, every point inside it is counted, even where its
+            /// fine cell pokes out of a coarse parent that misses the box.
+            #[test]
+            fn a_box_counts_every_point_inside_it(points in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, 0i64..1_000), 1..200), b in (15.50f64..15.75, 58.34f64..58.48, 0.0f64..0.1, 0.0f64..0.05), res in 5u8..=11) {
+                let rows = rows(&points);
+                let index = LayerIndex::build(Kind::Incident, &rows);
+                let bbox = Bbox::new(b.0, b.1, b.0 + b.2, b.1 + b.3, "bbox").unwrap();
+                let mut q = query(res, 0, 1_000);
+                q.bbox = Some(bbox);
+                let shown = index.hexagons(&q, 0, 100_000).unwrap();
+                let e7 = bbox_e7(&bbox);
+                for r in rows.iter().filter(|r| {
+                    let (lon, lat) = (to_e7(r.bounds[0]), to_e7(r.bounds[1]));
+                    lon >= e7[0] && lon <= e7[2] && lat >= e7[1] && lat <= e7[3]
+                }) {
+                    let mut cells = Vec::new();
+                    cells::at_resolution(r.cells[0], h3o::Resolution::try_from(res).unwrap(), &mut cells);
+                    prop_assert!(shown.iter().any(|h| h.cell == cells[0]), "a point inside the box is not shown");
+                }
             }
 
             /// Windows that split time in two split the counts in two.

@@ -35,6 +35,7 @@ pub use layers::Layers;
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_hex_cells: usize,
+    pub max_points: usize,
     pub request_timeout: Duration,
 }
 
@@ -44,6 +45,9 @@ impl Default for Limits {
             // A detailed district polygon is a few hundred KB.
             max_body_bytes: 2 * 1024 * 1024,
             max_hex_cells: 50_000,
+            // About 7 MB of GeoJSON: a street-level view of a year of a
+            // national feed still fits; more is a map of dots nobody reads.
+            max_points: 50_000,
             request_timeout: Duration::from_secs(30),
         }
     }

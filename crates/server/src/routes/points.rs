@@ -2,7 +2,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use trygg_core::Kind;
-use trygg_core::query::{MAX_LIMIT, PointQuery};
+use trygg_core::query::PointQuery;
 
 use crate::auth::Caller;
 use crate::extract::Params;
@@ -31,7 +31,7 @@ async fn points(
     }
     let hits = state
         .layers
-        .points(kind, &q, MAX_LIMIT as usize)
+        .points(kind, &q, state.limits.max_points)
         .map_err(ApiError::query)?;
     Ok(GeoJson(trygg_core::points::to_geojson(kind, &hits)))
 }
