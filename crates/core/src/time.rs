@@ -94,7 +94,8 @@ fn parse_instant(s: &str, field: &str, edge: Edge) -> Result<EpochMs> {
     // An unencoded `+` in a query string arrives as a space:
     // `2024-01-01T10:00:00 01:00` means `+01:00`.
     let repaired;
-    let s = match s.len().checked_sub(6).map(|i| s.split_at(i)) {
+    // Six bytes from the end may fall inside a multi-byte character.
+    let s = match s.len().checked_sub(6).and_then(|i| s.split_at_checked(i)) {
         Some((head, tail))
             if tail.starts_with(' ')
                 && tail[1..].chars().all(|c| c.is_ascii_digit() || c == ':') =>
@@ -162,6 +163,15 @@ mod tests {
         let err = TimeWindow::parse("2024-05-01/2024-04-01", "datetime").unwrap_err();
         assert_eq!(err.field(), "datetime");
         assert!(err.reason().contains("ends before it starts"));
+    }
+
+    #[test]
+    fn text_ending_in_multi_byte_characters_is_refused_not_a_panic() {
+        // Found by the query_params fuzzer: the offset check sliced six bytes
+        // from the end, inside the `é`.
+        let err = TimeWindow::parse("2024-01-01é12345", "datetime").unwrap_err();
+        assert_eq!(err.field(), "datetime");
+        assert!(TimeWindow::parse("58.\u{fffd},100", "datetime").is_err());
     }
 
     #[test]

@@ -11,8 +11,9 @@ mod time;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::attrs::Attributes;
 use crate::service_area::ServiceArea;
-use crate::{Error, Kind, NewFeature, Result};
+use crate::{Error, Kind, NewFeature, Result, geometry};
 pub use crs::{Crs, ToWgs84};
 pub use csv_rows::Columns;
 pub use time::parse_local_time;
@@ -129,10 +130,30 @@ pub fn parse(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc
     match opts.format {
         Format::Csv => csv_rows::parse(bytes, opts, area, now),
         Format::PoliceUk => police_uk::parse(bytes, area, now),
-        Format::GeoJson if opts.kind == Kind::Area && is_regso(bytes) => parse_regso(bytes, area),
+        Format::GeoJson if opts.kind == Kind::Area && is_regso(bytes) => {
+            parse_regso(bytes, area, now)
+        }
         Format::GeoJson => parse_geojson(bytes, opts, area, now),
-        Format::Polisen => parse_polisen(bytes, opts, area),
+        Format::Polisen => parse_polisen(bytes, opts, area, now),
     }
+}
+
+/// Features a reader builds itself (RegSO districts, police events) get the
+/// checks `NewFeature::parse` gives every other row: the kind's geometry
+/// types, the service area, and the attributes' own rules.
+fn validate(
+    f: NewFeature,
+    area: &ServiceArea,
+    now: DateTime<Utc>,
+    field: &str,
+) -> Result<NewFeature> {
+    geometry::check_rule(&f.geometry, f.kind().geometry_rule(), "geometry")?;
+    area.check(&f.geometry, field)?;
+    let attributes = Attributes::parse(f.kind(), &f.attributes.to_value(), now)?;
+    Ok(NewFeature {
+        geometry: f.geometry,
+        attributes,
+    })
 }
 
 /// SCB RegSO files name their districts `regsokod`/`regsonamn`.
@@ -141,13 +162,13 @@ fn is_regso(bytes: &[u8]) -> bool {
     head.windows(8).any(|w| w == b"regsokod")
 }
 
-fn parse_regso(bytes: &[u8], area: &ServiceArea) -> Parsed {
+fn parse_regso(bytes: &[u8], area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
     let mut out = Parsed::default();
     match crate::regso::parse_areas(&String::from_utf8_lossy(bytes)) {
         Ok(features) => {
             for (i, f) in features.into_iter().enumerate() {
-                match area.check(&f.geometry, "geometry.coordinates") {
-                    Ok(()) => out.features.push(f),
+                match validate(f, area, now, "geometry.coordinates") {
+                    Ok(f) => out.features.push(f),
                     Err(e) => out.reject(format!("feature {}", i + 1), &e),
                 }
             }
@@ -239,7 +260,7 @@ fn reproject(v: &mut Value, t: &ToWgs84) -> Result<()> {
     items.iter_mut().try_for_each(|i| reproject(i, t))
 }
 
-fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea) -> Parsed {
+fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
     let mut out = Parsed::default();
     let text = String::from_utf8_lossy(bytes);
     let events = match crate::polisen::parse_events(&text) {
@@ -265,8 +286,8 @@ fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea) -> Parsed {
             event.to_incident(i)
         };
         match incident {
-            Ok(Some(f)) => match area.check(&f.geometry, "location.gps") {
-                Ok(()) => out.features.push(f),
+            Ok(Some(f)) => match validate(f, area, now, "location.gps") {
+                Ok(f) => out.features.push(f),
                 Err(e) => out.reject(format!("event {} (id {})", i + 1, event.id), &e),
             },
             Ok(None) => out.skipped += 1,
@@ -317,6 +338,38 @@ mod tests {
             panic!()
         };
         assert!((pt.x() - 15.6214).abs() < 1e-6 && (pt.y() - 58.4108).abs() < 1e-6);
+    }
+
+    #[test]
+    fn police_events_and_districts_get_the_api_validation() {
+        // Fuzz regressions: these readers build their features themselves
+        // and skipped the checks every other row gets.
+        let future = r#"[{"id": 5, "datetime": "2031-01-01 9:00:00 +01:00", "type": "Rån",
+            "name": "01 januari 08:50, Rån, Linköping",
+            "location": {"name": "Linköping", "gps": "58.410807,15.621373"}}]"#;
+        let now = "2026-11-25T12:00:00Z".parse().unwrap();
+        let p = parse(
+            future.as_bytes(),
+            &Options::new(Kind::Incident, Format::Polisen),
+            &area(),
+            now,
+        );
+        assert!(p.features.is_empty());
+        assert_eq!(p.rejects[0].location, "event 1 (id 5)");
+        assert_eq!(p.rejects[0].field, "properties.occurred_at");
+
+        let point_district = br#"{"type":"FeatureCollection","features":[{"type":"Feature",
+            "properties":{"regsokod":"0580R001","regsonamn":"Berga"},
+            "geometry":{"type":"Point","coordinates":[15.62,58.41]}}]}"#;
+        let p = parse(
+            point_district,
+            &Options::new(Kind::Area, Format::GeoJson),
+            &area(),
+            now,
+        );
+        assert!(p.features.is_empty());
+        assert_eq!(p.rejects[0].location, "feature 1");
+        assert_eq!(p.rejects[0].field, "geometry.type");
     }
 
     #[test]

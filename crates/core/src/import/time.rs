@@ -27,17 +27,17 @@ fn offset_hours_at(utc: NaiveDateTime) -> i64 {
     if utc >= start && utc < end { 2 } else { 1 }
 }
 
-fn local_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
+/// `None` for a time at the very start of chrono's range (year -262143),
+/// which has no UTC instant an hour or two earlier.
+fn local_to_utc(local: NaiveDateTime) -> Option<DateTime<Utc>> {
     // Try summer time first; if that UTC instant is not in summer time,
     // the local time was winter time. An ambiguous autumn hour resolves to
     // summer time, a skipped spring hour to winter time.
-    let summer = local - chrono::Duration::hours(2);
-    let utc = if offset_hours_at(summer) == 2 {
-        summer
-    } else {
-        local - chrono::Duration::hours(1)
+    let utc = match local.checked_sub_signed(chrono::Duration::hours(2)) {
+        Some(summer) if offset_hours_at(summer) == 2 => summer,
+        _ => local.checked_sub_signed(chrono::Duration::hours(1))?,
     };
-    Utc.from_utc_datetime(&utc)
+    Some(Utc.from_utc_datetime(&utc))
 }
 
 /// RFC 3339 (`2024-03-01T21:30:00+01:00`), or a local Swedish
@@ -47,6 +47,12 @@ pub fn parse_local_time(s: &str, field: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
+    let refused = || {
+        Error::invalid(
+            field,
+            format!("`{s}` is not a date-time (2024-03-01 21:30 or 2024-03-01T20:30:00Z)"),
+        )
+    };
     for fmt in [
         "%Y-%m-%d %H:%M:%S",
         "%Y-%m-%dT%H:%M:%S",
@@ -54,16 +60,13 @@ pub fn parse_local_time(s: &str, field: &str) -> Result<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Ok(local_to_utc(t));
+            return local_to_utc(t).ok_or_else(refused);
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(local_to_utc(d.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        return local_to_utc(d.and_hms_opt(0, 0, 0).unwrap_or_default()).ok_or_else(refused);
     }
-    Err(Error::invalid(
-        field,
-        format!("`{s}` is not a date-time (2024-03-01 21:30 or 2024-03-01T20:30:00Z)"),
-    ))
+    Err(refused())
 }
 
 #[cfg(test)]
@@ -106,6 +109,22 @@ mod tests {
         assert_eq!(
             parse_local_time("igår", "time").unwrap_err().field(),
             "time"
+        );
+    }
+
+    #[test]
+    fn the_first_hour_chrono_can_hold_is_refused_not_a_panic() {
+        // A fuzz regression: local midnight of year -262143 has no UTC
+        // instant two hours earlier, and the subtraction panicked.
+        for s in ["-262143-01-01", "-262143-01-01 00:59:59"] {
+            assert_eq!(parse_local_time(s, "time").unwrap_err().field(), "time");
+        }
+        // From 01:00 on, winter time (UTC+1) has an instant.
+        assert_eq!(
+            parse_local_time("-262143-01-01T01:00", "time")
+                .unwrap()
+                .to_rfc3339(),
+            "-262143-01-01T00:00:00+00:00"
         );
     }
 }
