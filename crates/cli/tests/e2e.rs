@@ -359,3 +359,48 @@ fn an_import_from_the_cli_reaches_a_running_server() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("drain.db").display());
+    let token = planner_token(&db);
+    let mut server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let body = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[15.6214,58.4108]},"properties":{"category":"theft","occurred_at":"2026-01-05T21:00:00Z"}}"#;
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/incidents HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/geo+json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{first}",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    // The server has the head and half the body when the signal comes.
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    // What was acknowledged is stored.
+    let server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let (_, _, list) = request_as(&server.addr, "GET", "/api/v1/incidents", None, Some(&token));
+    assert!(list.contains("\"numberReturned\":1"), "{list}");
+}

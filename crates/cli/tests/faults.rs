@@ -356,6 +356,23 @@ fn stored_presence(addr: &str, token: &str) -> Vec<String> {
         .collect()
 }
 
+/// The client ids of every presence log in a PostgreSQL database, read
+/// from the table itself: lists are answered from each instance's index,
+/// which follows other instances' writes a moment later.
+fn stored_presence_in(url: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT client_id FROM features WHERE kind = 'presence' AND client_id IS NOT NULL",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    })
+}
+
 /// What the in-memory index holds for a layer: features in `/metrics` (an
 /// admin's token) and the sum over its hexagons (a planner's).
 fn index_counts(addr: &str, admin: &str, planner: &str, kind: &str) -> (u64, u64) {
@@ -683,11 +700,17 @@ fn postgres_restart_under_load_is_refused_cleanly_then_recovers() {
     outcomes.extend(rx.try_iter());
 
     let refused = assert_answers_clean(&outcomes, &servers);
-    let stored = stored_presence(&servers[0].addr, &planner);
+    let stored = stored_presence_in(&db);
     let acknowledged = assert_stored_once(&stored, &outcomes);
     let expected = stored.len() as u64;
     for s in &servers {
         wait_index(s, &admin, &planner, "presence", expected);
+        // Once the index has caught up, the API lists what the table holds.
+        let mut listed = stored_presence(&s.addr, &planner);
+        let mut in_table = stored.clone();
+        listed.sort();
+        in_table.sort();
+        assert_eq!(listed, in_table, "{} lists what is stored", s.addr);
     }
     let slowest = outcomes.iter().map(|o| o.took).max().unwrap_or_default();
     eprintln!(
