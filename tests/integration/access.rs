@@ -389,6 +389,7 @@ on_both_backends! {
         let zipped = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons", None, &[("authorization", ""), ("accept-encoding", "gzip")]).await;
         assert_eq!(zipped.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
         assert_eq!(zipped.headers.get(header::ETAG).unwrap().to_str().unwrap(), etag);
+        assert_eq!(zipped.body, r.body, "the gzip copy is the same answer");
         // The answer is kept between requests, but never past a write.
         for i in 0..2 {
             post(&app, "/api/v1/incidents", &incident_at(15.5800 + f64::from(3 + i) * 0.0003, 58.3950, last_month(10, 20))).await;

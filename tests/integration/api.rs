@@ -91,6 +91,19 @@ pub(crate) async fn call(
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    // A gzipped answer is read as a client reads it, so its GeoJSON is
+    // checked like any other.
+    let bytes = if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v == "gzip")
+    {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+            .expect("a gzip body");
+        plain.into()
+    } else {
+        bytes
+    };
     let text = String::from_utf8_lossy(&bytes).to_string();
     let content_type = headers
         .get(header::CONTENT_TYPE)
