@@ -78,6 +78,14 @@ impl Entry {
     fn is_point(&self) -> bool {
         self.bounds[0] == self.bounds[2] && self.bounds[1] == self.bounds[3]
     }
+
+    /// Whether the entry's bounds meet a box (west, south, east, north).
+    fn meets(&self, b: &[E7; 4]) -> bool {
+        self.bounds[0] <= b[2]
+            && self.bounds[2] >= b[0]
+            && self.bounds[1] <= b[3]
+            && self.bounds[3] >= b[1]
+    }
 }
 
 /// Buckets of about 1 km: a 2 × 2 km query reads a dozen of them, and a
@@ -226,12 +234,7 @@ impl Filter {
             && (self.tag_mask == 0 || e.tags & self.tag_mask != 0)
             && (self.status_mask == 0 || e.status & self.status_mask != 0)
             && (self.source_mask == 0 || e.source & self.source_mask != 0)
-            && self.bbox.is_none_or(|b| {
-                e.bounds[0] <= b[2]
-                    && e.bounds[2] >= b[0]
-                    && e.bounds[1] <= b[3]
-                    && e.bounds[3] >= b[1]
-            })
+            && self.bbox.is_none_or(|b| e.meets(&b))
     }
 }
 
@@ -532,12 +535,7 @@ impl LayerIndex {
             } else {
                 0.0
             };
-            let inside = inner.is_none_or(|b| {
-                e.bounds[0] <= b[2]
-                    && e.bounds[2] >= b[0]
-                    && e.bounds[1] <= b[3]
-                    && e.bounds[3] >= b[1]
-            });
+            let inside = inner.is_none_or(|b| e.meets(&b));
             for cell in &scratch {
                 let slot = counts.entry(*cell).or_insert((0, 0.0, false));
                 slot.0 += 1;

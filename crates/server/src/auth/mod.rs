@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use trygg_core::Kind;
 use trygg_core::access::{Permission, PresenceVisibility, Principal, Via};
 use trygg_store::Actor;
 
@@ -69,6 +70,16 @@ impl Caller {
     /// The organisation this caller's presence views are limited to.
     pub fn presence_limit(&self, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
         self.0.as_ref().and_then(|p| p.presence_limit(visibility))
+    }
+
+    /// The organisation this caller's views of a kind are limited to: only
+    /// presence is ever limited.
+    pub fn limit_for(&self, kind: Kind, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
+        if kind == Kind::Presence {
+            self.presence_limit(visibility)
+        } else {
+            None
+        }
     }
 }
 

@@ -149,9 +149,7 @@ async fn list(
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let mut q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
-    if kind == Kind::Presence {
-        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
-    }
+    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
     let page = super::list_page(&state, kind, &q).await?;
     let path = format!("/api/v1/{}", kind.collection());
     let encode = |pairs: &[(String, String)]| {

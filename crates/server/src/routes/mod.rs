@@ -49,6 +49,12 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         })
 }
 
+/// The kind a layer path names; an unknown one is a 404, not a bad request.
+pub(crate) fn layer_kind(name: &str) -> Result<trygg_core::Kind, ApiError> {
+    name.parse()
+        .map_err(|e: trygg_core::Error| ApiError::not_found(e.to_string()))
+}
+
 /// One page of a list, answered from the in-memory index (which ids) and
 /// the store (those rows): filtering and ordering a million rows in SQL
 /// for a page of a hundred took seconds.

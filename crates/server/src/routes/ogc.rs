@@ -291,9 +291,7 @@ async fn items(
     match c {
         Collection::Features(kind) => {
             let mut q = ListQuery::parse(kind, &rest).map_err(ApiError::query)?;
-            if kind == Kind::Presence {
-                q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
-            }
+            q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
             let page = super::list_page(&state, kind, &q).await?;
             let features: Vec<Value> = page.features.iter().map(|f| redacted(f, &caller)).collect();
             let next = page.next_after.map(|a| ("after".to_owned(), a.to_string()));
@@ -388,9 +386,7 @@ async fn hexagon_cells(
     let mut p = params.to_vec();
     p.push(("resolution".into(), INTERNAL_HEX_RESOLUTION.to_string()));
     let mut q = HexQuery::parse(kind, &p).map_err(ApiError::query)?;
-    if kind == Kind::Presence {
-        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
-    }
+    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
     state
         .layers
         .hexagons(

@@ -1,7 +1,6 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use trygg_core::Kind;
 use trygg_core::query::PointQuery;
 
 use crate::auth::Caller;
@@ -22,13 +21,9 @@ async fn points(
     Path(kind): Path<String>,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
-    let kind: Kind = kind
-        .parse()
-        .map_err(|e: trygg_core::Error| ApiError::not_found(e.to_string()))?;
+    let kind = super::layer_kind(&kind)?;
     let mut q = PointQuery::parse(kind, &params).map_err(ApiError::query)?;
-    if kind == Kind::Presence {
-        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
-    }
+    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
     let hits = state
         .layers
         .points(kind, &q, state.limits.max_points)

@@ -188,9 +188,9 @@ async fn published_cells(
 }
 
 /// A cacheable public answer: strong ETag from the body, 304 when the
-/// client has it, gzip when it takes it, open CORS for GET.
+/// client has it, open CORS for GET.
 pub(crate) fn cacheable(headers: &HeaderMap, body: String, content_type: &'static str) -> Response {
-    Answer::new(body, content_type).respond(headers)
+    Answer::plain(body, content_type).respond(headers)
 }
 
 async fn hexagons(

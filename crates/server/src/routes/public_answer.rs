@@ -15,24 +15,32 @@ pub(crate) struct Answer {
     etag: HeaderValue,
     content_type: &'static str,
     body: Bytes,
-    /// `None` when compressing did not make it smaller.
+    /// `None` for an answer sent once, or when compressing did not make it smaller.
     gzip: Option<Bytes>,
 }
 
 impl Answer {
+    /// An answer to keep: compressed once here, served many times.
     pub(crate) fn new(body: String, content_type: &'static str) -> Self {
+        let mut answer = Self::plain(body, content_type);
+        answer.gzip = gzip(&answer.body).filter(|z| z.len() < answer.body.len());
+        answer
+    }
+
+    /// An answer sent once: left to the server's compression layer, which
+    /// compresses only for clients that ask.
+    pub(crate) fn plain(body: String, content_type: &'static str) -> Self {
         use std::fmt::Write as _;
         let digest = Sha256::digest(body.as_bytes());
         let etag = digest.iter().take(12).fold(String::from("\""), |mut s, b| {
             let _ = write!(s, "{b:02x}");
             s
         }) + "\"";
-        let gzip = gzip(body.as_bytes()).filter(|z| z.len() < body.len());
         Self {
             etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\"")),
             content_type,
             body: Bytes::from(body),
-            gzip,
+            gzip: None,
         }
     }
 

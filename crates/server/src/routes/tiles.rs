@@ -105,9 +105,7 @@ async fn tile(
     let span = tracing::Span::current();
     span.record("kind", kind.as_str());
     span.record("tile", format!("{zoom}/{column}/{row}"));
-    let kind: Kind = kind
-        .parse()
-        .map_err(|e: trygg_core::Error| ApiError::not_found(e.to_string()))?;
+    let kind = super::layer_kind(&kind)?;
     let row = row.strip_suffix(".mvt").ok_or_else(|| {
         ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -131,9 +129,7 @@ async fn tile(
     }
     let mut query = HexQuery::parse(kind, &params).map_err(ApiError::query)?;
     query.bbox = Some(tile.bounds());
-    if kind == Kind::Presence {
-        query.organisation = caller.presence_limit(state.auth.config.presence_visibility);
-    }
+    query.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
     let now = Utc::now().timestamp_millis();
     let etag = etag(kind, state.layers.generation(kind), tile, &query, now);
     let mut response = if fresh(&headers, &etag) {
