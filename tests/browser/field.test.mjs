@@ -4,7 +4,7 @@
 // is lost on the way back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, launch, newContext, open, screenshot, signIn } from './helpers.mjs';
+import { api, launch, newContext, open, screenshot, signIn, until } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await launch(); });
@@ -47,12 +47,12 @@ test('a presence logged offline uploads exactly once when back online', async ()
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 
   await context.setOffline(true);
-  await page.waitForSelector('#net.offline');
-
-  // Reloading without a network still gives the page: the app shell is cached.
+  // Reloading without a network still gives the page: the app shell is
+  // cached. The page's first request finds the server unreachable, so it
+  // knows it is offline whether or not the browser's `offline` event came.
   await page.reload();
-  await page.waitForSelector('html[data-ready="true"]');
-  await page.waitForSelector('#net.offline');
+  await until(page.waitForSelector('html[data-ready="true"]'), 'the field page did not load from the cached shell while offline');
+  await until(page.waitForSelector('#net.offline'), 'the field page did not say it is offline after its requests failed');
 
   await page.selectOption('#unit-type', 'night_walkers');
   await page.fill('#unit', 'Nattvandrarna Skäggetorp');
@@ -75,7 +75,9 @@ test('a presence logged offline uploads exactly once when back online', async ()
   assert.equal((await presenceByClientId(clientId, started)).length, 0, 'nothing reached the server while offline');
 
   await context.setOffline(false);
-  await item.locator('.badge[data-state="synced"]').waitFor({ timeout: 20000 });
+  // Back online: the `online` event or, failing that, the page's own probe
+  // of the server starts the upload.
+  await until(item.locator('.badge[data-state="synced"]').waitFor({ timeout: 60000 }), 'the waiting log was not uploaded after the connection came back');
   assert.equal(await page.getAttribute('#net', 'data-pending'), '0');
   await screenshot(page, 'field-synced-phone');
 
@@ -126,7 +128,7 @@ test('a lost answer to an upload does not make a duplicate', async () => {
   assert.equal((await presenceByClientId(clientId, started)).length, 1, 'the server got the first upload');
 
   await page.click('#sync-now');
-  await item.locator('.badge[data-state="synced"]').waitFor({ timeout: 20000 });
+  await item.locator('.badge[data-state="synced"]').waitFor();
   const found = await presenceByClientId(clientId, started);
   assert.equal(found.length, 1, 'the retry was recognised by its client id');
   assert.equal(found[0].properties.note, note);
@@ -153,7 +155,7 @@ test('a measure is logged as a line and updated with a new status', async () => 
   await screenshot(page, 'field-measure-phone');
   await page.click('#save-measure');
   const item = page.locator('li.log-item', { hasText: title });
-  await item.locator('.badge[data-state="synced"]').waitFor({ timeout: 20000 });
+  await item.locator('.badge[data-state="synced"]').waitFor();
   const { body } = await api('/api/v1/measures?limit=10000');
   const created = body.features.find((f) => f.properties.title === title);
   assert.ok(created);
@@ -168,7 +170,7 @@ test('a measure is logged as a line and updated with a new status', async () => 
   assert.equal(await page.inputValue('#measure-title'), title);
   await page.selectOption('#measure-status', 'in_progress');
   await page.click('#save-measure');
-  await page.locator('li.log-item', { hasText: 'Pågår' }).locator('.badge[data-state="synced"]').waitFor({ timeout: 20000 });
+  await page.locator('li.log-item', { hasText: 'Pågår' }).locator('.badge[data-state="synced"]').waitFor();
   const { body: updated } = await api(`/api/v1/measures/${created.id}`);
   assert.equal(updated.properties.status, 'in_progress');
   assert.deepEqual(updated.properties.status_history.map((h) => h.status), ['planned', 'in_progress']);

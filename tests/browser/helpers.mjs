@@ -94,6 +94,9 @@ export async function newContext(browser, viewport = 'desktop', options = {}) {
     reducedMotion: 'reduce',
     ...options,
   });
+  // Waits are for a state and end as soon as it comes; the limit is only a
+  // safety net, set wide enough for a machine busy with a build beside.
+  context.setDefaultTimeout(60000);
   const record = { hosts: new Set(), foreign: [], errors: [] };
   const allowed = new URL(BASE).host;
   context.on('request', (req) => {
@@ -113,10 +116,22 @@ function watchPage(page, record) {
   page.on('pageerror', (err) => record.errors.push(`${page.url()}: ${err.message}`));
 }
 
+/**
+ * Waits for `promise` (a wait for some state of the page) and, when it
+ * fails, says in words which state never came, with the cause below.
+ */
+export async function until(promise, what) {
+  try {
+    return await promise;
+  } catch (e) {
+    throw new Error(`${what}: ${e.message}`, { cause: e });
+  }
+}
+
 /** Opens a page and waits until its script says it has drawn its data. */
 export async function open(page, path) {
   await page.goto(path);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30000 });
+  await until(page.waitForSelector('html[data-ready="true"]'), `${path} did not say it is ready (html[data-ready])`);
 }
 
 /** Runs axe-core on the page; returns the violations. */

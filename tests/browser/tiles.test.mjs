@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
-import { BASE, USERS, api, axe, launch, newContext, open, screenshot, signIn } from './helpers.mjs';
+import { BASE, USERS, api, axe, launch, newContext, open, screenshot, signIn, until } from './helpers.mjs';
 
 const TYPE = 'application/vnd.mapbox-vector-tile';
 
@@ -43,17 +43,24 @@ async function settled(source) {
     const el = document.querySelector('[data-testid="legend-total"]');
     return el.dataset.source === s && el.dataset.total !== ''
       && !document.getElementById('legend').hasAttribute('aria-busy');
-  }, source, { timeout: 30000 });
+  }, source, { timeout: 60000 });
 }
 
-async function zoomBy(steps) {
-  const button = page.locator(steps > 0 ? '.leaflet-control-zoom-in' : '.leaflet-control-zoom-out');
+/** Zooms one step at a time, each step a view of its own: the next click
+ * waits until the map says it settled at the zoom asked for. */
+async function zoomIn(p, steps) {
+  const button = p.locator(steps > 0 ? '.leaflet-control-zoom-in' : '.leaflet-control-zoom-out');
   for (let i = 0; i < Math.abs(steps); i += 1) {
+    const want = Number(await p.getAttribute('#map', 'data-zoom')) + Math.sign(steps);
     await button.click();
-    // One zoom at a time, so each step is a view of its own.
-    await page.waitForTimeout(300);
+    await until(
+      p.waitForFunction((z) => document.getElementById('map').dataset.zoom === String(z), want),
+      `the map did not settle at zoom ${want}`,
+    );
   }
 }
+
+const zoomBy = (steps) => zoomIn(page, steps);
 
 /** A tile's bounds, as the server computes them. */
 function tileBbox(z, x, y) {
@@ -198,7 +205,7 @@ test('a filter asks the tiles again, and zooming out goes back to GeoJSON', asyn
     const el = document.querySelector('[data-testid="legend-total"]');
     return decodeURIComponent(el.dataset.query || '').includes('category=') && el.dataset.source === 'tiles'
       && !document.getElementById('legend').hasAttribute('aria-busy');
-  }, null, { timeout: 30000 });
+  }, null, { timeout: 60000 });
   assert.ok(tiles.slice(asked).some((t) => t.path.includes('category=')), 'the tiles were asked with the filter');
   const total = Number(await legend().getAttribute('data-total'));
   const { body } = await api(await legend().getAttribute('data-query'));
@@ -219,14 +226,11 @@ test('the tile view has no accessibility violations', async () => {
   await signIn(context, 'planner');
   const other = await context.newPage();
   await open(other, '/map');
-  for (let i = 0; i < 3; i += 1) {
-    await other.locator('.leaflet-control-zoom-in').click();
-    await other.waitForTimeout(300);
-  }
+  await zoomIn(other, 3);
   await other.waitForFunction(() => {
     const el = document.querySelector('[data-testid="legend-total"]');
     return el.dataset.source === 'tiles' && !document.getElementById('legend').hasAttribute('aria-busy');
-  }, null, { timeout: 30000 });
+  }, null, { timeout: 60000 });
   const found = await axe(other);
   assert.deepEqual(found, [], JSON.stringify(found, null, 2));
   await context.close();

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{cli, planner_token, request, request_as, start, wait_ready};
+use support::{cli, planner_token, request, request_as, start, start_logging, wait_ready};
 
 #[test]
 fn the_demo_serves_a_city_not_an_empty_page() {
@@ -365,7 +365,9 @@ fn sigterm_lets_a_request_in_flight_finish() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("drain.db").display());
     let token = planner_token(&db);
-    let mut server = start(Some(&db), &[]);
+    // tower_http logs each request as it begins: that line says the server
+    // holds the request when the signal comes.
+    let mut server = start_logging(Some(&db), &[], "info,tower_http=debug");
     wait_ready(&server.addr);
     let body = r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[15.6214,58.4108]},"properties":{"category":"theft","occurred_at":"2026-01-05T21:00:00Z"}}"#;
     let (first, rest) = body.split_at(body.len() / 2);
@@ -381,8 +383,10 @@ fn sigterm_lets_a_request_in_flight_finish() {
     )
     .unwrap();
     stream.flush().unwrap();
-    // The server has the head and half the body when the signal comes.
-    std::thread::sleep(Duration::from_millis(300));
+    server.wait_for_log(
+        "path=/api/v1/incidents",
+        "the server never began the half-sent request",
+    );
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -391,7 +395,10 @@ fn sigterm_lets_a_request_in_flight_finish() {
             .unwrap()
             .success()
     );
-    std::thread::sleep(Duration::from_millis(300));
+    server.wait_for_log(
+        "shutting down",
+        "the server did not begin shutting down on SIGTERM",
+    );
     stream.write_all(rest.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();

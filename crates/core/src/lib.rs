@@ -31,6 +31,9 @@ pub mod report;
 pub mod service_area;
 pub mod time;
 
+#[cfg(test)]
+mod test_support;
+
 pub use error::{Error, Result};
 pub use feature::{Feature, NewFeature};
 pub use kind::Kind;

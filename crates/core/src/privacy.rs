@@ -450,6 +450,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
         #[test]
         fn published_cells_are_safe_against_every_published_total((set, shuffled, k) in scenario()) {
             let (cells, districts) = split(&set);

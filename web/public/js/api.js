@@ -1,5 +1,7 @@
 // Thin wrappers over Trygg's JSON API. Errors carry the problem+json detail
-// and field so forms can point at the input that is wrong.
+// and field so forms can point at the input that is wrong. Every request
+// goes through net.js, which learns from it whether the server is reachable.
+import { request } from './net.js';
 
 export class ApiError extends Error {
   constructor(status, detail, field) {
@@ -26,7 +28,7 @@ async function parse(res) {
 }
 
 export async function getJson(url, { signal } = {}) {
-  const res = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json' } });
+  const res = await request(url, { signal, headers: { Accept: 'application/geo+json, application/json' } });
   return parse(res);
 }
 
@@ -72,7 +74,7 @@ export async function session() {
 }
 
 export async function login(username, password) {
-  const res = await fetch('/api/v1/auth/login', {
+  const res = await request('/api/v1/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify({ username, password }),
@@ -94,7 +96,7 @@ async function write(method, url, headers, body) {
     if (!csrf) await session().catch(() => null);
     const h = { ...headers };
     if (csrf) h['X-CSRF-Token'] = csrf;
-    const res = await fetch(url, { method, headers: h, body });
+    const res = await request(url, { method, headers: h, body });
     if (res.status === 403 && attempt === 0) {
       const problem = await res.clone().json().catch(() => ({}));
       if (problem.field === 'X-CSRF-Token') {

@@ -4,6 +4,7 @@ import { startPage, markReady, announce, loginHref } from './shell.js';
 import { t, term, formatTime, formatNumber } from './i18n.js';
 import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
 import { listAll } from './api.js';
+import { isOnline, onNetChange } from './net.js';
 import { newClientId } from './geo.js';
 import { allLogs, enqueue, edit, isPending, needsLogin, onChange, prune, startAutoSync, sync } from './queue.js';
 
@@ -296,7 +297,7 @@ async function renderLogs() {
 
 function renderNet(pending) {
   const net = document.getElementById('net');
-  const online = navigator.onLine;
+  const online = isOnline();
   net.className = `net-banner ${online ? 'online' : 'offline'}`;
   net.dataset.pending = String(pending);
   const base = t(online ? 'field.online' : 'field.offline');
@@ -357,8 +358,7 @@ async function main() {
   document.getElementById('measure-form').addEventListener('submit', saveMeasure);
   document.getElementById('measure-pick').addEventListener('change', pickMeasure);
   document.getElementById('sync-now').addEventListener('click', () => sync());
-  window.addEventListener('online', renderLogs);
-  window.addEventListener('offline', renderLogs);
+  onNetChange(renderLogs);
   onChange(renderLogs);
 
   drawSketch();

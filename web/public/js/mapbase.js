@@ -42,6 +42,11 @@ export function createMap(el, config, options = {}) {
     const close = e.popup.getElement()?.querySelector('.leaflet-popup-close-button');
     if (close) close.setAttribute('aria-label', t('map.closePopup'));
   });
+  // The zoom a view settled at, for whoever needs to know the view is done
+  // (the browser tests wait for it instead of waiting a while).
+  const noteZoom = () => { el.dataset.zoom = String(map.getZoom()); };
+  map.on('zoomend', noteZoom);
+  noteZoom();
   // The container is a focusable application region; name it.
   el.setAttribute('aria-label', t('map.ariaLabel'));
   el.setAttribute('role', 'region');

@@ -3,6 +3,7 @@
 // POST with the same client id as the first, so a retry after a lost answer
 // never makes a duplicate and a lost connection never loses a log.
 import { send, getJson, ApiError } from './api.js';
+import { isOnline, onNetChange } from './net.js';
 
 const DB_NAME = 'trygg-field';
 const STORE = 'logs';
@@ -139,7 +140,8 @@ async function putLatest(collection, id, feature, version) {
 }
 
 async function upload() {
-  if (!navigator.onLine) return;
+  // No early return while offline: an upload that fails is how a network
+  // that only looks connected is found out (net.js).
   const logs = (await allLogs()).sort((a, b) => a.created.localeCompare(b.created));
   for (const rec of logs) {
     if (!isPending(rec)) continue;
@@ -183,8 +185,8 @@ async function upload() {
 }
 
 export function startAutoSync() {
-  window.addEventListener('online', () => sync());
-  // Some networks come back without an `online` event (captive portals).
-  setInterval(() => { if (navigator.onLine) sync(); }, 30000);
+  // net.js says when the server answers again, event or no event.
+  onNetChange((online) => { if (online) sync(); });
+  setInterval(() => { if (isOnline()) sync(); }, 30000);
   sync();
 }

@@ -2,6 +2,7 @@
 // "ready" mark the browser tests wait for.
 import { applyTranslations, loadLanguage, pickLanguage, setLanguage, currentLang, t, term } from './i18n.js';
 import { session, logout } from './api.js';
+import { onNetChange } from './net.js';
 
 /**
  * Sets up the page and asks who is logged in. Returns { user, offline }:
@@ -30,9 +31,12 @@ export async function startPage({ needsLogin = true, publicPage = false } = {}) 
   if (user?.role === 'admin') addAdminNav();
   if (offline) {
     // Opened without a connection: say who is logged in once it is back.
-    window.addEventListener('online', () => {
-      session().then((s) => renderLogin(s?.user || null, false)).catch(() => null);
-    }, { once: true });
+    let asked = false;
+    onNetChange((online) => {
+      if (!online || asked) return;
+      asked = true;
+      session().then((s) => renderLogin(s?.user || null, false)).catch(() => { asked = false; });
+    });
   }
   if (needsLogin && !user && !offline) showLoginRequired();
   return { lang: currentLang(), user, offline };

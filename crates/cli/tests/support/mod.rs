@@ -39,8 +39,38 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Waits until the server has logged a line containing `needle`: the
+    /// way to know it reached a state (a request begun, a shutdown begun)
+    /// without guessing how long that takes. Panics naming `what` if it
+    /// never comes.
+    pub fn wait_for_log(&self, needle: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|line| line.contains(needle))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{what}: no log line with `{needle}` within 60 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 /// Starts the binary on a free port; `db` defaults to a fresh SQLite file.
 pub fn start(db: Option<&str>, args: &[&str]) -> Server {
+    start_logging(db, args, "info")
+}
+
+/// `start` with a log filter of its own (`TRYGG_LOG`), for tests that wait
+/// for what the server logs.
+pub fn start_logging(db: Option<&str>, args: &[&str], filter: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = db.map_or_else(
         || format!("sqlite:{}", dir.path().join("e2e.db").display()),
@@ -49,7 +79,7 @@ pub fn start(db: Option<&str>, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_trygg"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
         .args(args)
-        .env("TRYGG_LOG", "info")
+        .env("TRYGG_LOG", filter)
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
