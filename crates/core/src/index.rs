@@ -14,7 +14,7 @@ use crate::attrs::{
 use crate::bbox::Bbox;
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
 use crate::time::EpochMs;
-use crate::{Error, Kind, Result, cells};
+use crate::{Error, Kind, Result, Shape, cells};
 
 /// A feature as the index needs it, in the form a store can read cheaply
 /// from its columns.
@@ -33,6 +33,7 @@ pub struct IndexRow {
     pub cells: Vec<u64>,
     pub precision_m: Option<u32>,
     pub organisation_id: Option<Uuid>,
+    pub shape: Shape,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,6 +73,7 @@ struct Entry {
     precision_m: u32,
     /// Index into `LayerIndex::organisations`, 0 for none.
     organisation: u16,
+    shape: Shape,
 }
 
 impl Entry {
@@ -224,6 +226,7 @@ struct Filter {
     max_precision_m: u32,
     /// An organisation never seen cannot match anything: `u16::MAX`.
     organisation: Option<u16>,
+    shape: Option<Shape>,
 }
 
 impl Filter {
@@ -231,6 +234,7 @@ impl Filter {
         e.t_end >= self.window_start
             && e.precision_m <= self.max_precision_m
             && self.organisation.is_none_or(|o| o == e.organisation)
+            && self.shape.is_none_or(|s| s == e.shape)
             && (self.tag_mask == 0 || e.tags & self.tag_mask != 0)
             && (self.status_mask == 0 || e.status & self.status_mask != 0)
             && (self.source_mask == 0 || e.source & self.source_mask != 0)
@@ -346,6 +350,7 @@ impl LayerIndex {
             cells,
             precision_m: row.precision_m.unwrap_or(0),
             organisation: self.intern_organisation(row.organisation_id),
+            shape: row.shape,
         }
     }
 
@@ -471,6 +476,7 @@ impl LayerIndex {
         bbox: Option<&Bbox>,
         max_precision_m: u32,
         organisation: Option<Uuid>,
+        shape: Option<Shape>,
     ) -> Filter {
         Filter {
             window_start,
@@ -485,6 +491,7 @@ impl LayerIndex {
                     .position(|x| *x == Some(o))
                     .map_or(u16::MAX, |i| i as u16)
             }),
+            shape,
         }
     }
 
@@ -524,6 +531,7 @@ impl LayerIndex {
             None,
             (q.resolution.edge_m() * 2.0) as u32,
             q.organisation,
+            None,
         );
         let within_reach = |e: &Entry, coarsest: u8| {
             search.as_ref().is_none_or(|boxes| {
@@ -607,6 +615,7 @@ impl LayerIndex {
             q.bbox.as_ref(),
             u32::MAX,
             q.organisation,
+            q.shape,
         );
         let mut ids = Vec::new();
         let _ = self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
@@ -626,6 +635,35 @@ impl LayerIndex {
         (ids, more)
     }
 
+    /// How many features a list query matches (its cursor and limit aside):
+    /// the number whose position is exact against the box (points, and
+    /// everything when there is no box), and the ids of lines and polygons
+    /// whose bounds meet the box, which the caller checks against their
+    /// geometry as a page does.
+    pub fn count(&self, q: &ListQuery) -> (usize, Vec<Uuid>) {
+        let filter = self.filter(
+            &q.filters,
+            q.window.start,
+            q.bbox.as_ref(),
+            u32::MAX,
+            q.organisation,
+            q.shape,
+        );
+        let mut exact = 0;
+        let mut to_check = Vec::new();
+        let _ = self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
+            if filter.accepts(e) {
+                if q.bbox.is_none() || e.is_point() {
+                    exact += 1;
+                } else {
+                    to_check.push(e.id);
+                }
+            }
+            Ok(())
+        });
+        (exact, to_check)
+    }
+
     /// The point features in a box and window, oldest first, for maps at
     /// street level. Lines and polygons are not points and are left out, as
     /// are positions known less exactly than [`POINT_MAX_PRECISION_M`].
@@ -638,6 +676,7 @@ impl LayerIndex {
             q.bbox.as_ref(),
             POINT_MAX_PRECISION_M,
             q.organisation,
+            None,
         );
         let mut hits: Vec<&Entry> = Vec::new();
         self.each_candidate(q.window.start, q.window.end, filter.bbox, false, |e| {
@@ -702,6 +741,7 @@ impl IndexRow {
             cells: cells::coverage(&f.geometry)?,
             precision_m: d.precision_m,
             organisation_id: f.organisation_id,
+            shape: Shape::of(&f.geometry),
         })
     }
 }
@@ -724,6 +764,7 @@ mod tests {
             cells: vec![u64::from(cells::point_cell(lon, lat).unwrap())],
             precision_m: Some(25),
             organisation_id: None,
+            shape: Shape::Point,
         }
     }
 
@@ -1038,6 +1079,7 @@ mod tests {
                     r.t_end = Some(t + 1_800_000);
                     r.bounds = [w, s, e, n];
                     r.cells = cells::coverage(&g).unwrap();
+                    r.shape = Shape::Line;
                     rows.push(r);
                 }
                 let index = LayerIndex::build(Kind::Presence, &rows);

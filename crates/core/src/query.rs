@@ -35,6 +35,9 @@ pub struct ListQuery {
     /// Only records of this organisation (set by the server from the
     /// caller's role, never from the query string).
     pub organisation: Option<Uuid>,
+    /// Only records of this geometry class (set by the server for the OGC
+    /// API's per-geometry collections).
+    pub shape: Option<crate::Shape>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +222,7 @@ impl ListQuery {
             limit,
             after,
             organisation: None,
+            shape: None,
         })
     }
 
