@@ -69,6 +69,15 @@ pub fn tag_param(kind: Kind) -> Option<&'static str> {
         .map(|(name, _, _)| *name)
 }
 
+/// The filter parameters a kind takes (`category`, `status`, …) with the
+/// values each accepts, for documents that describe them.
+pub fn filter_vocabularies(kind: Kind) -> Vec<(&'static str, &'static [&'static str])> {
+    filter_params(kind)
+        .iter()
+        .map(|(name, _, values)| (*name, *values))
+        .collect()
+}
+
 /// The filter parameters a kind takes, with their vocabularies.
 fn filter_params(kind: Kind) -> &'static [(&'static str, Slot, &'static [&'static str])] {
     match kind {
