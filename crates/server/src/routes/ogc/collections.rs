@@ -176,10 +176,12 @@ fn geometry_schema(c: Collection) -> Value {
     })
 }
 
-/// The JSON Schema of the collection's features (`describedby`).
+/// The JSON Schema of the collection's features (`describedby`): a GeoJSON
+/// Feature whose `properties` are the collection's fields, so a client
+/// (GDAL reads it) knows the fields before the first feature, and an
+/// empty collection still has them.
 pub(super) fn schema(headers: &HeaderMap, c: Collection) -> Value {
     let mut props = Map::new();
-    props.insert("geometry".into(), geometry_schema(c));
     for f in c.fields() {
         props.insert(f.name.into(), schema_type(&f));
     }
@@ -193,9 +195,15 @@ pub(super) fn schema(headers: &HeaderMap, c: Collection) -> Value {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": super::absolute(headers, &format!("/ogc/collections/{}/schema", c.id())),
         "title": c.id(),
-        "description": format!("A feature of `{}`: a {} with these properties.", c.id(), c.geometry_type()),
+        "description": format!("A feature of `{}`: a GeoJSON Feature with a {} and these properties.", c.id(), c.geometry_type()),
         "type": "object",
-        "properties": props,
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": { "type": "string", "enum": ["Feature"] },
+            "id": { "type": "string" },
+            "geometry": geometry_schema(c),
+            "properties": { "type": "object", "properties": props },
+        },
     })
 }
 
@@ -258,6 +266,9 @@ pub(super) fn describe(state: &AppState, headers: &HeaderMap, c: Collection) -> 
             link(headers, &format!("/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
             link(headers, &format!("/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "the properties to filter on"),
             link(headers, &format!("/ogc/collections/{id}/schema"), "describedby", "application/schema+json", "the features' schema"),
+            // GDAL (3.6) looks for these spellings.
+            link(headers, &format!("/ogc/collections/{id}/schema"), "describedBy", "application/schema+json", "the features' schema"),
+            link(headers, &format!("/ogc/collections/{id}/queryables"), "queryables", "application/schema+json", "the properties to filter on"),
         ],
     })
 }
