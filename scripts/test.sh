@@ -54,6 +54,10 @@ if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
 fi
 python3 -m openapi_spec_validator "$artifacts/openapi.json"
 
+step "OGC API clients: OWSLib, GDAL ogr2ogr, QGIS's OAPIF provider (headless)"
+tests/clients/run.sh target/debug/trygg 2>&1 | tee "$artifacts/clients.log"
+clients_passed=$(grep -Eo '^[0-9]+ passed, 0 failed' "$artifacts/clients.log" | awk '{s += $1} END {print s + 0}')
+
 browser_passed=0
 if [ -x scripts/browser-tests.sh ]; then
   step "browser tests (headless Chromium, axe-core)"
@@ -62,4 +66,4 @@ if [ -x scripts/browser-tests.sh ]; then
 fi
 
 step "all tests passed"
-echo "total: $((rust_passed + browser_passed)) passed, 0 failed"
+echo "total: $((rust_passed + clients_passed + browser_passed)) passed, 0 failed"
