@@ -20,7 +20,11 @@ fn basic(password: &str) -> String {
     let bytes = input.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -38,7 +42,12 @@ fn anon(app: &crate::api::TestApp, uri: &str) -> impl std::future::Future<Output
 }
 
 fn ids(r: &Reply) -> Vec<String> {
-    r.body["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    r.body["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 on_both_backends! {
@@ -89,13 +98,29 @@ on_both_backends! {
 async fn seed(app: &crate::api::TestApp) {
     let yesterday = Utc::now() - Duration::days(1);
     for (i, cat) in ["theft", "theft", "robbery"].iter().enumerate() {
-        post(app, "/api/v1/incidents", &point(15.60 + i as f64 * 0.01, 58.41, json!({ "category": cat, "occurred_at": yesterday }))).await;
+        post(
+            app,
+            "/api/v1/incidents",
+            &point(
+                15.60 + i as f64 * 0.01,
+                58.41,
+                json!({ "category": cat, "occurred_at": yesterday }),
+            ),
+        )
+        .await;
     }
-    let report = point(15.62, 58.41, json!({ "reasons": ["lighting", "people"], "source": "safety_walk", "status": "approved", "reported_at": yesterday, "scores": { "lighting": 2, "overall": 3 } }));
+    let report = point(
+        15.62,
+        58.41,
+        json!({ "reasons": ["lighting", "people"], "source": "safety_walk", "status": "approved", "reported_at": yesterday, "scores": { "lighting": 2, "overall": 3 } }),
+    );
     let r = post(app, "/api/v1/reports", &report).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let track = json!({ "type": "Feature", "geometry": { "type": "LineString", "coordinates": [[15.61, 58.41], [15.63, 58.415]] }, "properties": { "unit_type": "police", "started_at": yesterday, "ended_at": yesterday + Duration::minutes(20) } });
-    assert_eq!(post(app, "/api/v1/presence", &track).await.status, StatusCode::CREATED);
+    assert_eq!(
+        post(app, "/api/v1/presence", &track).await.status,
+        StatusCode::CREATED
+    );
     post(app, "/api/v1/presence", &point(15.62, 58.41, json!({ "unit_type": "night_walkers", "started_at": yesterday, "ended_at": yesterday + Duration::minutes(10) }))).await;
 }
 

@@ -251,15 +251,30 @@ mod tests {
         use geo::{Distance, Haversine};
         // Cells around the globe, near the poles and the equator, at every
         // layer resolution and the coarse ones tiles use.
-        for (lat, lng) in [(58.41, 15.62), (0.0, 0.0), (-45.0, 170.0), (85.0, -40.0), (69.0, 20.0), (30.0, -100.0)] {
+        for (lat, lng) in [
+            (58.41, 15.62),
+            (0.0, 0.0),
+            (-45.0, 170.0),
+            (85.0, -40.0),
+            (69.0, 20.0),
+            (30.0, -100.0),
+        ] {
             for r in 0..=11u8 {
                 let res = Resolution::try_from(r).unwrap();
                 let cell = LatLng::new(lat, lng).unwrap().to_cell(res);
-                let ring: Vec<_> = cell.boundary().iter().map(|ll| geo_types::Point::new(ll.lng(), ll.lat())).collect();
+                let ring: Vec<_> = cell
+                    .boundary()
+                    .iter()
+                    .map(|ll| geo_types::Point::new(ll.lng(), ll.lat()))
+                    .collect();
                 for a in &ring {
                     for b in &ring {
                         let d = Haversine.distance(*a, *b);
-                        assert!(d <= reach_m(res), "res {r} at {lat},{lng}: {d} m > {}", reach_m(res));
+                        assert!(
+                            d <= reach_m(res),
+                            "res {r} at {lat},{lng}: {d} m > {}",
+                            reach_m(res)
+                        );
                     }
                 }
             }
@@ -269,10 +284,17 @@ mod tests {
     #[test]
     fn a_cell_touches_a_box_it_only_grazes_and_not_one_beside_it() {
         use crate::bbox::Bbox;
-        let cell = point_cell(15.62, 58.41).unwrap().parent(Resolution::Eight).unwrap();
+        let cell = point_cell(15.62, 58.41)
+            .unwrap()
+            .parent(Resolution::Eight)
+            .unwrap();
         let ring: Vec<LatLng> = cell.boundary().iter().copied().collect();
         let east = ring.iter().map(|ll| ll.lng()).fold(f64::MIN, f64::max);
-        let lat = ring.iter().find(|ll| (ll.lng() - east).abs() < 1e-12).unwrap().lat();
+        let lat = ring
+            .iter()
+            .find(|ll| (ll.lng() - east).abs() < 1e-12)
+            .unwrap()
+            .lat();
         // A box whose west edge sits a hair inside the easternmost vertex.
         let graze = Bbox::new(east - 1e-7, lat - 1e-4, east + 0.01, lat + 1e-4, "bbox").unwrap();
         assert!(touches(cell, &graze));

@@ -534,9 +534,9 @@ impl LayerIndex {
             None,
         );
         let within_reach = |e: &Entry, coarsest: u8| {
-            search.as_ref().is_none_or(|boxes| {
-                e.meets(&boxes[usize::from(coarsest).min(boxes.len() - 1)])
-            })
+            search
+                .as_ref()
+                .is_none_or(|boxes| e.meets(&boxes[usize::from(coarsest).min(boxes.len() - 1)]))
         };
         let mut counts: HashMap<CellIndex, (u64, f64)> = HashMap::new();
         let mut scratch = Vec::new();

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, reason = "a test panics to report a failure")]
+
 //! The study area of hot spots and emerging hot spots is defined once: the
 //! cells whose centres lie in the service area. Checked against a plain
 //! per-cell centre test (geo's point-in-polygon on every cell of the
@@ -59,7 +61,10 @@ fn check(name: &str, outline: &MultiPolygon<f64>, resolutions: &[u8]) {
             }
             let mut by_tiler: Vec<CellIndex> = tiler.into_coverage().collect();
             by_tiler.sort_unstable();
-            assert_eq!(area, by_tiler, "{name}, resolution {r}: h3o's centroid tiler agrees");
+            assert_eq!(
+                area, by_tiler,
+                "{name}, resolution {r}: h3o's centroid tiler agrees"
+            );
         }
         let touching = cells_of(&Geometry::MultiPolygon(outline.clone()), res).unwrap();
         assert!(

@@ -18,6 +18,9 @@ use crate::{Error, Result};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
+/// Points followed along each edge of a projected box.
+const STEPS: u32 = 16;
+
 /// A CRS a feature collection can be served in or a box asked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OgcCrs {
@@ -169,7 +172,10 @@ impl Transform {
             return Ok(());
         };
         if let [Value::Number(x), Value::Number(y), ..] = items.as_slice() {
-            let (lon, lat) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (lon, lat) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             let (a, b) = self.forward(lon, lat)?;
             items[0] = Value::from((a * decimals).round() / decimals);
             items[1] = Value::from((b * decimals).round() / decimals);
@@ -192,20 +198,21 @@ impl Transform {
                 "the lower corner must not exceed the upper corner",
             ));
         }
-        let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        const STEPS: u32 = 16;
+        let (mut west, mut south) = (f64::MAX, f64::MAX);
+        let (mut east, mut north) = (f64::MIN, f64::MIN);
         for i in 0..=STEPS {
-            let t = f64::from(i) / f64::from(STEPS);
-            let (a, b) = (a0 + (a1 - a0) * t, b0 + (b1 - b0) * t);
-            for (x, y) in [(a, b0), (a, b1), (a0, b), (a1, b)] {
+            let step = f64::from(i) / f64::from(STEPS);
+            let along_a = a0 + (a1 - a0) * step;
+            let along_b = b0 + (b1 - b0) * step;
+            for (x, y) in [(along_a, b0), (along_a, b1), (a0, along_b), (a1, along_b)] {
                 let (lon, lat) = self.inverse(x, y, field)?;
-                w = w.min(lon);
-                e = e.max(lon);
-                s = s.min(lat);
-                n = n.max(lat);
+                west = west.min(lon);
+                east = east.max(lon);
+                south = south.min(lat);
+                north = north.max(lat);
             }
         }
-        Bbox::new(w, s, e, n, field)
+        Bbox::new(west, south, east, north, field)
     }
 }
 
@@ -231,7 +238,8 @@ mod tests {
     fn epsg_4326_is_latitude_first() {
         let t = Transform::new(OgcCrs::Epsg4326).unwrap();
         assert_eq!(t.forward(15.6, 58.4).unwrap(), (58.4, 15.6));
-        let mut g = serde_json::json!({"type": "LineString", "coordinates": [[15.6, 58.4], [15.7, 58.5]]});
+        let mut g =
+            serde_json::json!({"type": "LineString", "coordinates": [[15.6, 58.4], [15.7, 58.5]]});
         t.geometry(&mut g).unwrap();
         assert_eq!(g["coordinates"][1], serde_json::json!([58.5, 15.7]));
     }
@@ -243,9 +251,18 @@ mod tests {
         let (n1, e1) = t.forward(15.64, 58.42).unwrap();
         let b = t.bbox_to_wgs84([n0, e0, n1, e1], "bbox").unwrap();
         let eps = 1e-9;
-        assert!(b.min_lon <= 15.60 + eps && b.min_lat <= 58.40 + eps, "{b:?}");
-        assert!(b.max_lon >= 15.64 - eps && b.max_lat >= 58.42 - eps, "{b:?}");
-        assert!(b.max_lon - b.min_lon < 0.05 && b.max_lat - b.min_lat < 0.03, "{b:?}");
+        assert!(
+            b.min_lon <= 15.60 + eps && b.min_lat <= 58.40 + eps,
+            "{b:?}"
+        );
+        assert!(
+            b.max_lon >= 15.64 - eps && b.max_lat >= 58.42 - eps,
+            "{b:?}"
+        );
+        assert!(
+            b.max_lon - b.min_lon < 0.05 && b.max_lat - b.min_lat < 0.03,
+            "{b:?}"
+        );
     }
 
     #[test]
@@ -257,15 +274,25 @@ mod tests {
             "EPSG:3006",
             "urn:ogc:def:crs:EPSG::3006",
         ] {
-            assert_eq!(OgcCrs::parse(s, "crs").unwrap(), OgcCrs::Sweref(3006), "{s}");
+            assert_eq!(
+                OgcCrs::parse(s, "crs").unwrap(),
+                OgcCrs::Sweref(3006),
+                "{s}"
+            );
         }
         assert_eq!(OgcCrs::parse(CRS84, "crs").unwrap(), OgcCrs::Crs84);
         assert_eq!(
             OgcCrs::parse("http://www.opengis.net/def/crs/EPSG/0/4326", "crs").unwrap(),
             OgcCrs::Epsg4326
         );
-        assert_eq!(OgcCrs::parse("EPSG:3857", "crs").unwrap_err().field(), "crs");
-        assert_eq!(OgcCrs::parse("EPSG:3019", "bbox-crs").unwrap_err().field(), "bbox-crs");
+        assert_eq!(
+            OgcCrs::parse("EPSG:3857", "crs").unwrap_err().field(),
+            "crs"
+        );
+        assert_eq!(
+            OgcCrs::parse("EPSG:3019", "bbox-crs").unwrap_err().field(),
+            "bbox-crs"
+        );
         for c in OgcCrs::all() {
             assert_eq!(OgcCrs::parse(&c.uri(), "crs").unwrap(), c);
         }

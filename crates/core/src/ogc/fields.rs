@@ -72,68 +72,248 @@ use FieldType::{Boolean, DateTime, Integer, Text};
 
 const SERVER: [Field; 4] = [
     f("version", &["version"], Integer, "bumped on every change"),
-    f("organisation_id", &["organisation_id"], Text, "the partner that made the record"),
-    f("created_at", &["created_at"], DateTime, "when the record was made"),
-    f("updated_at", &["updated_at"], DateTime, "when the record last changed"),
+    f(
+        "organisation_id",
+        &["organisation_id"],
+        Text,
+        "the partner that made the record",
+    ),
+    f(
+        "created_at",
+        &["created_at"],
+        DateTime,
+        "when the record was made",
+    ),
+    f(
+        "updated_at",
+        &["updated_at"],
+        DateTime,
+        "when the record last changed",
+    ),
 ];
 
 const INCIDENT: [Field; 8] = [
-    v("category", &["category"], IncidentCategory::NAMES, "incident category"),
-    f("occurred_at", &["occurred_at"], DateTime, "when it happened (start); `datetime` filters on this"),
-    f("occurred_until", &["occurred_until"], DateTime, "end of the time range, if any"),
-    f("precision_m", &["precision_m"], Integer, "how exactly the position is known, in metres"),
+    v(
+        "category",
+        &["category"],
+        IncidentCategory::NAMES,
+        "incident category",
+    ),
+    f(
+        "occurred_at",
+        &["occurred_at"],
+        DateTime,
+        "when it happened (start); `datetime` filters on this",
+    ),
+    f(
+        "occurred_until",
+        &["occurred_until"],
+        DateTime,
+        "end of the time range, if any",
+    ),
+    f(
+        "precision_m",
+        &["precision_m"],
+        Integer,
+        "how exactly the position is known, in metres",
+    ),
     f("source", &["source"], Text, "where the record came from"),
     f("source_id", &["source_id"], Text, "the source's own id"),
-    f("source_type", &["source_type"], Text, "the source's own type or heading"),
+    f(
+        "source_type",
+        &["source_type"],
+        Text,
+        "the source's own type or heading",
+    ),
     f("source_url", &["source_url"], Text, "a link to the source"),
 ];
 
 const REPORT: [Field; 18] = [
-    f("reasons", &["reasons"], Text, "why the place feels unsafe, comma-separated"),
-    v("source", &["source"], ReportSource::NAMES, "safety walk, survey, public report …"),
-    f("reported_at", &["reported_at"], DateTime, "when it was reported; `datetime` filters on this"),
-    v("time_of_day", &["time_of_day"], TimeOfDay::NAMES, "when the place feels unsafe"),
-    v("status", &["status"], ReportStatus::NAMES, "moderation status"),
-    v("respondent_gender", &["respondent", "gender"], Gender::NAMES, "respondent group (admins only)"),
-    v("respondent_age_band", &["respondent", "age_band"], AgeBand::NAMES, "respondent group (admins only)"),
-    f("respondent_lgbtq", &["respondent", "lgbtq"], Boolean, "respondent group (admins only)"),
-    f("scores_lighting", &["scores", "lighting"], Integer, "safety-walk score"),
-    f("scores_visibility", &["scores", "visibility"], Integer, "safety-walk score"),
-    f("scores_openness", &["scores", "openness"], Integer, "safety-walk score"),
-    f("scores_people_around", &["scores", "people_around"], Integer, "safety-walk score"),
-    f("scores_upkeep", &["scores", "upkeep"], Integer, "safety-walk score"),
-    f("scores_walk_path", &["scores", "walk_path"], Integer, "safety-walk score"),
-    f("scores_overall", &["scores", "overall"], Integer, "safety-walk score"),
-    f("walk_id", &["walk_id"], Text, "the safety walk it was noted on"),
+    f(
+        "reasons",
+        &["reasons"],
+        Text,
+        "why the place feels unsafe, comma-separated",
+    ),
+    v(
+        "source",
+        &["source"],
+        ReportSource::NAMES,
+        "safety walk, survey, public report …",
+    ),
+    f(
+        "reported_at",
+        &["reported_at"],
+        DateTime,
+        "when it was reported; `datetime` filters on this",
+    ),
+    v(
+        "time_of_day",
+        &["time_of_day"],
+        TimeOfDay::NAMES,
+        "when the place feels unsafe",
+    ),
+    v(
+        "status",
+        &["status"],
+        ReportStatus::NAMES,
+        "moderation status",
+    ),
+    v(
+        "respondent_gender",
+        &["respondent", "gender"],
+        Gender::NAMES,
+        "respondent group (admins only)",
+    ),
+    v(
+        "respondent_age_band",
+        &["respondent", "age_band"],
+        AgeBand::NAMES,
+        "respondent group (admins only)",
+    ),
+    f(
+        "respondent_lgbtq",
+        &["respondent", "lgbtq"],
+        Boolean,
+        "respondent group (admins only)",
+    ),
+    f(
+        "scores_lighting",
+        &["scores", "lighting"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "scores_visibility",
+        &["scores", "visibility"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "scores_openness",
+        &["scores", "openness"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "scores_people_around",
+        &["scores", "people_around"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "scores_upkeep",
+        &["scores", "upkeep"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "scores_walk_path",
+        &["scores", "walk_path"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "scores_overall",
+        &["scores", "overall"],
+        Integer,
+        "safety-walk score",
+    ),
+    f(
+        "walk_id",
+        &["walk_id"],
+        Text,
+        "the safety walk it was noted on",
+    ),
     f("comment", &["comment"], Text, "free text"),
-    f("contact", &["contact"], Text, "the reporter's contact (moderators and admins only)"),
+    f(
+        "contact",
+        &["contact"],
+        Text,
+        "the reporter's contact (moderators and admins only)",
+    ),
 ];
 
 const PRESENCE: [Field; 5] = [
-    v("unit_type", &["unit_type"], UnitType::NAMES, "who was present"),
+    v(
+        "unit_type",
+        &["unit_type"],
+        UnitType::NAMES,
+        "who was present",
+    ),
     f("unit", &["unit"], Text, "the unit's call sign"),
-    f("started_at", &["started_at"], DateTime, "start; `datetime` filters on the time from start to end"),
-    f("ended_at", &["ended_at"], DateTime, "end (empty while going on)"),
+    f(
+        "started_at",
+        &["started_at"],
+        DateTime,
+        "start; `datetime` filters on the time from start to end",
+    ),
+    f(
+        "ended_at",
+        &["ended_at"],
+        DateTime,
+        "end (empty while going on)",
+    ),
     f("note", &["note"], Text, "free text"),
 ];
 
 const MEASURE: [Field; 8] = [
     v("kind", &["kind"], MeasureKind::NAMES, "kind of measure"),
     f("title", &["title"], Text, "what is done"),
-    v("status", &["status"], MeasureStatus::NAMES, "current status"),
+    v(
+        "status",
+        &["status"],
+        MeasureStatus::NAMES,
+        "current status",
+    ),
     f("description", &["description"], Text, "free text"),
-    f("responsible_org", &["responsible_org"], Text, "who is responsible"),
-    f("place_id", &["place_id"], Text, "the priority place it belongs to"),
-    f("report_ids", &["report_ids"], Text, "the reports it answers, comma-separated"),
-    f("status_history", &["status_history"], Text, "every status with its time, `status@time`, oldest first; `datetime` filters on the span from the first to the last"),
+    f(
+        "responsible_org",
+        &["responsible_org"],
+        Text,
+        "who is responsible",
+    ),
+    f(
+        "place_id",
+        &["place_id"],
+        Text,
+        "the priority place it belongs to",
+    ),
+    f(
+        "report_ids",
+        &["report_ids"],
+        Text,
+        "the reports it answers, comma-separated",
+    ),
+    f(
+        "status_history",
+        &["status_history"],
+        Text,
+        "every status with its time, `status@time`, oldest first; `datetime` filters on the span from the first to the last",
+    ),
 ];
 
 const PLACE: [Field; 5] = [
     f("name", &["name"], Text, "name of the place"),
     f("reason", &["reason"], Text, "why it is a priority"),
-    f("active_from", &["active_from"], DateTime, "priority from; `datetime` filters on the time it is active"),
-    f("active_until", &["active_until"], DateTime, "priority until"),
-    f("target_visits_per_week", &["target_visits_per_week"], Integer, "patrol visits aimed at"),
+    f(
+        "active_from",
+        &["active_from"],
+        DateTime,
+        "priority from; `datetime` filters on the time it is active",
+    ),
+    f(
+        "active_until",
+        &["active_until"],
+        DateTime,
+        "priority until",
+    ),
+    f(
+        "target_visits_per_week",
+        &["target_visits_per_week"],
+        Integer,
+        "patrol visits aimed at",
+    ),
 ];
 
 const AREA: [Field; 4] = [
@@ -161,11 +341,26 @@ pub fn hexagon_fields(kind: Kind) -> Vec<Field> {
     let mut out = vec![
         f("h3", &["h3"], Text, "the H3 cell, hex"),
         f("resolution", &["resolution"], Integer, "H3 resolution"),
-        f("count", &["count"], Integer, "records that touch the hexagon"),
+        f(
+            "count",
+            &["count"],
+            Integer,
+            "records that touch the hexagon",
+        ),
     ];
     if kind == Kind::Presence {
-        out.push(f("visits", &["visits"], Integer, "presence logs that touch the hexagon"));
-        out.push(f("minutes", &["minutes"], FieldType::Number, "minutes of presence, shared among the hexagons of a track"));
+        out.push(f(
+            "visits",
+            &["visits"],
+            Integer,
+            "presence logs that touch the hexagon",
+        ));
+        out.push(f(
+            "minutes",
+            &["minutes"],
+            FieldType::Number,
+            "minutes of presence, shared among the hexagons of a track",
+        ));
     }
     out
 }
@@ -254,7 +449,10 @@ mod tests {
             "report_ids": ["a", "b"],
         });
         let flat = flatten(props.as_object().unwrap(), &record_fields(Kind::Measure));
-        assert_eq!(flat["status_history"], "proposed@2026-01-02T10:00:00Z,done@2026-02-03T10:00:00Z");
+        assert_eq!(
+            flat["status_history"],
+            "proposed@2026-01-02T10:00:00Z,done@2026-02-03T10:00:00Z"
+        );
         assert_eq!(flat["report_ids"], "a,b");
     }
 
@@ -263,7 +461,11 @@ mod tests {
         for kind in Kind::ALL {
             let fields = record_fields(kind);
             for (i, a) in fields.iter().enumerate() {
-                assert!(!fields[i + 1..].iter().any(|b| b.name == a.name), "{kind}: {}", a.name);
+                assert!(
+                    !fields[i + 1..].iter().any(|b| b.name == a.name),
+                    "{kind}: {}",
+                    a.name
+                );
             }
         }
     }

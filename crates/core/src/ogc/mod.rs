@@ -43,8 +43,12 @@ mod tests {
         assert_eq!(public_month(w, "datetime").unwrap(), "2026-10");
         let day = TimeWindow::parse("2026-10-03", "datetime").unwrap();
         assert_eq!(public_month(day, "datetime").unwrap(), "2026-10");
-        let two = TimeWindow::parse("2026-09-30T00:00:00Z/2026-10-02T00:00:00Z", "datetime").unwrap();
-        assert_eq!(public_month(two, "datetime").unwrap_err().field(), "datetime");
+        let two =
+            TimeWindow::parse("2026-09-30T00:00:00Z/2026-10-02T00:00:00Z", "datetime").unwrap();
+        assert_eq!(
+            public_month(two, "datetime").unwrap_err().field(),
+            "datetime"
+        );
         let open = TimeWindow::parse("2026-10-01T00:00:00Z/..", "datetime").unwrap();
         assert!(public_month(open, "datetime").is_err());
     }

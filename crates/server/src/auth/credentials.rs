@@ -27,8 +27,8 @@ pub fn token(value: &HeaderValue) -> Result<String, Refusal> {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(rest.trim())
             .map_err(|_| "HTTP Basic credentials are not valid base64")?;
-        let pair = String::from_utf8(decoded)
-            .map_err(|_| "HTTP Basic credentials are not valid UTF-8")?;
+        let pair =
+            String::from_utf8(decoded).map_err(|_| "HTTP Basic credentials are not valid UTF-8")?;
         let (_, password) = pair
             .split_once(':')
             .ok_or("HTTP Basic credentials need `username:password`")?;
@@ -108,10 +108,17 @@ mod tests {
     fn a_401_is_challenged_with_basic_only_outside_browser_scripts() {
         use axum::response::IntoResponse;
         let r = challenge(StatusCode::UNAUTHORIZED.into_response(), false);
-        let all: Vec<_> = r.headers().get_all(header::WWW_AUTHENTICATE).iter().collect();
+        let all: Vec<_> = r
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .collect();
         assert_eq!(all.len(), 2);
         let r = challenge(StatusCode::UNAUTHORIZED.into_response(), true);
-        assert_eq!(r.headers().get_all(header::WWW_AUTHENTICATE).iter().count(), 1);
+        assert_eq!(
+            r.headers().get_all(header::WWW_AUTHENTICATE).iter().count(),
+            1
+        );
         let ok = challenge(StatusCode::OK.into_response(), false);
         assert!(ok.headers().get(header::WWW_AUTHENTICATE).is_none());
     }

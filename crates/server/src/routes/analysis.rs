@@ -78,9 +78,7 @@ fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, 
     {
         return Ok(Arc::clone(c));
     }
-    let cells = Arc::new(
-        study_area(&state.area.shape, res).map_err(ApiError::query)?,
-    );
+    let cells = Arc::new(study_area(&state.area.shape, res).map_err(ApiError::query)?);
     state
         .area_cells
         .0

@@ -162,7 +162,11 @@ fn parameters(path: &str) -> Vec<Value> {
         // The OGC API's own document (/ogc/api) says more; these are the
         // same parameters.
         p if p.starts_with("/ogc/collections/{id}/items") && !p.ends_with("{feature}") => {
-            out.extend(super::ogc::api::item_parameters().into_iter().map(|(_, p)| p));
+            out.extend(
+                super::ogc::api::item_parameters()
+                    .into_iter()
+                    .map(|(_, p)| p),
+            );
         }
         p if p.starts_with("/ogc") => out.push(query("f", "json", &string())),
         p if kind_of(p).is_some() && !p.ends_with('}') => {

@@ -65,7 +65,10 @@ impl Collection {
     }
 
     pub(super) fn public(self) -> bool {
-        matches!(self, Collection::PublicHexagons(_) | Collection::PublicAreas)
+        matches!(
+            self,
+            Collection::PublicHexagons(_) | Collection::PublicAreas
+        )
     }
 
     fn title(self) -> String {
@@ -186,7 +189,11 @@ pub(super) fn schema(headers: &HeaderMap, c: Collection) -> Value {
         props.insert(f.name.into(), schema_type(&f));
     }
     if let Some((start, end)) = c.temporal() {
-        props[start]["x-ogc-role"] = json!(if end.is_some() { "primary-interval-start" } else { "primary-instant" });
+        props[start]["x-ogc-role"] = json!(if end.is_some() {
+            "primary-interval-start"
+        } else {
+            "primary-instant"
+        });
         if let Some(end) = end {
             props[end]["x-ogc-role"] = json!("primary-interval-end");
         }
@@ -220,7 +227,11 @@ pub(super) fn queryables(headers: &HeaderMap, c: Collection) -> Value {
         );
     }
     if let Some((start, end)) = c.temporal() {
-        let role = if end.is_some() { "primary-interval-start" } else { "primary-instant" };
+        let role = if end.is_some() {
+            "primary-interval-start"
+        } else {
+            "primary-instant"
+        };
         props.insert(
             start.into(),
             json!({ "title": start, "type": "string", "format": "date-time", "x-ogc-role": role, "description": "the event time: the `datetime` parameter filters on it (other times, such as updated_at, are not filtered on)" }),

@@ -64,7 +64,12 @@ impl Common {
             }
             seen.push(k);
         }
-        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         let crs = get("crs")
             .map(|v| OgcCrs::parse(v, "crs"))
             .transpose()
@@ -89,7 +94,10 @@ impl Common {
                     return Err(ApiError::field(
                         StatusCode::BAD_REQUEST,
                         "bbox",
-                        format!("the box covers about {:.0} km²; at most {MAX_QUERY_AREA_KM2:.0} km² may be asked for at once", b.area_km2()),
+                        format!(
+                            "the box covers about {:.0} km²; at most {MAX_QUERY_AREA_KM2:.0} km² may be asked for at once",
+                            b.area_km2()
+                        ),
                     ));
                 }
                 Some(b)
@@ -192,14 +200,23 @@ async fn records(
     q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
     let matched = matched(state, kind, &q).await?;
     if common.limit == 0 {
-        return Ok(Page { features: Vec::new(), matched, next: None });
+        return Ok(Page {
+            features: Vec::new(),
+            matched,
+            next: None,
+        });
     }
     q.limit = u32::try_from(common.limit).unwrap_or(trygg_core::query::MAX_LIMIT);
     let page = super::super::list_page(state, kind, &q).await?;
     let features = page
         .features
         .iter()
-        .map(|f| ogc_feature(c, super::super::features::redact(f.to_geojson(), kind, caller)))
+        .map(|f| {
+            ogc_feature(
+                c,
+                super::super::features::redact(f.to_geojson(), kind, caller),
+            )
+        })
         .collect();
     Ok(Page {
         features,
@@ -218,7 +235,11 @@ async fn matched(state: &AppState, kind: Kind, q: &ListQuery) -> Result<usize, A
     }
     let mut found = 0;
     for chunk in to_check.chunks(1_000) {
-        found += state.store.get_many(kind, chunk, q.bbox.as_ref()).await?.len();
+        found += state
+            .store
+            .get_many(kind, chunk, q.bbox.as_ref())
+            .await?
+            .len();
     }
     Ok(exact + found)
 }
@@ -229,12 +250,19 @@ fn take_offset(rest: &mut Vec<(String, String)>) -> Result<usize, ApiError> {
         return Ok(0);
     };
     let (_, v) = rest.remove(i);
-    v.trim()
-        .parse::<usize>()
-        .map_err(|_| bad("offset", format!("`{v}` is not a whole number (take it from the next link)")))
+    v.trim().parse::<usize>().map_err(|_| {
+        bad(
+            "offset",
+            format!("`{v}` is not a whole number (take it from the next link)"),
+        )
+    })
 }
 
-fn paged<T>(all: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, usize, Option<(&'static str, String)>) {
+fn paged<T>(
+    all: Vec<T>,
+    offset: usize,
+    limit: usize,
+) -> (Vec<T>, usize, Option<(&'static str, String)>) {
     let total = all.len();
     let page: Vec<T> = all.into_iter().skip(offset).take(limit).collect();
     let end = offset.saturating_add(page.len());
@@ -252,7 +280,10 @@ async fn hexagons(
     let mut rest = common.rest.clone();
     let offset = take_offset(&mut rest)?;
     let (cells, res) = if c.public() {
-        (public_cells(state, kind, &rest, common.bbox).await?, state.public_policy.max_resolution)
+        (
+            public_cells(state, kind, &rest, common.bbox).await?,
+            state.public_policy.max_resolution,
+        )
     } else {
         rest.push(("resolution".into(), INTERNAL_HEX_RESOLUTION.to_string()));
         let mut q = HexQuery::parse(kind, &rest).map_err(|e| {
@@ -266,12 +297,21 @@ async fn hexagons(
         q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
         let cells = state
             .layers
-            .hexagons(kind, &q, Utc::now().timestamp_millis(), state.limits.max_hex_cells)
+            .hexagons(
+                kind,
+                &q,
+                Utc::now().timestamp_millis(),
+                state.limits.max_hex_cells,
+            )
             .map_err(ApiError::query)?;
         (cells, INTERNAL_HEX_RESOLUTION)
     };
     let (page, matched, next) = paged(cells, offset, common.limit);
-    Ok(Page { features: hexagon_features(c, kind, &page, res)?, matched, next })
+    Ok(Page {
+        features: hexagon_features(c, kind, &page, res)?,
+        matched,
+        next,
+    })
 }
 
 pub(super) fn hexagon_features(
@@ -284,7 +324,9 @@ pub(super) fn hexagon_features(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(match fc {
         Value::Object(mut m) => match m.remove("features") {
-            Some(Value::Array(features)) => features.into_iter().map(|f| ogc_feature(c, f)).collect(),
+            Some(Value::Array(features)) => {
+                features.into_iter().map(|f| ogc_feature(c, f)).collect()
+            }
             _ => Vec::new(),
         },
         _ => Vec::new(),
@@ -305,7 +347,8 @@ pub(super) async fn public_cells(
             "period" => period = Some(v.clone()),
             "datetime" => {
                 let window = TimeWindow::parse(v, "datetime").map_err(ApiError::query)?;
-                let month = trygg_core::ogc::public_month(window, "datetime").map_err(ApiError::query)?;
+                let month =
+                    trygg_core::ogc::public_month(window, "datetime").map_err(ApiError::query)?;
                 period = Some(month);
             }
             other => {
@@ -365,7 +408,10 @@ async fn areas(state: &AppState, common: &Common) -> Result<Page, ApiError> {
     };
     let (page, matched, next) = paged(all, offset, common.limit);
     Ok(Page {
-        features: page.into_iter().map(|f| ogc_feature(Collection::PublicAreas, f)).collect(),
+        features: page
+            .into_iter()
+            .map(|f| ogc_feature(Collection::PublicAreas, f))
+            .collect(),
         matched,
         next,
     })
@@ -382,16 +428,38 @@ fn page_links(
         let qs = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        if qs.is_empty() { path.clone() } else { format!("{path}?{qs}") }
+        if qs.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?{qs}")
+        }
     };
-    let mut links = vec![link(headers, &encode(params), "self", "application/geo+json", "this page")];
+    let mut links = vec![link(
+        headers,
+        &encode(params),
+        "self",
+        "application/geo+json",
+        "this page",
+    )];
     if let Some((k, v)) = next {
         let mut p: Vec<(String, String)> =
             params.iter().filter(|(key, _)| key != k).cloned().collect();
         p.push((k.to_owned(), v));
-        links.push(link(headers, &encode(&p), "next", "application/geo+json", "next page"));
+        links.push(link(
+            headers,
+            &encode(&p),
+            "next",
+            "application/geo+json",
+            "next page",
+        ));
     }
-    links.push(link(headers, &format!("/ogc/collections/{id}"), "collection", "application/json", "the collection"));
+    links.push(link(
+        headers,
+        &format!("/ogc/collections/{id}"),
+        "collection",
+        "application/json",
+        "the collection",
+    ));
     links
 }
 
@@ -423,31 +491,54 @@ pub(super) async fn item(
             if hidden || Shape::of(&f.geometry) != shape {
                 return Err(missing());
             }
-            ogc_feature(c, super::super::features::redact(f.to_geojson(), kind, caller))
+            ogc_feature(
+                c,
+                super::super::features::redact(f.to_geojson(), kind, caller),
+            )
         }
         Collection::Hexagons(kind) | Collection::PublicHexagons(kind) => {
             let cell: h3o::CellIndex = feature.parse().map_err(|_| missing())?;
             let cells = if c.public() {
                 public_cells(state, kind, &[], None).await?
             } else {
-                let mut q = HexQuery::parse(kind, &[("resolution".into(), INTERNAL_HEX_RESOLUTION.to_string())])
-                    .map_err(ApiError::query)?;
+                let mut q = HexQuery::parse(
+                    kind,
+                    &[("resolution".into(), INTERNAL_HEX_RESOLUTION.to_string())],
+                )
+                .map_err(ApiError::query)?;
                 q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
                 // Only this hexagon's records: a box around it, whole counts.
                 let ll = h3o::LatLng::from(cell);
-                q.bbox = Some(Bbox::new(ll.lng(), ll.lat(), ll.lng(), ll.lat(), "feature").map_err(ApiError::query)?);
+                q.bbox = Some(
+                    Bbox::new(ll.lng(), ll.lat(), ll.lng(), ll.lat(), "feature")
+                        .map_err(ApiError::query)?,
+                );
                 state
                     .layers
-                    .hexagons(kind, &q, Utc::now().timestamp_millis(), state.limits.max_hex_cells)
+                    .hexagons(
+                        kind,
+                        &q,
+                        Utc::now().timestamp_millis(),
+                        state.limits.max_hex_cells,
+                    )
                     .map_err(ApiError::query)?
             };
-            let hit = cells.into_iter().find(|h| h.cell == cell).ok_or_else(missing)?;
+            let hit = cells
+                .into_iter()
+                .find(|h| h.cell == cell)
+                .ok_or_else(missing)?;
             let res = u8::from(hit.cell.resolution());
-            hexagon_features(c, kind, &[hit], res)?.into_iter().next().ok_or_else(missing)?
+            hexagon_features(c, kind, &[hit], res)?
+                .into_iter()
+                .next()
+                .ok_or_else(missing)?
         }
         Collection::PublicAreas => {
             let all = super::super::public::public_area_features(state).await?;
-            let hit = all.into_iter().find(|a| a["id"] == feature).ok_or_else(missing)?;
+            let hit = all
+                .into_iter()
+                .find(|a| a["id"] == feature)
+                .ok_or_else(missing)?;
             ogc_feature(c, hit)
         }
     };

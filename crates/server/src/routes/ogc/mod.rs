@@ -211,7 +211,10 @@ async fn queryables(
 ) -> Result<Response, ApiError> {
     only_f(&params)?;
     let c = find(&id, &caller)?;
-    Ok(typed(&collections::queryables(&headers, c), "application/schema+json"))
+    Ok(typed(
+        &collections::queryables(&headers, c),
+        "application/schema+json",
+    ))
 }
 
 async fn schema(
@@ -222,7 +225,10 @@ async fn schema(
 ) -> Result<Response, ApiError> {
     only_f(&params)?;
     let c = find(&id, &caller)?;
-    Ok(typed(&collections::schema(&headers, c), "application/schema+json"))
+    Ok(typed(
+        &collections::schema(&headers, c),
+        "application/schema+json",
+    ))
 }
 
 async fn items(
