@@ -61,7 +61,7 @@ clients_passed=$(grep -Eo '^[0-9]+ passed, 0 failed' "$artifacts/clients.log" | 
 browser_passed=0
 if [ -x scripts/browser-tests.sh ]; then
   step "browser tests (headless Chromium, axe-core)"
-  scripts/browser-tests.sh 2>&1 | tee "$artifacts/browser-tests.log"
+  TRYGG_BIN="$root/target/debug/trygg" scripts/browser-tests.sh 2>&1 | tee "$artifacts/browser-tests.log"
   browser_passed=$(grep -Eo '^ℹ pass [0-9]+' "$artifacts/browser-tests.log" | awk '{s += $3} END {print s + 0}')
 fi
 
