@@ -295,6 +295,21 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     op
 }
 
+/// RFC 9457 problem+json, as every error is written.
+pub(crate) fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": { "type": "string" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string" },
+            "field": { "type": "string", "description": "the input that is wrong" },
+        },
+    })
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
@@ -325,19 +340,7 @@ pub fn document() -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "an API token, trygg_…" },
                 "session": { "type": "apiKey", "in": "cookie", "name": "trygg_session", "description": "from POST /api/v1/auth/login; writes also need X-CSRF-Token" },
             },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status"],
-                    "properties": {
-                        "type": { "type": "string" },
-                        "title": { "type": "string" },
-                        "status": { "type": "integer" },
-                        "detail": { "type": "string" },
-                        "field": { "type": "string", "description": "the input that is wrong" },
-                    },
-                },
-            },
+            "schemas": { "Problem": problem_schema() },
         },
     })
 }

@@ -282,19 +282,7 @@ pub(super) fn document(headers: &HeaderMap) -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "an API token, trygg_…" },
                 "basic": { "type": "http", "scheme": "basic", "description": "any username, an API token (trygg_…) as the password" },
             },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status"],
-                    "properties": {
-                        "type": { "type": "string" },
-                        "title": { "type": "string" },
-                        "status": { "type": "integer" },
-                        "detail": { "type": "string" },
-                        "field": { "type": "string", "description": "the input that is wrong" },
-                    },
-                },
-            },
+            "schemas": { "Problem": crate::routes::openapi::problem_schema() },
         },
     })
 }

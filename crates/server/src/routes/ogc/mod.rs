@@ -209,12 +209,7 @@ async fn queryables(
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    only_f(&params)?;
-    let c = find(&id, &caller)?;
-    Ok(typed(
-        &collections::queryables(&headers, c),
-        "application/schema+json",
-    ))
+    json_schema(&caller, &headers, &id, &params, collections::queryables)
 }
 
 async fn schema(
@@ -223,12 +218,20 @@ async fn schema(
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    only_f(&params)?;
-    let c = find(&id, &caller)?;
-    Ok(typed(
-        &collections::schema(&headers, c),
-        "application/schema+json",
-    ))
+    json_schema(&caller, &headers, &id, &params, collections::schema)
+}
+
+/// A JSON Schema document about a collection.
+fn json_schema(
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    params: &[(String, String)],
+    make: fn(&HeaderMap, Collection) -> Value,
+) -> Result<Response, ApiError> {
+    only_f(params)?;
+    let c = find(id, caller)?;
+    Ok(typed(&make(headers, c), "application/schema+json"))
 }
 
 async fn items(
