@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
+use trygg_core::index::{FeatureRef, HexCount, IndexRow, LayerIndex, PointHit, SeriesQuery};
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
@@ -149,6 +149,32 @@ impl Layers {
     /// See [`trygg_core::index::LayerIndex::count`].
     pub fn count(&self, kind: Kind, q: &ListQuery) -> (usize, Vec<Uuid>) {
         self.read(kind).count(q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::series`].
+    pub fn series(
+        &self,
+        kind: Kind,
+        q: &SeriesQuery<'_>,
+        tag_weight: &dyn Fn(&str) -> f64,
+    ) -> trygg_core::Result<Vec<Vec<(h3o::CellIndex, f64)>>> {
+        self.read(kind).series(q, tag_weight)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::each_feature`]; `each` runs
+    /// under the index's read lock, so it must not wait on anything.
+    pub fn each_feature(
+        &self,
+        kind: Kind,
+        window: trygg_core::time::TimeWindow,
+        filters: &trygg_core::query::Filters,
+        organisation: Option<Uuid>,
+        max_precision_m: u32,
+        shape: Option<trygg_core::Shape>,
+        each: impl FnMut(FeatureRef<'_>),
+    ) {
+        self.read(kind)
+            .each_feature(window, filters, organisation, max_precision_m, shape, each);
     }
 
     pub fn len(&self, kind: Kind) -> usize {

@@ -108,7 +108,7 @@ pub struct AppState {
     pub public_policy: PublicPolicy,
     pub embed_origins: Vec<String>,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
-    pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
+    pub(crate) area_cells: Arc<routes::inputs::AreaCells>,
     pub(crate) metrics: Arc<metrics::Metrics>,
 }
 

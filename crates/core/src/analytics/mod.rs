@@ -18,6 +18,7 @@ pub mod dosage;
 pub mod emerging;
 pub mod evaluation;
 pub mod followup;
+pub mod grid;
 pub mod hotspots;
 pub mod period;
 pub mod stats;

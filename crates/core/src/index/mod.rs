@@ -37,7 +37,7 @@ use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
 use crate::time::{EpochMs, TimeWindow};
 use crate::{Kind, Result, Shape, cells};
 
-pub use aggregate::{parent, resolution_of};
+pub use aggregate::{SeriesQuery, parent, resolution_of};
 use ids::Locations;
 use points::{Point, PointBuckets};
 use spans::{Span, SpanList};
@@ -427,6 +427,16 @@ impl LayerIndex {
         aggregate::hexagons(self, q, now, max_cells)
     }
 
+    /// Weighted counts per hexagon over consecutive windows in one pass;
+    /// see [`aggregate::series`].
+    pub fn series(
+        &self,
+        q: &SeriesQuery<'_>,
+        tag_weight: &dyn Fn(&str) -> f64,
+    ) -> Result<Vec<Vec<(CellIndex, f64)>>> {
+        aggregate::series(self, q, tag_weight)
+    }
+
     /// The ids of one page of a list; see [`paging::page_ids`].
     pub fn page_ids(&self, q: &ListQuery) -> (Vec<Uuid>, bool) {
         paging::page_ids(self, q)
@@ -443,17 +453,19 @@ impl LayerIndex {
         points::query(self, q, max_points)
     }
 
-    /// Every point feature overlapping a window that passes the filters,
-    /// in no particular order, as the analyses read them: position, time,
-    /// tags (as names) and its cell at the index resolution. Points known
-    /// less exactly than `max_precision_m` are left out.
-    pub fn each_point(
+    /// Every feature overlapping a window that passes the filters (and is
+    /// of `shape`, when given), in no particular order, as the analyses
+    /// and the follow-up read them: id, time, bounds, cells, tags and
+    /// organisation. Features known less exactly than `max_precision_m`
+    /// are left out.
+    pub fn each_feature(
         &self,
         window: TimeWindow,
         filters: &Filters,
         organisation: Option<Uuid>,
         max_precision_m: u32,
-        mut each: impl FnMut(PointRef<'_>),
+        shape: Option<Shape>,
+        mut each: impl FnMut(FeatureRef<'_>),
     ) {
         let filter = self.filter(
             filters,
@@ -461,41 +473,41 @@ impl LayerIndex {
             None,
             max_precision_m,
             organisation,
-            Some(Shape::Point),
+            shape,
         );
         let tags = tag_names(self.kind);
-        let _ = self.points.each_in_window(None, window, |b, i| {
-            let a = b.attrs(i);
-            if filter.attrs(a) {
-                each(PointRef {
-                    id: b.id(i),
-                    lon_e7: b.lon(i),
-                    lat_e7: b.lat(i),
-                    t_start: b.t(i),
-                    t_end: Some(b.end(i)),
-                    cell: b.cell(i),
-                    tag_mask: a.tags,
-                    tag_names: tags,
-                    organisation: self.organisations[usize::from(a.organisation)],
-                });
-            }
-            Ok::<(), ()>(())
-        });
+        if shape.is_none_or(|s| s == Shape::Point) {
+            let _ = self.points.each_in_window(None, window, |b, i| {
+                let a = b.attrs(i);
+                if filter.attrs(a) {
+                    let (lon, lat) = (b.lon(i), b.lat(i));
+                    each(FeatureRef {
+                        id: b.id(i),
+                        shape: Shape::Point,
+                        bounds_e7: [lon, lat, lon, lat],
+                        t_start: b.t(i),
+                        t_end: Some(b.end(i)),
+                        cells: b.cells(i),
+                        tag_mask: a.tags,
+                        tag_names: tags,
+                        organisation: self.organisations[usize::from(a.organisation)],
+                    });
+                }
+                Ok::<(), ()>(())
+            });
+        }
         for s in self.spans.candidates(window) {
-            if s.shape == Shape::Point
-                && s.bounds[0] == s.bounds[2]
-                && s.bounds[1] == s.bounds[3]
-                && s.t_end >= window.start
+            if s.t_end >= window.start
+                && shape.is_none_or(|shape| shape == s.shape)
                 && filter.attrs(s.attrs)
-                && let Some(&cell) = self.spans.cells_of(s).first()
             {
-                each(PointRef {
+                each(FeatureRef {
                     id: s.id,
-                    lon_e7: s.bounds[0],
-                    lat_e7: s.bounds[1],
+                    shape: s.shape,
+                    bounds_e7: s.bounds,
                     t_start: s.t_start,
                     t_end: (s.t_end != i64::MAX).then_some(s.t_end),
-                    cell,
+                    cells: self.spans.cells_of(s),
                     tag_mask: s.attrs.tags,
                     tag_names: tags,
                     organisation: self.organisations[usize::from(s.attrs.organisation)],
@@ -505,30 +517,34 @@ impl LayerIndex {
     }
 }
 
-/// A point feature as [`LayerIndex::each_point`] shows it.
+/// A feature as [`LayerIndex::each_feature`] shows it.
 #[derive(Debug, Clone, Copy)]
-pub struct PointRef<'a> {
+pub struct FeatureRef<'a> {
     pub id: Uuid,
-    /// Degrees × 10⁷ (exact for the stored 6 decimals).
-    pub lon_e7: i32,
-    pub lat_e7: i32,
+    pub shape: Shape,
+    /// West, south, east, north in degrees × 10⁷ (exact for the stored 6
+    /// decimals); a point's position twice.
+    pub bounds_e7: [i32; 4],
+    /// `i64::MIN` for timeless features.
     pub t_start: EpochMs,
     /// `None` while open.
     pub t_end: Option<EpochMs>,
-    /// The feature's cell as stored (the index resolution for points).
-    pub cell: u64,
+    /// The feature's cells as stored (a point's one cell at the index
+    /// resolution; a line's or polygon's compacted cover).
+    pub cells: &'a [u64],
     tag_mask: u16,
     tag_names: &'a [&'static str],
     pub organisation: Option<Uuid>,
 }
 
-impl PointRef<'_> {
+impl FeatureRef<'_> {
+    /// A point's position in degrees (the west and south bounds of others).
     pub fn lon(&self) -> f64 {
-        from_e7(self.lon_e7)
+        from_e7(self.bounds_e7[0])
     }
 
     pub fn lat(&self) -> f64 {
-        from_e7(self.lat_e7)
+        from_e7(self.bounds_e7[1])
     }
 
     /// Whether the feature carries this tag.
@@ -548,8 +564,8 @@ impl PointRef<'_> {
             .map(|(_, n)| *n)
     }
 
-    /// The first tag's position in the vocabulary (the category of an
-    /// incident), if any.
+    /// The first tag's position in the kind's vocabulary (an incident's
+    /// category is its one tag).
     pub fn first_tag(&self) -> Option<usize> {
         (self.tag_mask != 0).then(|| self.tag_mask.trailing_zeros() as usize)
     }

@@ -112,6 +112,11 @@ impl Bucket {
         self.cell[i]
     }
 
+    /// The point's cell as a one-cell slice.
+    pub fn cells(&self, i: usize) -> &[u64] {
+        &self.cell[i..=i]
+    }
+
     #[inline]
     pub fn attrs(&self, i: usize) -> Attrs {
         self.attrs[i]

@@ -5,8 +5,7 @@
 //! made from chosen hexagons. Computation lives in `core::analytics`; this
 //! gathers the inputs from the index and the store and renders.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,15 +18,15 @@ use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
 use trygg_core::analytics::dosage::{
-    DosageConfig, PlaceArea, PresenceLog, dosage, patrol_list, visits,
+    DosageConfig, PlaceArea, dosage, patrol_list, visits,
 };
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
 use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star, study_area,
+    CategoryWeights, GiConfig, GiStar, cells_of,
 };
 use trygg_core::analytics::period::{Cadence, Period};
-use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
+use trygg_core::attrs::{Attributes, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
 use trygg_core::query::{Filters, HexQuery};
 use trygg_core::report;
@@ -35,6 +34,9 @@ use trygg_core::time::TimeWindow;
 use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
 
+use super::inputs::{
+    area_cells, area_grid, dense, incident_events, presence_logs, weighted_series,
+};
 use crate::auth::Caller;
 use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
@@ -59,33 +61,6 @@ fn study_area_note(state: &AppState, res: Resolution, cells: usize) -> String {
         u8::from(res),
         state.area.name
     )
-}
-
-/// The service area's cells per resolution (the study area, see
-/// `trygg_core::analytics::hotspots::study_area`): tiling a municipality takes a
-/// moment and never changes while the server runs.
-#[derive(Default)]
-pub struct AreaCells(Mutex<HashMap<u8, Arc<Vec<CellIndex>>>>);
-
-fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, ApiError> {
-    let key = u8::from(res);
-    if let Some(c) = state
-        .area_cells
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&key)
-    {
-        return Ok(Arc::clone(c));
-    }
-    let cells = Arc::new(study_area(&state.area.shape, res).map_err(ApiError::query)?);
-    state
-        .area_cells
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(key, Arc::clone(&cells));
-    Ok(cells)
 }
 
 /// Query parameters, checked against what the endpoint takes.
@@ -202,17 +177,11 @@ fn weighted(
     window: TimeWindow,
     weights: &CategoryWeights,
 ) -> Result<BTreeMap<CellIndex, f64>, ApiError> {
-    let mut out: BTreeMap<CellIndex, f64> = BTreeMap::new();
-    for c in IncidentCategory::ALL {
-        let w = weights.weight(*c);
-        if w == 0.0 {
-            continue;
-        }
-        for (cell, n) in counts(state, Kind::Incident, res, window, vec![c.as_str()])? {
-            *out.entry(cell).or_insert(0.0) += n * w;
-        }
-    }
-    Ok(out)
+    Ok(weighted_series(state, res, &[window], weights)?
+        .pop()
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 fn polygon(cell: CellIndex) -> Value {
@@ -291,15 +260,25 @@ async fn picture(
     cells.sort_unstable();
     cells.dedup();
     let districts = super::public::district_outlines(&state).await?;
+    // Each outline's bounding box first: thousands of cells against a
+    // hundred districts' full outlines was most of a picture's time.
+    let boxes: Vec<Option<geo_types::Rect<f64>>> = districts
+        .iter()
+        .map(|(_, shape)| geo::BoundingRect::bounding_rect(shape))
+        .collect();
     let mut by_district: BTreeMap<String, [f64; 5]> = BTreeMap::new();
     let features: Vec<Value> = cells
         .iter()
         .map(|c| {
             let ll = h3o::LatLng::from(*c);
+            let p = Point::new(ll.lng(), ll.lat());
             let district = districts
                 .iter()
-                .find(|(_, shape)| shape.contains(&Point::new(ll.lng(), ll.lat())))
-                .map(|(name, _)| name.clone());
+                .zip(&boxes)
+                .find(|((_, shape), rect)| {
+                    rect.is_some_and(|r| geo::Intersects::intersects(&r, &p)) && shape.contains(&p)
+                })
+                .map(|((name, _), _)| name.clone());
             let inc = incidents.get(c).copied().unwrap_or(0.0);
             let rep: f64 = reasons.get(c).map_or(0.0, |m| m.values().sum());
             let (visits, minutes) = presence.get(c).copied().unwrap_or((0, 0.0));
@@ -355,9 +334,11 @@ async fn hotspots(
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
     let values = weighted(&state, res, window, &weights)?;
-    let area = area_cells(&state, res.get())?;
-    let results =
-        gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
+    let grid = area_grid(&state, res.get(), config.distance)?;
+    let results = grid
+        .gi_star(&dense(&grid, values), config.fdr_q)
+        .map_err(ApiError::query)?;
+    let area = grid.cells();
     let features: Vec<Value> = results
         .iter()
         .filter(|g| g.value > 0.0 || g.bin_fdr != 0)
@@ -394,14 +375,14 @@ async fn emerging(
             .map_err(ApiError::query)?,
     };
     let periods = end.back(months).map_err(ApiError::query)?;
-    let area = area_cells(&state, res.get())?;
-    let mut runs = Vec::with_capacity(periods.len());
-    for p in &periods {
-        let values = weighted(&state, res, p.window(), &weights)?;
-        runs.push(
-            gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
-        );
-    }
+    let grid = area_grid(&state, res.get(), config.distance)?;
+    let area = grid.cells();
+    let windows: Vec<TimeWindow> = periods.iter().map(|p| p.window()).collect();
+    let runs = weighted_series(&state, res, &windows, &weights)?
+        .into_iter()
+        .map(|values| grid.gi_star(&dense(&grid, values), config.fdr_q))
+        .collect::<trygg_core::Result<Vec<_>>>()
+        .map_err(ApiError::query)?;
     let cells = emerging_hot_spots(&runs, &EmergingConfig::default()).map_err(ApiError::query)?;
     let features: Vec<Value> = cells
         .iter()
@@ -434,14 +415,8 @@ async fn dosage_report(
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
     };
-    let mut presence_features = super::all_features(&state, Kind::Presence, horizon).await?;
-    if let Some(org) = caller.presence_limit(state.auth.config.presence_visibility) {
-        presence_features.retain(|f| f.organisation_id == Some(org));
-    }
-    let logs: Vec<PresenceLog> = presence_features
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now))
-        .collect();
+    let organisation = caller.presence_limit(state.auth.config.presence_visibility);
+    let logs = presence_logs(&state, horizon, organisation, now).await?;
     let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
@@ -515,28 +490,13 @@ async fn evaluation(
     };
     let now = Utc::now().timestamp_millis();
     let span = 366 * 86_400_000;
-    let incidents = super::all_features(
+    let events = incident_events(
         &state,
-        Kind::Incident,
         TimeWindow {
             start: date - span,
             end: date + span,
         },
-    )
-    .await?;
-    let events: Vec<(CellIndex, i64)> = incidents
-        .iter()
-        .filter_map(|f| match (&f.attributes, &f.geometry) {
-            // Coarse positions (the police feed's midpoints) say nothing about a street.
-            (Attributes::Incident(i), Geometry::Point(p)) if i.precision_m <= 100 => {
-                let cell = h3o::LatLng::new(p.y(), p.x())
-                    .ok()?
-                    .to_cell(Resolution::Ten);
-                Some((cell, i.occurred_at.timestamp_millis()))
-            }
-            _ => None,
-        })
-        .collect();
+    );
     let treated = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
     let area = area_cells(&state, Resolution::Ten)?;
     let windows = difference_in_differences(
@@ -553,28 +513,6 @@ async fn evaluation(
         return Ok(super::report_page(evaluation_html(&body)));
     }
     Ok(Json(body).into_response())
-}
-
-/// Incidents as (res-10 cell, time) for before/after comparisons. Coarse
-/// positions (the police feed's midpoints) say nothing about a street and
-/// are left out.
-async fn incident_events(
-    state: &AppState,
-    window: TimeWindow,
-) -> Result<Vec<(CellIndex, i64)>, ApiError> {
-    Ok(super::all_features(state, Kind::Incident, window)
-        .await?
-        .iter()
-        .filter_map(|f| match (&f.attributes, &f.geometry) {
-            (Attributes::Incident(i), Geometry::Point(p)) if i.precision_m <= 100 => {
-                let cell = h3o::LatLng::new(p.y(), p.x())
-                    .ok()?
-                    .to_cell(Resolution::Ten);
-                Some((cell, i.occurred_at.timestamp_millis()))
-            }
-            _ => None,
-        })
-        .collect())
 }
 
 /// Difference in differences for a place or measure from `date_ms`.
@@ -617,11 +555,7 @@ async fn yearly(
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window();
-    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w)
-        .await?
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
-        .collect();
+    let logs = presence_logs(&state, w, None, now.timestamp_millis()).await?;
     let trend: Vec<Value> = months
         .iter()
         .map(|m| {
@@ -640,8 +574,7 @@ async fn yearly(
             start: w.start - span,
             end: w.end + span,
         },
-    )
-    .await?;
+    );
     let mut places = Vec::new();
     for f in super::all_features(&state, Kind::Place, TimeWindow::ALL).await? {
         let Attributes::Place(p) = &f.attributes else {

@@ -11,9 +11,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 use trygg_core::Kind;
-use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
+use trygg_core::analytics::dosage::{DosageConfig, PlaceArea};
 use trygg_core::analytics::followup::{
-    FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
+    FollowUp, FollowUpInput, MeasureRecord, Published, ReportRecord, corrections,
     follow_up,
 };
 use trygg_core::analytics::period::{Cadence, Period};
@@ -55,11 +55,7 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         start: w.start - 120 * 86_400_000,
         end: w.end,
     };
-    let presence: Vec<PresenceLog> = super::all_features(state, Kind::Presence, presence_window)
-        .await?
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now))
-        .collect();
+    let presence = super::inputs::presence_logs(state, presence_window, None, now).await?;
     let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL)
         .await?
         .iter()
@@ -70,17 +66,8 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         .iter()
         .filter_map(MeasureRecord::from_feature)
         .collect();
-    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w)
-        .await?
-        .iter()
-        .filter_map(IncidentRecord::from_feature)
-        .collect();
-    incidents.extend(
-        super::all_features(state, Kind::Incident, earlier)
-            .await?
-            .iter()
-            .filter_map(IncidentRecord::from_feature),
-    );
+    let mut incidents = super::inputs::incident_records(state, w);
+    incidents.extend(super::inputs::incident_records(state, earlier));
     let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window)
         .await?
         .iter()

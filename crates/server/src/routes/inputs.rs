@@ -1,0 +1,196 @@
+//! The inputs of the analyses and the follow-up, gathered from the
+//! in-memory index (one pass each, under its read lock) and, for what the
+//! index does not hold (the shape of a presence track, places, measures,
+//! reports), from the store. Reading a year of a million incidents back
+//! from the store as whole features took longer than any analysis may.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use geo_types::{Geometry, Point};
+use h3o::{CellIndex, Resolution};
+use trygg_core::analytics::dosage::PresenceLog;
+use trygg_core::analytics::followup::IncidentRecord;
+use trygg_core::analytics::grid::StudyGrid;
+use trygg_core::analytics::hotspots::{CategoryWeights, study_area};
+use trygg_core::attrs::{IncidentCategory, UnitType};
+use trygg_core::cells::LayerResolution;
+use trygg_core::index::{SeriesQuery, parent, resolution_of};
+use trygg_core::query::Filters;
+use trygg_core::time::{EpochMs, TimeWindow};
+use trygg_core::{Kind, Shape};
+use uuid::Uuid;
+
+use crate::{ApiError, AppState};
+
+/// The service area's cells per resolution (the study area, see
+/// [`study_area`]) and their Gi* grids per distance: tiling a
+/// municipality and finding every cell's neighbours take a moment and
+/// never change while the server runs.
+#[derive(Default)]
+pub struct AreaCells {
+    cells: Mutex<HashMap<u8, Arc<Vec<CellIndex>>>>,
+    grids: Mutex<HashMap<(u8, u32), Arc<StudyGrid>>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(crate) fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, ApiError> {
+    let key = u8::from(res);
+    if let Some(c) = locked(&state.area_cells.cells).get(&key) {
+        return Ok(Arc::clone(c));
+    }
+    let cells = Arc::new(study_area(&state.area.shape, res).map_err(ApiError::query)?);
+    locked(&state.area_cells.cells).insert(key, Arc::clone(&cells));
+    Ok(cells)
+}
+
+/// The study area's Gi* grid at a resolution and k-ring distance.
+pub(crate) fn area_grid(
+    state: &AppState,
+    res: Resolution,
+    distance: u32,
+) -> Result<Arc<StudyGrid>, ApiError> {
+    let key = (u8::from(res), distance);
+    if let Some(g) = locked(&state.area_cells.grids).get(&key) {
+        return Ok(Arc::clone(g));
+    }
+    let cells = area_cells(state, res)?;
+    let grid =
+        Arc::new(StudyGrid::new(cells.iter().copied(), distance).map_err(ApiError::query)?);
+    locked(&state.area_cells.grids).insert(key, Arc::clone(&grid));
+    Ok(grid)
+}
+
+/// Values per hexagon as a grid's dense array (cells outside the study
+/// area dropped, the rest 0).
+pub(crate) fn dense(grid: &StudyGrid, values: impl IntoIterator<Item = (CellIndex, f64)>) -> Vec<f64> {
+    let mut out = vec![0.0; grid.len()];
+    for (cell, v) in values {
+        if let Some(i) = grid.position(cell) {
+            out[i] += v;
+        }
+    }
+    out
+}
+
+/// Incidents per hexagon, each category weighted, for each of consecutive
+/// windows: one pass over the index.
+pub(crate) fn weighted_series(
+    state: &AppState,
+    res: LayerResolution,
+    windows: &[TimeWindow],
+    weights: &CategoryWeights,
+) -> Result<Vec<Vec<(CellIndex, f64)>>, ApiError> {
+    let filters = Filters::default();
+    let q = SeriesQuery {
+        resolution: res,
+        windows,
+        filters: &filters,
+        organisation: None,
+    };
+    state
+        .layers
+        .series(Kind::Incident, &q, &|tag| {
+            IncidentCategory::parse(tag, "weights").map_or(0.0, |c| weights.weight(c))
+        })
+        .map_err(ApiError::query)
+}
+
+/// Incidents as (res-10 cell, time) for before/after comparisons. Coarse
+/// positions (the police feed's midpoints) say nothing about a street and
+/// are left out. The cell is the parent of the stored one, as in every
+/// hexagon layer and in a place's own cells.
+pub(crate) fn incident_events(state: &AppState, window: TimeWindow) -> Vec<(CellIndex, i64)> {
+    let mut out = Vec::new();
+    state.layers.each_feature(
+        Kind::Incident,
+        window,
+        &Filters::default(),
+        None,
+        100,
+        Some(Shape::Point),
+        |f| {
+            if let Some(&c) = f.cells.first()
+                && resolution_of(c) >= 10
+                && let Ok(cell) = CellIndex::try_from(parent(c, 10))
+            {
+                out.push((cell, f.t_start));
+            }
+        },
+    );
+    out
+}
+
+/// The incidents overlapping a window as the follow-up counts them: every
+/// one, whatever its precision or shape.
+pub(crate) fn incident_records(state: &AppState, window: TimeWindow) -> Vec<IncidentRecord> {
+    let mut out = Vec::new();
+    state.layers.each_feature(
+        Kind::Incident,
+        window,
+        &Filters::default(),
+        None,
+        u32::MAX,
+        None,
+        |f| {
+            if let Some(category) = f.first_tag().and_then(|i| IncidentCategory::ALL.get(i)) {
+                out.push(IncidentRecord {
+                    category: *category,
+                    occurred_at_ms: f.t_start,
+                });
+            }
+        },
+    );
+    out
+}
+
+/// The presence logs overlapping a window (of one organisation, when
+/// given), an ongoing one ending at `now`: points from the index, tracks
+/// (whose shape the index does not hold) from the store.
+pub(crate) async fn presence_logs(
+    state: &AppState,
+    window: TimeWindow,
+    organisation: Option<Uuid>,
+    now: EpochMs,
+) -> Result<Vec<PresenceLog>, ApiError> {
+    let mut logs = Vec::new();
+    let mut tracks = Vec::new();
+    state.layers.each_feature(
+        Kind::Presence,
+        window,
+        &Filters::default(),
+        organisation,
+        u32::MAX,
+        None,
+        |f| {
+            let b = f.bounds_e7;
+            let unit = f.first_tag().and_then(|i| UnitType::ALL.get(i));
+            match unit {
+                Some(unit) if f.shape == Shape::Point && b[0] == b[2] && b[1] == b[3] => {
+                    logs.push(PresenceLog {
+                        id: f.id,
+                        unit_type: *unit,
+                        organisation_id: f.organisation,
+                        start_ms: f.t_start,
+                        end_ms: f.t_end.unwrap_or(now).max(f.t_start),
+                        geometry: Geometry::Point(Point::new(f.lon(), f.lat())),
+                    });
+                }
+                _ => tracks.push(f.id),
+            }
+        },
+    );
+    for chunk in tracks.chunks(trygg_core::query::MAX_LIMIT as usize) {
+        for f in state.store.get_many(Kind::Presence, chunk, None).await? {
+            logs.extend(PresenceLog::from_feature(&f, now));
+        }
+    }
+    // In id order, as a list reads them: sums of hours then add up in the
+    // same order on every run, and a published figure is not "corrected"
+    // by a rounding difference.
+    logs.sort_unstable_by_key(|l| l.id);
+    Ok(logs)
+}
