@@ -200,7 +200,16 @@ mod tests {
                 from_ms(ms).to_rfc3339_opts(SecondsFormat::AutoSi, true)
             );
         }
-        for v in [15.621_4, -0.000_000_4, -12.5, 58.999_999_7, 0.0, 179.999_999, -0.5, 1e9] {
+        for v in [
+            15.621_4,
+            -0.000_000_4,
+            -12.5,
+            58.999_999_7,
+            0.0,
+            179.999_999,
+            -0.5,
+            1e9,
+        ] {
             let mut out = String::new();
             push_fixed6(&mut out, v);
             let want = format!("{v:.6}");

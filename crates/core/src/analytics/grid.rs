@@ -48,10 +48,15 @@ impl StudyGrid {
         if cells.len() > MAX_CELLS {
             return Err(Error::too_large(
                 "resolution",
-                format!("more than {MAX_CELLS} cells; choose a coarser resolution or a smaller area"),
+                format!(
+                    "more than {MAX_CELLS} cells; choose a coarser resolution or a smaller area"
+                ),
             ));
         }
-        if cells.iter().any(|c| c.resolution() != cells[0].resolution()) {
+        if cells
+            .iter()
+            .any(|c| c.resolution() != cells[0].resolution())
+        {
             return Err(Error::invalid(
                 "cells",
                 "all cells must have one resolution",
@@ -232,10 +237,15 @@ mod tests {
 
     #[test]
     fn values_must_match_the_cells() {
-        let centre = h3o::LatLng::new(58.41, 15.62).unwrap().to_cell(h3o::Resolution::Nine);
+        let centre = h3o::LatLng::new(58.41, 15.62)
+            .unwrap()
+            .to_cell(h3o::Resolution::Nine);
         let grid = StudyGrid::new(centre.grid_disk::<Vec<_>>(1), 1).unwrap();
         assert_eq!(grid.gi_star(&[1.0; 6], 0.05).unwrap_err().field(), "values");
-        assert_eq!(grid.gi_star(&[f64::NAN; 7], 0.05).unwrap_err().field(), "values");
+        assert_eq!(
+            grid.gi_star(&[f64::NAN; 7], 0.05).unwrap_err().field(),
+            "values"
+        );
         assert_eq!(grid.gi_star(&[1.0; 7], 0.05).unwrap().len(), 7);
     }
 }

@@ -355,7 +355,13 @@ mod tests {
 
     /// Counts the slow, obvious way: h3o's parent and children of every
     /// stored cell of every row that passes, deduplicated per row.
-    fn plain_counts(rows: &[IndexRow], res: u8, start: i64, end: i64, max_precision: u32) -> BTreeMap<CellIndex, u64> {
+    fn plain_counts(
+        rows: &[IndexRow],
+        res: u8,
+        start: i64,
+        end: i64,
+        max_precision: u32,
+    ) -> BTreeMap<CellIndex, u64> {
         let res = h3o::Resolution::try_from(res).unwrap();
         let mut out = BTreeMap::new();
         for r in rows {

@@ -2,8 +2,7 @@
 //! status, position or bounds and H3 cells. Hexagon layers, point layers,
 //! list pages and the analyses' inputs are computed from it without
 //! touching the database; the database stays the source of truth and the
-//! index is rebuilt from it (or from its persistent copy, `snapshot`) at
-//! start.
+//! index is rebuilt from it at start.
 //!
 //! One file per structure, each with its invariants stated and
 //! property-tested against a plain scan of the rows:
@@ -310,10 +309,7 @@ impl LayerIndex {
                 .as_deref()
                 .map_or(0, |s| bits(&[s], source_names(self.kind)) as u8),
             organisation: self.intern_organisation(row.organisation_id),
-            precision: row
-                .precision_m
-                .unwrap_or(0)
-                .min(u32::from(u16::MAX)) as u16,
+            precision: row.precision_m.unwrap_or(0).min(u32::from(u16::MAX)) as u16,
         }
     }
 
@@ -467,14 +463,7 @@ impl LayerIndex {
         shape: Option<Shape>,
         mut each: impl FnMut(FeatureRef<'_>),
     ) {
-        let filter = self.filter(
-            filters,
-            window,
-            None,
-            max_precision_m,
-            organisation,
-            shape,
-        );
+        let filter = self.filter(filters, window, None, max_precision_m, organisation, shape);
         let tags = tag_names(self.kind);
         if shape.is_none_or(|s| s == Shape::Point) {
             let _ = self.points.each_in_window(None, window, |b, i| {

@@ -25,18 +25,16 @@ struct Candidate {
 fn each_match(index: &LayerIndex, filter: &Filter, mut each: impl FnMut(Candidate)) {
     let w = filter.window;
     if filter.shape.is_none_or(|s| s == Shape::Point) {
-        let _ = index
-            .points
-            .each_in_window(filter.bbox, w, |b, i| {
-                let (lon, lat) = (b.lon(i), b.lat(i));
-                if filter.attrs(b.attrs(i)) && filter.bbox.is_none_or(|bx| inside(lon, lat, &bx)) {
-                    each(Candidate {
-                        id: b.id(i),
-                        point: true,
-                    });
-                }
-                Ok::<(), ()>(())
-            });
+        let _ = index.points.each_in_window(filter.bbox, w, |b, i| {
+            let (lon, lat) = (b.lon(i), b.lat(i));
+            if filter.attrs(b.attrs(i)) && filter.bbox.is_none_or(|bx| inside(lon, lat, &bx)) {
+                each(Candidate {
+                    id: b.id(i),
+                    point: true,
+                });
+            }
+            Ok::<(), ()>(())
+        });
     }
     for s in index.spans.candidates(w) {
         if s.t_end >= w.start

@@ -238,7 +238,8 @@ impl Bucket {
 
     /// Sorts the columns by (time, id), once, after a bulk build.
     fn sort(&mut self) {
-        let sorted = (1..self.len()).all(|i| (self.t[i - 1], self.id[i - 1]) <= (self.t[i], self.id[i]));
+        let sorted =
+            (1..self.len()).all(|i| (self.t[i - 1], self.id[i - 1]) <= (self.t[i], self.id[i]));
         if sorted {
             return;
         }
@@ -352,11 +353,6 @@ impl PointBuckets {
         self.by_key.shrink_to_fit();
     }
 
-    /// Every bucket, for writing the index out.
-    pub fn buckets(&self) -> &[Bucket] {
-        &self.buckets
-    }
-
     /// The buckets a box (west, south, east, north) can hold points of,
     /// or all of them.
     pub fn each_bucket<E>(
@@ -368,7 +364,8 @@ impl PointBuckets {
             return self.buckets.iter().try_for_each(each);
         };
         let (lo, hi) = (key_of(b[0], b[1]), key_of(b[2], b[3]));
-        let squares = (i64::from(hi.0) - i64::from(lo.0) + 1) * (i64::from(hi.1) - i64::from(lo.1) + 1);
+        let squares =
+            (i64::from(hi.0) - i64::from(lo.0) + 1) * (i64::from(hi.1) - i64::from(lo.1) + 1);
         if squares < self.buckets.len() as i64 {
             // A small box: look its squares up rather than walk them all.
             for x in lo.0..=hi.0 {
@@ -453,7 +450,11 @@ fn too_many_points(max_points: usize) -> Error {
 /// are positions known less exactly than [`POINT_MAX_PRECISION_M`]. More
 /// than `max_points` is refused rather than cut, so a map never shows a
 /// silently partial picture.
-pub(super) fn query(index: &LayerIndex, q: &PointQuery, max_points: usize) -> Result<Vec<PointHit>> {
+pub(super) fn query(
+    index: &LayerIndex,
+    q: &PointQuery,
+    max_points: usize,
+) -> Result<Vec<PointHit>> {
     let filter = index.filter(
         &q.filters,
         q.window,
@@ -512,9 +513,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::Kind;
     use crate::index::test_rows::{point_query, row, rows_of};
     use crate::index::{IndexRow, to_e7};
-    use crate::Kind;
 
     proptest! {
         #![proptest_config(crate::test_support::proptest_config(64))]
@@ -581,7 +582,10 @@ mod tests {
     #[test]
     fn a_duration_too_long_for_a_bucket_is_refused() {
         assert_eq!(duration(0, 0), Some(0));
-        assert_eq!(duration(0, i64::from(MAX_DURATION_MS)), Some(MAX_DURATION_MS));
+        assert_eq!(
+            duration(0, i64::from(MAX_DURATION_MS)),
+            Some(MAX_DURATION_MS)
+        );
         assert_eq!(duration(0, i64::from(u32::MAX)), None);
         assert_eq!(duration(10, 5), None);
         assert_eq!(duration(i64::MIN, 0), None);

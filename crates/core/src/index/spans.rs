@@ -21,7 +21,10 @@ use crate::time::{EpochMs, TimeWindow};
 pub(super) enum Cells {
     One(u64),
     /// A range in the list's pool of cells.
-    Many { start: u32, len: u32 },
+    Many {
+        start: u32,
+        len: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,10 +64,6 @@ impl SpanList {
         self.entries.capacity() * size_of::<Span>() + self.pool.capacity() * 8
     }
 
-    pub fn entries(&self) -> &[Span] {
-        &self.entries
-    }
-
     pub fn cells_of<'a>(&'a self, s: &'a Span) -> &'a [u64] {
         match &s.cells {
             Cells::One(c) => std::slice::from_ref(c),
@@ -101,9 +100,7 @@ impl SpanList {
     /// Adds an entry in its sorted place.
     pub fn insert(&mut self, s: Span, cells: &[u64]) {
         let s = self.store(s, cells);
-        let at = self
-            .entries
-            .partition_point(|e| sort_key(e) < sort_key(&s));
+        let at = self.entries.partition_point(|e| sort_key(e) < sort_key(&s));
         self.entries.insert(at, s);
     }
 

@@ -36,7 +36,8 @@ pub fn rows_of(points: &[(f64, f64, i64)]) -> Vec<IndexRow> {
 /// A presence track from a position, `d` degrees east and half of it
 /// north, lasting half an hour from `t`.
 pub fn track(lon: f64, lat: f64, d: f64, t: i64) -> IndexRow {
-    let line = geo_types::LineString::from(vec![(lon, lat), (lon + d, lat + d / 2.0), (lon + d, lat)]);
+    let line =
+        geo_types::LineString::from(vec![(lon, lat), (lon + d, lat + d / 2.0), (lon + d, lat)]);
     let g = geo_types::Geometry::LineString(line);
     let (w, s, e, n) = crate::geometry::bounds(&g);
     let mut r = row(lon, lat, t, "police");

@@ -8,8 +8,6 @@ use super::*;
 use crate::query::ListQuery;
 use crate::time::TimeWindow;
 
-
-
 #[test]
 fn points_in_one_hexagon_add_up_and_the_window_cuts() {
     let rows = vec![
@@ -71,7 +69,6 @@ fn upsert_replaces_and_remove_forgets() {
     index.remove(r.id);
     assert!(index.is_empty());
 }
-
 
 #[test]
 fn a_point_query_returns_the_box_and_window_oldest_first() {

@@ -17,14 +17,10 @@ use geo::Contains;
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
-use trygg_core::analytics::dosage::{
-    DosageConfig, PlaceArea, dosage, patrol_list, visits,
-};
+use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, dosage, patrol_list, visits};
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
-use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of,
-};
+use trygg_core::analytics::hotspots::{CategoryWeights, GiConfig, GiStar, cells_of};
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;

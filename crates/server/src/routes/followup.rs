@@ -13,8 +13,7 @@ use serde_json::json;
 use trygg_core::Kind;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea};
 use trygg_core::analytics::followup::{
-    FollowUp, FollowUpInput, MeasureRecord, Published, ReportRecord, corrections,
-    follow_up,
+    FollowUp, FollowUpInput, MeasureRecord, Published, ReportRecord, corrections, follow_up,
 };
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::report::{self, FeedEntry, Meta};

@@ -37,7 +37,10 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-pub(crate) fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, ApiError> {
+pub(crate) fn area_cells(
+    state: &AppState,
+    res: Resolution,
+) -> Result<Arc<Vec<CellIndex>>, ApiError> {
     let key = u8::from(res);
     if let Some(c) = locked(&state.area_cells.cells).get(&key) {
         return Ok(Arc::clone(c));
@@ -58,15 +61,17 @@ pub(crate) fn area_grid(
         return Ok(Arc::clone(g));
     }
     let cells = area_cells(state, res)?;
-    let grid =
-        Arc::new(StudyGrid::new(cells.iter().copied(), distance).map_err(ApiError::query)?);
+    let grid = Arc::new(StudyGrid::new(cells.iter().copied(), distance).map_err(ApiError::query)?);
     locked(&state.area_cells.grids).insert(key, Arc::clone(&grid));
     Ok(grid)
 }
 
 /// Values per hexagon as a grid's dense array (cells outside the study
 /// area dropped, the rest 0).
-pub(crate) fn dense(grid: &StudyGrid, values: impl IntoIterator<Item = (CellIndex, f64)>) -> Vec<f64> {
+pub(crate) fn dense(
+    grid: &StudyGrid,
+    values: impl IntoIterator<Item = (CellIndex, f64)>,
+) -> Vec<f64> {
     let mut out = vec![0.0; grid.len()];
     for (cell, v) in values {
         if let Some(i) = grid.position(cell) {
