@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use trygg_core::index::{FeatureRef, HexCount, IndexRow, LayerIndex, PointHit, SeriesQuery};
+use trygg_core::index::{
+    FeatureRef, FeatureScan, HexCount, IndexRow, LayerIndex, PointHit, SeriesQuery,
+};
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
@@ -166,15 +168,10 @@ impl Layers {
     pub fn each_feature(
         &self,
         kind: Kind,
-        window: trygg_core::time::TimeWindow,
-        filters: &trygg_core::query::Filters,
-        organisation: Option<Uuid>,
-        max_precision_m: u32,
-        shape: Option<trygg_core::Shape>,
+        scan: &FeatureScan<'_>,
         each: impl FnMut(FeatureRef<'_>),
     ) {
-        self.read(kind)
-            .each_feature(window, filters, organisation, max_precision_m, shape, each);
+        self.read(kind).each_feature(scan, each);
     }
 
     pub fn len(&self, kind: Kind) -> usize {

@@ -97,6 +97,24 @@ fn too_many(n: usize, max: usize) -> Error {
 /// counted up to `now`) are shared evenly among the hexagons of a track.
 /// More than `max_cells` hexagons is refused.
 ///
+/// The boxes to search for the features of the hexagons that touch the
+/// query's box, one per stored resolution (none without a box). A feature
+/// counts in a hexagon through one of its stored cells; for that hexagon to
+/// touch the box, the feature lies within the reach of the hexagon and of
+/// the stored cell from it. Searching that far finds every feature of every
+/// hexagon that touches the box; the exact touch test then drops the others.
+fn search_boxes(q: &HexQuery) -> Option<Vec<[E7; 4]>> {
+    let res = q.resolution.get();
+    q.bbox.map(|b| {
+        (0..=u8::from(cells::INDEX_RESOLUTION))
+            .map(|stored| {
+                let stored = h3o::Resolution::try_from(stored).unwrap_or(cells::INDEX_RESOLUTION);
+                bbox_e7(&b.expanded_m(cells::reach_m(res) + cells::reach_m(stored)))
+            })
+            .collect()
+    })
+}
+
 /// With a box (a `bbox`, a tile), the answer is exactly the hexagons whose
 /// outline touches the box ([`cells::touches`]), each with its whole count
 /// — the count it has without a box, features outside the box included —
@@ -110,19 +128,7 @@ pub(super) fn hexagons(
 ) -> Result<Vec<HexCount>> {
     let res = q.resolution.get();
     let r = u8::from(res);
-    // A feature counts in a hexagon through one of its stored cells; for
-    // that hexagon to touch the box, the feature lies within the reach of
-    // the hexagon and of the stored cell from it. Searching that far (per
-    // stored resolution) finds every feature of every hexagon that touches
-    // the box; the exact touch test then drops the others.
-    let search: Option<Vec<[E7; 4]>> = q.bbox.map(|b| {
-        (0..=u8::from(cells::INDEX_RESOLUTION))
-            .map(|stored| {
-                let stored = h3o::Resolution::try_from(stored).unwrap_or(cells::INDEX_RESOLUTION);
-                bbox_e7(&b.expanded_m(cells::reach_m(res) + cells::reach_m(stored)))
-            })
-            .collect()
-    });
+    let search = search_boxes(q);
     let filter = index.filter(
         &q.filters,
         q.window,

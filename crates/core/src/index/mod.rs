@@ -449,20 +449,17 @@ impl LayerIndex {
         points::query(self, q, max_points)
     }
 
-    /// Every feature overlapping a window that passes the filters (and is
-    /// of `shape`, when given), in no particular order, as the analyses
-    /// and the follow-up read them: id, time, bounds, cells, tags and
-    /// organisation. Features known less exactly than `max_precision_m`
-    /// are left out.
-    pub fn each_feature(
-        &self,
-        window: TimeWindow,
-        filters: &Filters,
-        organisation: Option<Uuid>,
-        max_precision_m: u32,
-        shape: Option<Shape>,
-        mut each: impl FnMut(FeatureRef<'_>),
-    ) {
+    /// Every feature the scan selects, in no particular order, as the
+    /// analyses and the follow-up read them: id, time, bounds, cells, tags
+    /// and organisation.
+    pub fn each_feature(&self, scan: &FeatureScan<'_>, mut each: impl FnMut(FeatureRef<'_>)) {
+        let FeatureScan {
+            window,
+            filters,
+            organisation,
+            max_precision_m,
+            shape,
+        } = *scan;
         let filter = self.filter(filters, window, None, max_precision_m, organisation, shape);
         let tags = tag_names(self.kind);
         if shape.is_none_or(|s| s == Shape::Point) {
@@ -504,6 +501,18 @@ impl LayerIndex {
             }
         }
     }
+}
+
+/// Which features [`LayerIndex::each_feature`] visits: those overlapping
+/// the window that pass the filters, of the organisation and the shape when
+/// given, and known at least as exactly as `max_precision_m`.
+#[derive(Clone, Copy)]
+pub struct FeatureScan<'a> {
+    pub window: TimeWindow,
+    pub filters: &'a Filters,
+    pub organisation: Option<Uuid>,
+    pub max_precision_m: u32,
+    pub shape: Option<Shape>,
 }
 
 /// A feature as [`LayerIndex::each_feature`] shows it.

@@ -238,13 +238,6 @@ impl Bucket {
 
     /// Sorts the columns by (time, id), once, after a bulk build.
     fn sort(&mut self) {
-        let sorted =
-            (1..self.len()).all(|i| (self.t[i - 1], self.id[i - 1]) <= (self.t[i], self.id[i]));
-        if sorted {
-            return;
-        }
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| (self.t[i as usize], self.id[i as usize]));
         fn apply<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
             if v.is_empty() {
                 return;
@@ -252,6 +245,13 @@ impl Bucket {
             let sorted: Vec<T> = order.iter().map(|&i| v[i as usize]).collect();
             *v = sorted;
         }
+        let sorted =
+            (1..self.len()).all(|i| (self.t[i - 1], self.id[i - 1]) <= (self.t[i], self.id[i]));
+        if sorted {
+            return;
+        }
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| (self.t[i as usize], self.id[i as usize]));
         apply(&mut self.t, &order);
         apply(&mut self.cell, &order);
         apply(&mut self.attrs, &order);

@@ -38,18 +38,19 @@ pub fn rows_of(points: &[(f64, f64, i64)]) -> Vec<IndexRow> {
 pub fn track(lon: f64, lat: f64, d: f64, t: i64) -> IndexRow {
     let line =
         geo_types::LineString::from(vec![(lon, lat), (lon + d, lat + d / 2.0), (lon + d, lat)]);
-    let g = geo_types::Geometry::LineString(line);
-    let (w, s, e, n) = crate::geometry::bounds(&g);
-    let mut r = row(lon, lat, t, "police");
-    r.t_end = Some(t + 1_800_000);
-    r.bounds = [w, s, e, n];
-    r.cells = cells::coverage(&g).unwrap();
-    r.shape = Shape::Line;
-    r
+    let geometry = geo_types::Geometry::LineString(line);
+    let (west, south, east, north) = crate::geometry::bounds(&geometry);
+    let mut track = row(lon, lat, t, "police");
+    track.t_end = Some(t + 1_800_000);
+    track.bounds = [west, south, east, north];
+    track.cells = cells::coverage(&geometry).unwrap();
+    track.shape = Shape::Line;
+    track
 }
 
 impl IndexRow {
     /// The same row under another id (a new version of that feature).
+    #[must_use]
     pub fn with_id(mut self, id: Uuid) -> Self {
         self.id = id;
         self

@@ -15,7 +15,7 @@ use trygg_core::analytics::grid::StudyGrid;
 use trygg_core::analytics::hotspots::{CategoryWeights, study_area};
 use trygg_core::attrs::{IncidentCategory, UnitType};
 use trygg_core::cells::LayerResolution;
-use trygg_core::index::{SeriesQuery, parent, resolution_of};
+use trygg_core::index::{FeatureScan, SeriesQuery, parent, resolution_of};
 use trygg_core::query::Filters;
 use trygg_core::time::{EpochMs, TimeWindow};
 use trygg_core::{Kind, Shape};
@@ -112,11 +112,13 @@ pub(crate) fn incident_events(state: &AppState, window: TimeWindow) -> Vec<(Cell
     let mut out = Vec::new();
     state.layers.each_feature(
         Kind::Incident,
-        window,
-        &Filters::default(),
-        None,
-        100,
-        Some(Shape::Point),
+        &FeatureScan {
+            window,
+            filters: &Filters::default(),
+            organisation: None,
+            max_precision_m: 100,
+            shape: Some(Shape::Point),
+        },
         |f| {
             if let Some(&c) = f.cells.first()
                 && resolution_of(c) >= 10
@@ -135,11 +137,13 @@ pub(crate) fn incident_records(state: &AppState, window: TimeWindow) -> Vec<Inci
     let mut out = Vec::new();
     state.layers.each_feature(
         Kind::Incident,
-        window,
-        &Filters::default(),
-        None,
-        u32::MAX,
-        None,
+        &FeatureScan {
+            window,
+            filters: &Filters::default(),
+            organisation: None,
+            max_precision_m: u32::MAX,
+            shape: None,
+        },
         |f| {
             if let Some(category) = f.first_tag().and_then(|i| IncidentCategory::ALL.get(i)) {
                 out.push(IncidentRecord {
@@ -165,11 +169,13 @@ pub(crate) async fn presence_logs(
     let mut tracks = Vec::new();
     state.layers.each_feature(
         Kind::Presence,
-        window,
-        &Filters::default(),
-        organisation,
-        u32::MAX,
-        None,
+        &FeatureScan {
+            window,
+            filters: &Filters::default(),
+            organisation,
+            max_precision_m: u32::MAX,
+            shape: None,
+        },
         |f| {
             let b = f.bounds_e7;
             let unit = f.first_tag().and_then(|i| UnitType::ALL.get(i));
