@@ -140,13 +140,7 @@ impl StudyGrid {
                 let (w, sum) = ring
                     .iter()
                     .fold((0u32, 0.0), |(w, s), &j| (w + 1, s + values[j as usize]));
-                let wf = f64::from(w);
-                let spread = (n * wf - wf * wf) / (n - 1.0);
-                let z = if sd > 0.0 && spread > 0.0 {
-                    (sum - mean * wf) / (sd * spread.sqrt())
-                } else {
-                    0.0
-                };
+                let z = z_score(n, mean, sd, w, sum);
                 let p = two_sided_p(z);
                 GiStar {
                     cell,
@@ -173,6 +167,19 @@ impl StudyGrid {
     }
 }
 
+/// Gi*'s z-score of a cell whose ring of `w` cells (itself included) sums
+/// to `sum`, among `n` cells of the given mean and standard deviation; 0
+/// where the statistic is undefined (no spread in the values or the ring).
+fn z_score(n: f64, mean: f64, sd: f64, w: u32, sum: f64) -> f64 {
+    let wf = f64::from(w);
+    let spread = (n * wf - wf * wf) / (n - 1.0);
+    if sd > 0.0 && spread > 0.0 {
+        (sum - mean * wf) / (sd * spread.sqrt())
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -195,14 +202,7 @@ mod tests {
                     .into_iter()
                     .filter_map(|c| values.get(&c))
                     .fold((0u32, 0.0), |(w, s), x| (w + 1, s + x));
-                let wf = f64::from(w);
-                let spread = (n * wf - wf * wf) / (n - 1.0);
-                let z = if sd > 0.0 && spread > 0.0 {
-                    (sum - mean * wf) / (sd * spread.sqrt())
-                } else {
-                    0.0
-                };
-                (cell, w, z)
+                (cell, w, z_score(n, mean, sd, w, sum))
             })
             .collect()
     }
