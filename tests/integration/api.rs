@@ -342,6 +342,34 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_client_id_never_answers_with_another_partners_record(store) {
+        let app = app(store).await;
+        let now = Utc::now();
+        let field = format!("Bearer {}", app.ids.field);
+        let other = format!("Bearer {}", app.ids.field_other);
+        // A guessable id (the README's example), used by both partners.
+        let theirs = point(15.6214, 58.4108, json!({"unit_type": "police", "unit": "Patrull 2310", "note": "kontroll vid torget", "started_at": now - Duration::minutes(30), "ended_at": now - Duration::minutes(18), "client_id": "3f2c-phone-17"}));
+        let first = call(&app, Method::POST, "/api/v1/presence", Some(theirs.to_string()), &[("authorization", &other)]).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        let mine = point(15.5800, 58.3950, json!({"unit_type": "night_walkers", "started_at": now - Duration::minutes(14), "ended_at": now, "client_id": "3f2c-phone-17"}));
+        let r = call(&app, Method::POST, "/api/v1/presence", Some(mine.to_string()), &[("authorization", &field)]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "a new record of the caller's own: {}", r.body);
+        assert_ne!(r.body["id"], first.body["id"]);
+        let text = r.body.to_string();
+        assert!(!text.contains("Patrull") && !text.contains("kontroll") && !text.contains("15.6214"), "another partner's log leaked: {text}");
+        assert_eq!(r.body["properties"]["organisation_id"], app.ids.municipality.to_string());
+        assert_eq!(r.body["properties"]["unit_type"], "night_walkers");
+        // Both logs are kept, and a retry by either partner finds its own.
+        assert_eq!(count(&app, "presence").await, 2);
+        let again = call(&app, Method::POST, "/api/v1/presence", Some(mine.to_string()), &[("authorization", &field)]).await;
+        assert_eq!((again.status, &again.body["id"]), (StatusCode::OK, &r.body["id"]));
+        let again = call(&app, Method::POST, "/api/v1/presence", Some(theirs.to_string()), &[("authorization", &other)]).await;
+        assert_eq!((again.status, &again.body["id"]), (StatusCode::OK, &first.body["id"]));
+        assert_eq!(count(&app, "presence").await, 2);
+    }
+}
+
+on_both_backends! {
     async fn next_links_page_through_a_list(store) {
         let app = app(store).await;
         for i in 0..7 {

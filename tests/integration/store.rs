@@ -93,6 +93,31 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_client_id_is_an_idempotency_key_of_one_organisation_on_every_write_path(store) {
+        let now = Utc::now();
+        let mut actors = Vec::new();
+        for name in ["Kommunen", "Polisen"] {
+            let org = store.create_organisation(name, &Actor::system("test"), now).await.unwrap();
+            actors.push(Actor { user_id: None, username: name.into(), organisation_id: Some(org.id) });
+        }
+        let log = |lon: f64| nf(Kind::Presence, &point(lon, 58.41, json!({ "unit_type": "police", "started_at": now - Duration::minutes(12), "ended_at": now, "client_id": "phone-1" })));
+        let a = store.create(&log(15.61), &actors[0], now).await.unwrap();
+        let b = store.create(&log(15.62), &actors[1], now).await.unwrap();
+        assert!(a.created && b.created, "each partner's first upload is a record of its own");
+        assert_ne!(a.feature.id, b.feature.id);
+        assert_eq!(b.feature.organisation_id, actors[1].organisation_id);
+        // An import by a third writer (Trygg itself) neither updates nor
+        // returns either partner's record.
+        let imported = store.import(&[log(15.63)], &Actor::system("import"), now).await.unwrap();
+        assert_eq!((imported.inserted, imported.updated), (1, 0));
+        let again = store.import(&[log(15.64)], &actors[1], now).await.unwrap();
+        assert_eq!((again.inserted, again.updated), (0, 1), "the importer's own record is the one updated");
+        assert_eq!(store.get(Kind::Presence, a.feature.id).await.unwrap().geometry, a.feature.geometry);
+        assert_eq!(store.count(Kind::Presence).await.unwrap(), 3);
+    }
+}
+
+on_both_backends! {
     async fn a_repeated_source_id_is_a_conflict_on_create(store) {
         store.create(&incident(15.62, 58.41, "theft", 1, Some("ext-1")), &Actor::system("test"), Utc::now()).await.unwrap();
         let err = store.create(&incident(15.63, 58.41, "theft", 1, Some("ext-1")), &Actor::system("test"), Utc::now()).await.unwrap_err();

@@ -64,6 +64,14 @@ fn history_for(
     }
 }
 
+/// `organisation_id` equals the bound parameter, NULL matching NULL (the
+/// same text on both backends; `IS NOT DISTINCT FROM` is PostgreSQL's only).
+macro_rules! same_organisation {
+    ($p:literal) => {
+        concat!("(organisation_id = ", $p, " OR (organisation_id IS NULL AND ", $p, " IS NULL))")
+    };
+}
+
 macro_rules! backend {
     ($store:ident, $db:ty, $backend:expr, begin = $begin:literal, lock = $lock:literal, notify = $notify:literal, changes = $changes:path) => {
         pub struct $store {
@@ -299,7 +307,7 @@ macro_rules! backend {
             }
 
             /// The stored features that a chunk's keys name.
-            async fn existing(conn: &mut Conn, keys: &[ImportKey]) -> Result<HashMap<ImportKey, RawFeature>> {
+            async fn existing(conn: &mut Conn, keys: &[ImportKey], organisation: Option<Uuid>) -> Result<HashMap<ImportKey, RawFeature>> {
                 let mut out = HashMap::new();
                 let mut by_source: HashMap<(Kind, &str), Vec<&str>> = HashMap::new();
                 let mut by_client: HashMap<Kind, Vec<&str>> = HashMap::new();
@@ -324,7 +332,8 @@ macro_rules! backend {
                 }
                 for (kind, ids) in by_client {
                     let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS}, client_id FROM features WHERE kind = "));
-                    qb.push_bind(kind.as_str()).push(" AND client_id IN (");
+                    qb.push_bind(kind.as_str()).push(" AND (organisation_id = ").push_bind(organisation);
+                    qb.push(" OR (organisation_id IS NULL AND ").push_bind(organisation).push(" IS NULL)) AND client_id IN (");
                     let mut sep = qb.separated(", ");
                     for id in &ids {
                         sep.push_bind(*id);
@@ -356,7 +365,7 @@ macro_rules! backend {
                     progress(done);
                     done += rows.len() as u64;
                     let keys: Vec<ImportKey> = rows.iter().filter_map(|(f, _, p)| ImportKey::of(f.kind(), p)).collect();
-                    let mut existing = Self::existing(&mut *tx, &keys).await?;
+                    let mut existing = Self::existing(&mut *tx, &keys, actor.organisation_id).await?;
                     // Rows of this chunk waiting to be inserted, and where
                     // each key sits among them, so a key twice in one file is
                     // one record.
@@ -504,7 +513,11 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn find_by_key(conn: &mut Conn, kind: Kind, p: &Prepared) -> Result<Option<RawFeature>> {
+            /// The stored feature a new one repeats: the same source id (shared
+            /// by every partner: an import of the police feed is one record),
+            /// or the same client id of the same organisation (an idempotency
+            /// key is the writer's own; another partner's is never matched).
+            async fn find_by_key(conn: &mut Conn, kind: Kind, p: &Prepared, organisation: Option<Uuid>) -> Result<Option<RawFeature>> {
                 let d = &p.derived;
                 let row = if let (Some(source), Some(source_id)) = (&d.source, &d.source_id) {
                     sqlx::query(concat!(
@@ -519,10 +532,11 @@ macro_rules! backend {
                 } else if let Some(client_id) = &d.client_id {
                     sqlx::query(concat!(
                         "SELECT id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by FROM features ",
-                        "WHERE kind = $1 AND client_id = $2"
+                        "WHERE kind = $1 AND client_id = $2 AND ", same_organisation!("$3")
                     ))
                     .bind(kind.as_str())
                     .bind(client_id.as_str())
+                    .bind(organisation)
                     .fetch_optional(&mut *conn)
                     .await?
                 } else {
@@ -557,7 +571,7 @@ macro_rules! backend {
                 let mut tx = self.begin().await?;
                 let history = history_for(feature, &[], now)?;
                 let prepared = feature.prepare(&history)?;
-                if let Some(existing) = Self::find_by_key(&mut tx, kind, &prepared).await? {
+                if let Some(existing) = Self::find_by_key(&mut tx, kind, &prepared, actor.organisation_id).await? {
                     if prepared.derived.source_id.is_some() {
                         return Err(Error::Conflict {
                             field: "properties.source_id".into(),

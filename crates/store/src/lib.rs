@@ -90,8 +90,10 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
 
-    /// Writes a new feature. A feature whose client id was seen before for
-    /// its kind returns the stored one (`created: false`); a repeated
+    /// Writes a new feature. A feature whose client id the actor's
+    /// organisation used before for its kind returns the stored one
+    /// (`created: false`); another organisation's record with the same
+    /// client id is never matched (the write is a new record). A repeated
     /// source id is a conflict.
     async fn create(
         &self,
