@@ -2,10 +2,14 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::attrs::{Attributes, MeasureStatus};
 use trygg_core::query::ListQuery;
 use trygg_core::{Kind, NewFeature};
 use trygg_store::{Actor, Error};
+
+/// The store suite reads as Trygg itself does: every partner's records.
+const ALL: View = View::everything();
 use trygg_tests::{linkoping, on_both_backends, point, square};
 
 fn nf(kind: Kind, body: &Value) -> NewFeature {
@@ -51,7 +55,7 @@ on_both_backends! {
         let input = incident(15.6214, 58.4108, "theft", 3, None);
         let created = store.create(&input, &Actor::system("test"), Utc::now()).await.unwrap();
         assert!(created.created);
-        let read = store.get(Kind::Incident, created.feature.id).await.unwrap();
+        let read = store.get(Kind::Incident, created.feature.id, &ALL).await.unwrap();
         assert_eq!(read.attributes, input.attributes);
         assert_eq!(read.version, 1);
         assert_eq!(read.to_geojson(), created.feature.to_geojson());
@@ -71,7 +75,7 @@ on_both_backends! {
         for (kind, body) in bodies {
             let input = nf(kind, &body);
             let created = store.create(&input, &Actor::system("test"), now).await.unwrap();
-            let read = store.get(kind, created.feature.id).await.unwrap();
+            let read = store.get(kind, created.feature.id, &ALL).await.unwrap();
             assert_eq!(read.attributes, input.attributes, "{kind}");
             assert_eq!(read.status_history.len(), usize::from(kind == Kind::Measure), "{kind}");
             assert_eq!(store.count(kind).await.unwrap(), 1, "{kind}");
@@ -112,7 +116,7 @@ on_both_backends! {
         assert_eq!((imported.inserted, imported.updated), (1, 0));
         let again = store.import(&[log(15.64)], &actors[1], now).await.unwrap();
         assert_eq!((again.inserted, again.updated), (0, 1), "the importer's own record is the one updated");
-        assert_eq!(store.get(Kind::Presence, a.feature.id).await.unwrap().geometry, a.feature.geometry);
+        assert_eq!(store.get(Kind::Presence, a.feature.id, &ALL).await.unwrap().geometry, a.feature.geometry);
         assert_eq!(store.count(Kind::Presence).await.unwrap(), 3);
     }
 }
@@ -173,7 +177,7 @@ on_both_backends! {
         let done = store.update(Kind::Measure, created.id, &measure("done", t0 + Duration::days(9)), Some(2), &Actor::system("test"), Utc::now()).await.unwrap();
         let statuses: Vec<MeasureStatus> = done.status_history.iter().map(|c| c.status).collect();
         assert_eq!(statuses, [MeasureStatus::Proposed, MeasureStatus::Planned, MeasureStatus::Done]);
-        let read = store.get(Kind::Measure, created.id).await.unwrap();
+        let read = store.get(Kind::Measure, created.id, &ALL).await.unwrap();
         assert_eq!(read.status_history, done.status_history);
         assert_eq!(read.version, 3);
     }
@@ -187,7 +191,7 @@ on_both_backends! {
         assert!(matches!(stale, Error::Conflict { ref field, .. } if field == "version"), "{stale:?}");
         let back = store.update(Kind::Measure, created.id, &measure("proposed", Utc::now()), None, &Actor::system("test"), Utc::now()).await.unwrap_err();
         assert!(matches!(back, Error::Invalid(ref e) if e.field() == "properties.status"), "{back:?}");
-        let read = store.get(Kind::Measure, created.id).await.unwrap();
+        let read = store.get(Kind::Measure, created.id, &ALL).await.unwrap();
         assert_eq!(read.version, 1);
         assert_eq!(read.status_history.len(), 1);
     }
@@ -200,7 +204,7 @@ on_both_backends! {
         let rows = store.index_rows(Kind::Measure).await.unwrap();
         assert!(rows[0].cells.len() > 1);
         store.delete(Kind::Measure, created.id, &Actor::system("test"), Utc::now()).await.unwrap();
-        assert!(matches!(store.get(Kind::Measure, created.id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(store.get(Kind::Measure, created.id, &ALL).await, Err(Error::NotFound { .. })));
         assert!(matches!(store.delete(Kind::Measure, created.id, &Actor::system("test"), Utc::now()).await, Err(Error::NotFound { .. })));
         assert!(store.index_rows(Kind::Measure).await.unwrap().is_empty());
     }
@@ -209,7 +213,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_feature_of_one_kind_is_not_found_as_another(store) {
         let created = store.create(&incident(15.62, 58.41, "theft", 1, None), &Actor::system("test"), Utc::now()).await.unwrap().feature;
-        assert!(matches!(store.get(Kind::Report, created.id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(store.get(Kind::Report, created.id, &ALL).await, Err(Error::NotFound { .. })));
         assert!(matches!(store.delete(Kind::Report, created.id, &Actor::system("test"), Utc::now()).await, Err(Error::NotFound { .. })));
     }
 }
@@ -224,18 +228,18 @@ on_both_backends! {
         ];
         store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap();
         let centre = "15.615,58.405,15.630,58.415";
-        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre)])).await.unwrap().features.len(), 3);
+        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre)]), &ALL).await.unwrap().features.len(), 3);
         let since = (Utc::now() - Duration::days(60)).to_rfc3339();
         let window = format!("{since}/..");
-        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window)])).await.unwrap();
+        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window)]), &ALL).await.unwrap();
         assert_eq!(page.features.len(), 2);
         let page = store
-            .list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window), ("category", "robbery")]))
+            .list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window), ("category", "robbery")]), &ALL)
             .await
             .unwrap();
         assert_eq!(page.features.len(), 1);
         let upto = format!("../{}", (Utc::now() - Duration::days(365)).to_rfc3339());
-        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("datetime", &upto)])).await.unwrap().features.len(), 1);
+        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("datetime", &upto)]), &ALL).await.unwrap().features.len(), 1);
     }
 }
 
@@ -250,7 +254,7 @@ on_both_backends! {
             if let Some(a) = &after {
                 params.push(("after", a.as_str()));
             }
-            let page = store.list(Kind::Incident, &query(Kind::Incident, &params)).await.unwrap();
+            let page = store.list(Kind::Incident, &query(Kind::Incident, &params), &ALL).await.unwrap();
             seen.extend(page.features.iter().map(|f| f.id));
             match page.next_after {
                 Some(next) => after = Some(next.to_string()),
@@ -270,7 +274,7 @@ on_both_backends! {
         let open = point(15.61, 58.41, json!({ "unit_type": "security_guard", "started_at": now - Duration::days(3) }));
         store.create(&nf(Kind::Presence, &open), &Actor::system("test"), now).await.unwrap();
         let w = format!("{}/..", (now - Duration::hours(1)).to_rfc3339());
-        assert_eq!(store.list(Kind::Presence, &query(Kind::Presence, &[("datetime", &w)])).await.unwrap().features.len(), 1);
+        assert_eq!(store.list(Kind::Presence, &query(Kind::Presence, &[("datetime", &w)]), &ALL).await.unwrap().features.len(), 1);
         let rows = store.index_rows(Kind::Presence).await.unwrap();
         assert_eq!(rows[0].t_end, None);
     }
@@ -283,9 +287,9 @@ on_both_backends! {
             let body = point(15.62, 58.41, json!({ "reasons": reasons, "source": "survey", "reported_at": now, "status": status }));
             store.create(&nf(Kind::Report, &body), &Actor::system("test"), now).await.unwrap();
         }
-        let people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people")])).await.unwrap();
+        let people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people")]), &ALL).await.unwrap();
         assert_eq!(people.features.len(), 2);
-        let approved_people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people"), ("status", "approved")])).await.unwrap();
+        let approved_people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people"), ("status", "approved")]), &ALL).await.unwrap();
         assert_eq!(approved_people.features.len(), 1);
     }
 }
@@ -326,7 +330,7 @@ on_both_backends! {
         let s = store.import(&batch, &actor, Utc::now()).await.unwrap();
         assert_eq!((s.inserted, s.updated, s.unchanged), (1, 2, 1));
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 2);
-        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("category", "assault")])).await.unwrap();
+        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("category", "assault")]), &ALL).await.unwrap();
         assert_eq!(page.features.len(), 1, "the last row of a key wins");
     }
 }

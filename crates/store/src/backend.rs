@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row, Sqlite};
-use trygg_core::attrs::{Attributes, StatusChange};
+use trygg_core::access::View;
+use trygg_core::attrs::{Attributes, ReportStatus, StatusChange};
 use trygg_core::bbox::Bbox;
 use trygg_core::feature::Prepared;
 use trygg_core::index::IndexRow;
@@ -46,20 +47,35 @@ fn prepare_chunk(chunk: &[NewFeature], now: DateTime<Utc>) -> Result<Vec<Prepare
     chunk
         .iter()
         .map(|feature| {
-            let history = history_for(feature, &[], now)?;
+            let history = checked_history(feature, None, now)?;
             let prepared = feature.prepare(&history)?;
             Ok((feature, history, prepared))
         })
         .collect()
 }
 
-fn history_for(
+/// The rules a write obeys against the stored version (`None`: a new
+/// record), all decided by the domain, here where every write passes: a
+/// measure's status history, and a public report's status, which changes
+/// only through [`Store::moderate`]. Returns the status history to store.
+fn checked_history(
     feature: &NewFeature,
-    previous: &[StatusChange],
+    previous: Option<&Feature>,
     now: DateTime<Utc>,
 ) -> Result<Vec<StatusChange>> {
     match &feature.attributes {
-        Attributes::Measure(m) => Ok(m.next_history(previous, now)?),
+        Attributes::Measure(m) => Ok(m.next_history(
+            previous.map_or(&[][..], |p| p.status_history.as_slice()),
+            now,
+        )?),
+        Attributes::Report(r) => {
+            let before = previous.and_then(|p| match &p.attributes {
+                Attributes::Report(b) => Some(b),
+                _ => None,
+            });
+            r.check_write(before)?;
+            Ok(Vec::new())
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -68,7 +84,13 @@ fn history_for(
 /// same text on both backends; `IS NOT DISTINCT FROM` is PostgreSQL's only).
 macro_rules! same_organisation {
     ($p:literal) => {
-        concat!("(organisation_id = ", $p, " OR (organisation_id IS NULL AND ", $p, " IS NULL))")
+        concat!(
+            "(organisation_id = ",
+            $p,
+            " OR (organisation_id IS NULL AND ",
+            $p,
+            " IS NULL))"
+        )
     };
 }
 
@@ -275,7 +297,7 @@ macro_rules! backend {
                 let now_ms = to_ms(now);
                 let kind = feature.kind();
                 let before = Self::load(conn, found).await?;
-                let history = history_for(feature, &before.status_history, now)?;
+                let history = checked_history(feature, Some(&before), now)?;
                 let prepared = feature.prepare(&history)?;
                 Self::update_row(conn, before.id, &prepared, now_ms).await?;
                 Self::append_history(conn, before.id, before.status_history.len(), &history).await?;
@@ -513,6 +535,47 @@ macro_rules! backend {
                 Ok(())
             }
 
+            /// Writes a checked new version over a stored feature, with its
+            /// status history, an audit row (`action`) and the notification.
+            async fn rewrite(
+                conn: &mut Conn,
+                before: Feature,
+                feature: &NewFeature,
+                history: Vec<StatusChange>,
+                actor: &Actor,
+                now_ms: i64,
+                action: &str,
+            ) -> Result<Feature> {
+                let (id, kind) = (before.id, before.kind());
+                let prepared = feature.prepare(&history)?;
+                Self::update_row(conn, id, &prepared, now_ms).await?;
+                Self::append_history(conn, id, before.status_history.len(), &history).await?;
+                let after = Feature {
+                    id,
+                    geometry: feature.geometry.clone(),
+                    attributes: feature.attributes.clone(),
+                    status_history: history,
+                    version: before.version + 1,
+                    organisation_id: before.organisation_id,
+                    created_by: before.created_by,
+                    created_at: before.created_at,
+                    updated_at: trygg_core::time::from_ms(now_ms),
+                };
+                Self::audit(
+                    conn,
+                    actor,
+                    now_ms,
+                    action,
+                    Some(kind),
+                    Some(id),
+                    Some(before.to_geojson().to_string()),
+                    Some(after.to_geojson().to_string()),
+                )
+                .await?;
+                Self::notify(conn, kind, Some(id)).await?;
+                Ok(after)
+            }
+
             /// The stored feature a new one repeats: the same source id (shared
             /// by every partner: an import of the police feed is one record),
             /// or the same client id of the same organisation (an idempotency
@@ -569,7 +632,7 @@ macro_rules! backend {
                 let kind = feature.kind();
                 let now_ms = to_ms(now);
                 let mut tx = self.begin().await?;
-                let history = history_for(feature, &[], now)?;
+                let history = checked_history(feature, None, now)?;
                 let prepared = feature.prepare(&history)?;
                 if let Some(existing) = Self::find_by_key(&mut tx, kind, &prepared, actor.organisation_id).await? {
                     if prepared.derived.source_id.is_some() {
@@ -605,9 +668,12 @@ macro_rules! backend {
                 Ok(Created { feature: stored, created: true })
             }
 
-            async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature> {
+            async fn get(&self, kind: Kind, id: Uuid, view: &View) -> Result<Feature> {
                 let mut conn = self.pool.acquire().await?;
-                let raw = Self::fetch_raw(&mut conn, kind, id, false).await?.ok_or(Error::NotFound { kind, id })?;
+                let raw = Self::fetch_raw(&mut conn, kind, id, false)
+                    .await?
+                    .filter(|r| view.sees(kind, r.organisation_id))
+                    .ok_or(Error::NotFound { kind, id })?;
                 Self::load(&mut conn, raw).await
             }
 
@@ -632,33 +698,41 @@ macro_rules! backend {
                     });
                 }
                 let before = Self::load(&mut tx, raw).await?;
-                let history = history_for(feature, &before.status_history, now)?;
-                let prepared = feature.prepare(&history)?;
-                Self::update_row(&mut tx, id, &prepared, now_ms).await?;
-                Self::append_history(&mut tx, id, before.status_history.len(), &history).await?;
-                let after = Feature {
-                    id,
-                    geometry: feature.geometry.clone(),
-                    attributes: feature.attributes.clone(),
-                    status_history: history,
-                    version: before.version + 1,
-                    organisation_id: before.organisation_id,
-                    created_by: before.created_by,
-                    created_at: before.created_at,
-                    updated_at: trygg_core::time::from_ms(now_ms),
+                let history = checked_history(feature, Some(&before), now)?;
+                let after = Self::rewrite(&mut tx, before, feature, history, actor, now_ms, "update").await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn moderate(
+                &self,
+                id: Uuid,
+                decision: ReportStatus,
+                note: Option<&str>,
+                expected_version: Option<i64>,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<Feature> {
+                let kind = Kind::Report;
+                let mut tx = self.begin().await?;
+                let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
+                if let Some(expected) = expected_version
+                    && expected != raw.version
+                {
+                    return Err(Error::Conflict {
+                        field: "version".into(),
+                        reason: format!("the report is at version {}, not {expected}; reload it", raw.version),
+                    });
+                }
+                let before = Self::load(&mut tx, raw).await?;
+                let Attributes::Report(report) = &before.attributes else {
+                    return Err(Error::NotFound { kind, id });
                 };
-                Self::audit(
-                    &mut tx,
-                    actor,
-                    now_ms,
-                    "update",
-                    Some(kind),
-                    Some(id),
-                    Some(before.to_geojson().to_string()),
-                    Some(after.to_geojson().to_string()),
-                )
-                .await?;
-                Self::notify(&mut tx, kind, Some(id)).await?;
+                let decided = NewFeature {
+                    geometry: before.geometry.clone(),
+                    attributes: Attributes::Report(report.decided(decision, note)?),
+                };
+                let after = Self::rewrite(&mut tx, before, &decided, Vec::new(), actor, to_ms(now), "moderate").await?;
                 tx.commit().await?;
                 Ok(after)
             }
@@ -675,7 +749,7 @@ macro_rules! backend {
                 Ok(before)
             }
 
-            async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>) -> Result<Vec<Feature>> {
+            async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>, view: &View) -> Result<Vec<Feature>> {
                 let mut conn = self.pool.acquire().await?;
                 let mut raws: HashMap<Uuid, RawFeature> = HashMap::with_capacity(ids.len());
                 for chunk in ids.chunks(CHUNK_ROWS) {
@@ -689,7 +763,7 @@ macro_rules! backend {
                     qb.push(")");
                     for row in qb.build().fetch_all(&mut *conn).await? {
                         let raw = Self::raw(&row)?;
-                        if raw.kind == kind.as_str() {
+                        if raw.kind == kind.as_str() && view.sees(kind, raw.organisation_id) {
                             raws.insert(raw.id, raw);
                         }
                     }
@@ -711,13 +785,13 @@ macro_rules! backend {
                 Ok(out)
             }
 
-            async fn list(&self, kind: Kind, q: &ListQuery) -> Result<Page> {
+            async fn list(&self, kind: Kind, q: &ListQuery, view: &View) -> Result<Page> {
                 let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE kind = "));
                 qb.push_bind(kind.as_str());
                 if let Some(after) = q.after {
                     qb.push(" AND id > ").push_bind(after);
                 }
-                if let Some(org) = q.organisation {
+                if let Some(org) = view.organisation_for(kind) {
                     qb.push(" AND organisation_id = ").push_bind(org);
                 }
                 if let Some(b) = q.bbox {

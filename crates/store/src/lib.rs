@@ -14,6 +14,8 @@ mod rows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use trygg_core::access::View;
+use trygg_core::attrs::ReportStatus;
 use trygg_core::bbox::Bbox;
 use trygg_core::index::IndexRow;
 use trygg_core::query::ListQuery;
@@ -102,7 +104,9 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Created>;
 
-    async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature>;
+    /// A feature the view sees; one it does not is `NotFound` (whether it
+    /// exists is itself information).
+    async fn get(&self, kind: Kind, id: Uuid, view: &View) -> Result<Feature>;
 
     /// Replaces a feature's geometry and attributes. Measures append to
     /// their status history when the status changes. With
@@ -117,6 +121,20 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
+    /// Decides a pending public report: approved, or rejected with a
+    /// reason (`core::attrs::Report::decided`). The only write that changes
+    /// a public report's status; `update` refuses to. With
+    /// `expected_version`, a report changed meanwhile is a conflict.
+    async fn moderate(
+        &self,
+        id: Uuid,
+        decision: ReportStatus,
+        note: Option<&str>,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Feature>;
+
     /// Deletes a feature, returning what was deleted.
     async fn delete(
         &self,
@@ -126,14 +144,21 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
-    async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page>;
+    /// One page of the features the view sees (`query.organisation` is set
+    /// from the view).
+    async fn list(&self, kind: Kind, query: &ListQuery, view: &View) -> Result<Page>;
 
     /// The features with these ids, in the order given; ids not (or no
     /// longer) stored are left out, and so is a feature whose geometry
-    /// misses `bbox` (ids chosen by bounding box). What a list answered
-    /// from the in-memory index reads.
-    async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>)
-    -> Result<Vec<Feature>>;
+    /// misses `bbox` (ids chosen by bounding box) and one the view does not
+    /// see. What a list answered from the in-memory index reads.
+    async fn get_many(
+        &self,
+        kind: Kind,
+        ids: &[Uuid],
+        bbox: Option<&Bbox>,
+        view: &View,
+    ) -> Result<Vec<Feature>>;
 
     async fn count(&self, kind: Kind) -> Result<u64>;
 

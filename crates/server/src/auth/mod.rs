@@ -15,8 +15,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use trygg_core::Kind;
-use trygg_core::access::{Permission, PresenceVisibility, Principal, Via};
+use trygg_core::access::{Permission, PresenceVisibility, Principal, Via, View};
 use trygg_store::Actor;
 
 use crate::{ApiError, AppState};
@@ -48,38 +47,52 @@ impl Default for AuthConfig {
     }
 }
 
-/// The authenticated caller, if any, as the middleware found it.
+/// The authenticated caller, if any, as the middleware found it, with the
+/// [`View`] every read made for them must pass.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Option<Principal>);
+pub struct Caller {
+    principal: Option<Principal>,
+    view: View,
+}
 
 impl Caller {
+    /// The caller and what they may read under the configured visibility.
+    pub fn new(principal: Option<Principal>, visibility: PresenceVisibility) -> Self {
+        let view = principal
+            .as_ref()
+            .map_or_else(View::anonymous, |p| View::of(p, visibility));
+        Self { principal, view }
+    }
+
+    pub fn anonymous() -> Self {
+        Self {
+            principal: None,
+            view: View::anonymous(),
+        }
+    }
+
     pub fn principal(&self) -> Result<&Principal, ApiError> {
-        self.0.as_ref().ok_or_else(unauthenticated)
+        self.principal.as_ref().ok_or_else(unauthenticated)
+    }
+
+    /// The principal, when someone is logged in.
+    pub fn who(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// What this caller's reads may see.
+    pub fn view(&self) -> &View {
+        &self.view
     }
 
     pub fn actor(&self) -> Actor {
-        self.0
+        self.principal
             .as_ref()
             .map_or_else(|| Actor::system("public"), |p| Actor::user(&p.user))
     }
 
     pub fn allows(&self, p: Permission) -> bool {
-        self.0.as_ref().is_some_and(|pr| pr.allows(p))
-    }
-
-    /// The organisation this caller's presence views are limited to.
-    pub fn presence_limit(&self, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
-        self.0.as_ref().and_then(|p| p.presence_limit(visibility))
-    }
-
-    /// The organisation this caller's views of a kind are limited to: only
-    /// presence is ever limited.
-    pub fn limit_for(&self, kind: Kind, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
-        if kind == Kind::Presence {
-            self.presence_limit(visibility)
-        } else {
-            None
-        }
+        self.principal.as_ref().is_some_and(|pr| pr.allows(p))
     }
 }
 
@@ -91,7 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .unwrap_or(Caller(None)))
+            .unwrap_or_else(Caller::anonymous))
     }
 }
 
@@ -276,7 +289,10 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     if !allowed {
         return forbidden().into_response();
     }
-    req.extensions_mut().insert(Caller(principal));
+    req.extensions_mut().insert(Caller::new(
+        principal,
+        state.auth.config.presence_visibility,
+    ));
     next.run(req).await
 }
 

@@ -18,6 +18,7 @@ use geo::Contains;
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::{
     DosageConfig, PlaceArea, PresenceLog, dosage, patrol_list, visits,
 };
@@ -157,9 +158,11 @@ impl Q {
     }
 }
 
-/// Counts per cell of one kind (optionally one tag) from the index.
+/// Counts per cell of one kind (optionally one tag) from the index, of
+/// what the view sees.
 fn counts(
     state: &AppState,
+    view: &View,
     kind: Kind,
     res: LayerResolution,
     window: TimeWindow,
@@ -180,6 +183,7 @@ fn counts(
         .hexagons(
             kind,
             &q,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -190,6 +194,7 @@ fn counts(
 /// Incidents per cell, each category weighted.
 fn weighted(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     window: TimeWindow,
     weights: &CategoryWeights,
@@ -200,7 +205,7 @@ fn weighted(
         if w == 0.0 {
             continue;
         }
-        for (cell, n) in counts(state, Kind::Incident, res, window, vec![c.as_str()])? {
+        for (cell, n) in counts(state, view, Kind::Incident, res, window, vec![c.as_str()])? {
             *out.entry(cell).or_insert(0.0) += n * w;
         }
     }
@@ -245,11 +250,12 @@ async fn picture(
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(params, &["resolution", "datetime", "weights"])?;
     let (res, window, weights) = (q.resolution()?, q.window()?, q.weights()?);
-    let incidents = counts(&state, Kind::Incident, res, window, vec![])?;
-    let weighted_incidents = weighted(&state, res, window, &weights)?;
+    let view = caller.view();
+    let incidents = counts(&state, view, Kind::Incident, res, window, vec![])?;
+    let weighted_incidents = weighted(&state, view, res, window, &weights)?;
     let mut reasons: BTreeMap<CellIndex, BTreeMap<&str, f64>> = BTreeMap::new();
     for r in Reason::ALL {
-        for (cell, n) in counts(&state, Kind::Report, res, window, vec![r.as_str()])? {
+        for (cell, n) in counts(&state, view, Kind::Report, res, window, vec![r.as_str()])? {
             reasons.entry(cell).or_default().insert(r.as_str(), n);
         }
     }
@@ -258,13 +264,14 @@ async fn picture(
         bbox: None,
         window,
         filters: Filters::default(),
-        organisation: caller.presence_limit(state.auth.config.presence_visibility),
+        organisation: None,
     };
     let presence: BTreeMap<CellIndex, (u64, f64)> = state
         .layers
         .hexagons(
             Kind::Presence,
             &hq,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -272,7 +279,7 @@ async fn picture(
         .into_iter()
         .map(|h| (h.cell, (h.count, h.minutes)))
         .collect();
-    let measures = counts(&state, Kind::Measure, res, window, vec![])?;
+    let measures = counts(&state, view, Kind::Measure, res, window, vec![])?;
     let mut cells: Vec<CellIndex> = incidents
         .keys()
         .chain(reasons.keys())
@@ -339,6 +346,7 @@ fn gi_feature(g: &GiStar) -> Value {
 /// Getis-Ord Gi* over weighted incidents in the service area.
 async fn hotspots(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -346,7 +354,7 @@ async fn hotspots(
         &["resolution", "datetime", "weights", "distance", "fdr_q"],
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
-    let values = weighted(&state, res, window, &weights)?;
+    let values = weighted(&state, caller.view(), res, window, &weights)?;
     let area = area_cells(&state, res.get())?;
     let results =
         gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
@@ -365,6 +373,7 @@ async fn hotspots(
 /// month that has ended).
 async fn emerging(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -389,7 +398,7 @@ async fn emerging(
     let area = area_cells(&state, res.get())?;
     let mut runs = Vec::with_capacity(periods.len());
     for p in &periods {
-        let values = weighted(&state, res, p.window(), &weights)?;
+        let values = weighted(&state, caller.view(), res, p.window(), &weights)?;
         runs.push(
             gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
         );
@@ -426,15 +435,13 @@ async fn dosage_report(
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
     };
-    let mut presence_features = super::all_features(&state, Kind::Presence, horizon).await?;
-    if let Some(org) = caller.presence_limit(state.auth.config.presence_visibility) {
-        presence_features.retain(|f| f.organisation_id == Some(org));
-    }
+    let view = caller.view();
+    let presence_features = super::all_features(&state, Kind::Presence, horizon, view).await?;
     let logs: Vec<PresenceLog> = presence_features
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now))
         .collect();
-    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL).await?;
+    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
         .filter_map(PlaceArea::from_feature)
@@ -442,6 +449,7 @@ async fn dosage_report(
     let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
     let recent = counts(
         &state,
+        view,
         Kind::Incident,
         res10,
         TimeWindow {
@@ -472,6 +480,7 @@ async fn dosage_report(
 /// treated cells against comparison cells of a similar starting level.
 async fn evaluation(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["place", "measure", "date", "format"])?;
@@ -488,7 +497,7 @@ async fn evaluation(
     };
     let id = Uuid::parse_str(id)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, kind.as_str(), "not an id"))?;
-    let feature = state.store.get(kind, id).await?;
+    let feature = state.store.get(kind, id, caller.view()).await?;
     let date = match q.get("date") {
         Some(d) => TimeWindow::parse(d, "date").map_err(ApiError::query)?.start,
         None => match &feature.attributes {
@@ -514,6 +523,7 @@ async fn evaluation(
             start: date - span,
             end: date + span,
         },
+        caller.view(),
     )
     .await?;
     let events: Vec<(CellIndex, i64)> = incidents
@@ -553,8 +563,9 @@ async fn evaluation(
 async fn incident_events(
     state: &AppState,
     window: TimeWindow,
+    view: &View,
 ) -> Result<Vec<(CellIndex, i64)>, ApiError> {
-    Ok(super::all_features(state, Kind::Incident, window)
+    Ok(super::all_features(state, Kind::Incident, window, view)
         .await?
         .iter()
         .filter_map(|f| match (&f.attributes, &f.geometry) {
@@ -595,6 +606,7 @@ fn did_for(
 /// split of perceived insecurity.
 async fn yearly(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["year", "format"])?;
@@ -604,12 +616,13 @@ async fn yearly(
         .map_or(Ok(now.year() - 1), str::parse)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "year", "a year, e.g. 2026"))?;
     let period = Period::new(Cadence::Yearly, year, 1).map_err(ApiError::query)?;
-    let followup = super::followup::compute(&state, period).await?;
+    let view = caller.view();
+    let followup = super::followup::compute(&state, period, view).await?;
     let months = Period::new(Cadence::Monthly, year, 12)
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window();
-    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w)
+    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w, view)
         .await?
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
@@ -632,10 +645,11 @@ async fn yearly(
             start: w.start - span,
             end: w.end + span,
         },
+        view,
     )
     .await?;
     let mut places = Vec::new();
-    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL).await? {
+    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await? {
         let Attributes::Place(p) = &f.attributes else {
             continue;
         };
@@ -645,7 +659,7 @@ async fn yearly(
             .push(json!({ "id": f.id, "name": p.name, "date": p.active_from, "windows": windows }));
     }
     let mut measures = Vec::new();
-    for f in super::all_features(&state, Kind::Measure, w).await? {
+    for f in super::all_features(&state, Kind::Measure, w, view).await? {
         let Attributes::Measure(m) = &f.attributes else {
             continue;
         };

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 use trygg_core::Kind;
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
 use trygg_core::analytics::followup::{
     FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
@@ -39,8 +40,12 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
         .map_err(|e| ApiError::field(StatusCode::NOT_FOUND, "period", e.to_string()))
 }
 
-/// The follow-up as the records say now.
-pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp, ApiError> {
+/// The follow-up as the records a view sees say now.
+pub(crate) async fn compute(
+    state: &AppState,
+    period: Period,
+    view: &View,
+) -> Result<FollowUp, ApiError> {
     let now = Utc::now().timestamp_millis();
     let w = period.window();
     // A visit across the period's start merges with the one before it.
@@ -55,33 +60,35 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         start: w.start - 120 * 86_400_000,
         end: w.end,
     };
-    let presence: Vec<PresenceLog> = super::all_features(state, Kind::Presence, presence_window)
-        .await?
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now))
-        .collect();
-    let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL)
+    let presence: Vec<PresenceLog> =
+        super::all_features(state, Kind::Presence, presence_window, view)
+            .await?
+            .iter()
+            .filter_map(|f| PresenceLog::from_feature(f, now))
+            .collect();
+    let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL, view)
         .await?
         .iter()
         .filter_map(PlaceArea::from_feature)
         .collect();
-    let measures: Vec<MeasureRecord> = super::all_features(state, Kind::Measure, TimeWindow::ALL)
-        .await?
-        .iter()
-        .filter_map(MeasureRecord::from_feature)
-        .collect();
-    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w)
+    let measures: Vec<MeasureRecord> =
+        super::all_features(state, Kind::Measure, TimeWindow::ALL, view)
+            .await?
+            .iter()
+            .filter_map(MeasureRecord::from_feature)
+            .collect();
+    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w, view)
         .await?
         .iter()
         .filter_map(IncidentRecord::from_feature)
         .collect();
     incidents.extend(
-        super::all_features(state, Kind::Incident, earlier)
+        super::all_features(state, Kind::Incident, earlier, view)
             .await?
             .iter()
             .filter_map(IncidentRecord::from_feature),
     );
-    let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window)
+    let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window, view)
         .await?
         .iter()
         .filter_map(ReportRecord::from_feature)
@@ -191,32 +198,46 @@ async fn render(
     Ok(r)
 }
 
-/// Corrections of what the public saw: internal figures are left out.
-fn public_corrections(meta: &mut Meta) {
-    meta.corrections.retain(|c| {
+/// Corrections of what the public saw: the published figures against
+/// every partner's records now, internal figures left out. What anyone may
+/// read, so also what a caller with a limited view is shown.
+async fn public_corrections(
+    state: &AppState,
+    frozen: &Published,
+) -> Result<Vec<trygg_core::analytics::followup::Correction>, ApiError> {
+    // The published figures are of every partner: so is what they are
+    // compared with.
+    let current = compute(state, frozen.figures.period, &View::everything()).await?;
+    let mut out = corrections(frozen, &current).map_err(ApiError::query)?;
+    out.retain(|c| {
         !c.field.starts_with("places") && !c.field.starts_with("presence.hours_by_organisation")
     });
+    Ok(out)
 }
 
 async fn internal(
     State(state): State<AppState>,
+    caller: Caller,
     Path(label): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let format = format_of(&params)?;
     let period = period_of(&label)?;
-    let current = compute(&state, period).await?;
+    let current = compute(&state, period, caller.view()).await?;
     let frozen = published(&state, period).await?;
+    let corrections = match &frozen {
+        None => Vec::new(),
+        // Figures of one partner against the published ones of all would
+        // be the other partners' figures: a limited view gets the
+        // corrections the public gets.
+        Some(p) if caller.view().is_limited() => public_corrections(&state, p).await?,
+        Some(p) => corrections(p, &current).map_err(ApiError::query)?,
+    };
     let meta = Meta {
         municipality: state.area.name.clone(),
         published_at: frozen.as_ref().map(|p| stamp(p.published_at_ms)),
         generated_at: stamp(Utc::now().timestamp_millis()),
-        corrections: frozen
-            .as_ref()
-            .map(|p| corrections(p, &current))
-            .transpose()
-            .map_err(ApiError::query)?
-            .unwrap_or_default(),
+        corrections,
     };
     render(&state, &current, false, &meta, format).await
 }
@@ -237,7 +258,9 @@ async fn publish(
             ),
         ));
     }
-    let figures = compute(&state, period).await?;
+    // Published figures are every partner's (aggregates of an ended
+    // period, no hours per partner in public), whoever publishes them.
+    let figures = compute(&state, period, &View::everything()).await?;
     let json = serde_json::to_string(&figures)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let record = state
@@ -286,14 +309,12 @@ async fn public_one(
     let frozen = published(&state, period)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
-    let current = compute(&state, period).await?;
-    let mut meta = Meta {
+    let meta = Meta {
         municipality: state.area.name.clone(),
         published_at: Some(stamp(frozen.published_at_ms)),
         generated_at: stamp(Utc::now().timestamp_millis()),
-        corrections: corrections(&frozen, &current).map_err(ApiError::query)?,
+        corrections: public_corrections(&state, &frozen).await?,
     };
-    public_corrections(&mut meta);
     // The public always sees the numbers as published.
     let r = render(&state, &frozen.figures, true, &meta, format).await?;
     let ty = r

@@ -17,6 +17,7 @@ mod web;
 
 use axum::Router;
 use axum::http::StatusCode;
+use trygg_core::access::View;
 
 use crate::{ApiError, AppState};
 
@@ -62,9 +63,13 @@ pub(crate) async fn list_page(
     state: &AppState,
     kind: trygg_core::Kind,
     q: &trygg_core::query::ListQuery,
+    view: &View,
 ) -> Result<trygg_store::Page, ApiError> {
-    let (ids, more) = state.layers.page_ids(kind, q);
-    let features = state.store.get_many(kind, &ids, q.bbox.as_ref()).await?;
+    let (ids, more) = state.layers.page_ids(kind, q, view);
+    let features = state
+        .store
+        .get_many(kind, &ids, q.bbox.as_ref(), view)
+        .await?;
     Ok(trygg_store::Page {
         features,
         next_after: if more { ids.last().copied() } else { None },
@@ -77,13 +82,14 @@ pub(crate) async fn all_features(
     state: &AppState,
     kind: trygg_core::Kind,
     window: trygg_core::time::TimeWindow,
+    view: &View,
 ) -> Result<Vec<trygg_core::Feature>, ApiError> {
     let mut q = trygg_core::query::ListQuery::parse(kind, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
     let mut out = Vec::new();
     loop {
-        let page = list_page(state, kind, &q).await?;
+        let page = list_page(state, kind, &q, view).await?;
         out.extend(page.features);
         match page.next_after {
             Some(after) => q.after = Some(after),

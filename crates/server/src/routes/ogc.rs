@@ -190,7 +190,7 @@ fn find(id: &str, caller: &Caller) -> Result<Collection, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no collection `{id}`")))?;
     if c.visible_to(caller) {
         Ok(c)
-    } else if caller.0.is_none() {
+    } else if caller.who().is_none() {
         Err(crate::auth::unauthenticated())
     } else {
         Err(ApiError::new(
@@ -290,9 +290,8 @@ async fn items(
     let mut rest = original.clone();
     match c {
         Collection::Features(kind) => {
-            let mut q = ListQuery::parse(kind, &rest).map_err(ApiError::query)?;
-            q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
-            let page = super::list_page(&state, kind, &q).await?;
+            let q = ListQuery::parse(kind, &rest).map_err(ApiError::query)?;
+            let page = super::list_page(&state, kind, &q, caller.view()).await?;
             let features: Vec<Value> = page.features.iter().map(|f| redacted(f, &caller)).collect();
             let next = page.next_after.map(|a| ("after".to_owned(), a.to_string()));
             Ok(GeoJson::value(&json!({
@@ -385,13 +384,13 @@ async fn hexagon_cells(
     }
     let mut p = params.to_vec();
     p.push(("resolution".into(), INTERNAL_HEX_RESOLUTION.to_string()));
-    let mut q = HexQuery::parse(kind, &p).map_err(ApiError::query)?;
-    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
+    let q = HexQuery::parse(kind, &p).map_err(ApiError::query)?;
     state
         .layers
         .hexagons(
             kind,
             &q,
+            caller.view(),
             Utc::now().timestamp_millis(),
             state.limits.max_hex_cells,
         )
@@ -410,16 +409,7 @@ async fn item(
         Collection::Features(kind) => {
             let fid = Uuid::parse_str(&feature)
                 .map_err(|_| ApiError::not_found(format!("no feature `{feature}` in {id}")))?;
-            let f = state.store.get(kind, fid).await?;
-            if kind == Kind::Presence
-                && caller
-                    .presence_limit(state.auth.config.presence_visibility)
-                    .is_some_and(|org| f.organisation_id != Some(org))
-            {
-                return Err(ApiError::not_found(format!(
-                    "no feature `{feature}` in {id}"
-                )));
-            }
+            let f = state.store.get(kind, fid, caller.view()).await?;
             Ok(GeoJson::value(&redacted(&f, &caller)).into_response())
         }
         Collection::Hexagons(kind) | Collection::PublicHexagons(kind) => {

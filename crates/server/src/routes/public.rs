@@ -16,6 +16,7 @@ use chrono::Utc;
 use geo::Contains;
 use geo_types::{Geometry, MultiPolygon, Point};
 use serde_json::{Map, Value, json};
+use trygg_core::access::View;
 use trygg_core::attrs::Attributes;
 use trygg_core::index::HexCount;
 use trygg_core::privacy::{PublicPolicy, closed_month, public_resolution, publishable};
@@ -100,21 +101,23 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub(crate) async fn district_outlines(
     state: &AppState,
 ) -> Result<Vec<(String, MultiPolygon<f64>)>, ApiError> {
-    Ok(super::all_features(state, Kind::Area, TimeWindow::ALL)
-        .await?
-        .into_iter()
-        .filter_map(|f| {
-            let name = match &f.attributes {
-                Attributes::Area(a) => a.name.clone(),
-                _ => return None,
-            };
-            match f.geometry {
-                Geometry::Polygon(p) => Some((name, MultiPolygon(vec![p]))),
-                Geometry::MultiPolygon(mp) => Some((name, mp)),
-                _ => None,
-            }
-        })
-        .collect())
+    Ok(
+        super::all_features(state, Kind::Area, TimeWindow::ALL, &View::everything())
+            .await?
+            .into_iter()
+            .filter_map(|f| {
+                let name = match &f.attributes {
+                    Attributes::Area(a) => a.name.clone(),
+                    _ => return None,
+                };
+                match f.geometry {
+                    Geometry::Polygon(p) => Some((name, MultiPolygon(vec![p]))),
+                    Geometry::MultiPolygon(mp) => Some((name, mp)),
+                    _ => None,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// District outlines by index, for the per-district secondary suppression.
@@ -167,6 +170,9 @@ async fn published_cells(
         .hexagons(
             kind,
             &q,
+            // Every partner's records: the public layer is an aggregate of a
+            // closed month, suppressed below k, by design (DESIGN.md).
+            &View::everything(),
             Utc::now().timestamp_millis(),
             state.limits.max_hex_cells,
         )
@@ -250,19 +256,21 @@ async fn hexagons(
 
 /// The districts as public features: code, name and outline.
 pub(crate) async fn public_area_features(state: &AppState) -> Result<Vec<Value>, ApiError> {
-    Ok(super::all_features(state, Kind::Area, TimeWindow::ALL)
-        .await?
-        .iter()
-        .filter_map(|f| match &f.attributes {
-            Attributes::Area(a) => Some(json!({
-                "type": "Feature",
-                "id": a.code,
-                "geometry": trygg_core::geometry::to_value(&f.geometry),
-                "properties": { "code": a.code, "name": a.name, "level": a.level },
-            })),
-            _ => None,
-        })
-        .collect())
+    Ok(
+        super::all_features(state, Kind::Area, TimeWindow::ALL, &View::everything())
+            .await?
+            .iter()
+            .filter_map(|f| match &f.attributes {
+                Attributes::Area(a) => Some(json!({
+                    "type": "Feature",
+                    "id": a.code,
+                    "geometry": trygg_core::geometry::to_value(&f.geometry),
+                    "properties": { "code": a.code, "name": a.name, "level": a.level },
+                })),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// The published hexagons of a public layer for a closed month (the last
@@ -304,7 +312,7 @@ async fn measures(
     let mut q = ListQuery::parse(Kind::Measure, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
-    let page = super::list_page(&state, Kind::Measure, &q).await?;
+    let page = super::list_page(&state, Kind::Measure, &q, &View::everything()).await?;
     let features: Vec<Value> = page
         .features
         .iter()

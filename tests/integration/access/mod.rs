@@ -11,6 +11,9 @@ use trygg_tests::{PLANNER_PASSWORD, on_both_backends, point};
 
 use crate::api::{TestApp, app, assert_problem, call, get, post};
 
+mod moderation;
+mod partners;
+
 const FALLBACK: &str = "no such resource; the API lives under /api/v1/";
 
 /// The identities of the matrix, by name.
