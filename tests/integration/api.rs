@@ -26,14 +26,20 @@ pub(crate) struct TestApp {
 }
 
 pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
+    app_with(store, |_| {}).await
+}
+
+/// The app with some settings changed from the tests' defaults.
+pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Settings)) -> TestApp {
     let ids = identities(store.as_ref()).await;
-    let settings = Settings {
+    let mut settings = Settings {
         limits: Limits {
             max_body_bytes: 64 * 1024,
             ..Limits::default()
         },
         ..Settings::default()
     };
+    change(&mut settings);
     let state = AppState::new(Arc::clone(&store), linkoping(), settings)
         .await
         .expect("state");

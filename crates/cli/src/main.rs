@@ -212,6 +212,9 @@ enum TokenCommand {
         /// Comma-separated: read, write, import.
         #[arg(long)]
         scopes: String,
+        /// Days until the token stops working (1 to 730).
+        #[arg(long, default_value_t = trygg_server::auth::TOKEN_DAYS)]
+        expires_days: u32,
     },
     List {
         #[arg(long)]
@@ -335,7 +338,11 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
                     username,
                     name,
                     scopes,
-                } => accounts::create_token(store.as_ref(), &username, &name, &scopes).await,
+                    expires_days,
+                } => {
+                    accounts::create_token(store.as_ref(), &username, &name, &scopes, expires_days)
+                        .await
+                }
                 TokenCommand::List { username } => {
                     accounts::list_tokens(store.as_ref(), username.as_deref()).await
                 }

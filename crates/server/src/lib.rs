@@ -151,6 +151,7 @@ impl AppState {
 
 /// Headers every answer carries; pages set their own stricter CSP.
 async fn security_headers(req: Request, next: Next) -> Response {
+    let https = auth::is_https(req.headers());
     let preflight =
         req.method() == Method::OPTIONS && req.uri().path().starts_with("/api/v1/public/");
     let mut r = if preflight {
@@ -184,7 +185,38 @@ async fn security_headers(req: Request, next: Next) -> Response {
         .or_insert(HeaderValue::from_static(
             "default-src 'none'; frame-ancestors 'none'",
         ));
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(auth::HSTS),
+        );
+    }
     r
+}
+
+/// The longest client request id kept, and what it may contain: enough for
+/// a UUID or a proxy's id, never a log line of its own.
+const MAX_REQUEST_ID: usize = 64;
+
+fn plain_request_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_REQUEST_ID
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// Drops a client's `X-Request-Id` that is not a plain token, so that a new
+/// one is made: the id goes into every log line of the request.
+async fn checked_request_id(mut req: Request, next: Next) -> Response {
+    if req
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|v| !plain_request_id(v))
+    {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
 }
 
 /// The whole application as one router.
@@ -221,6 +253,7 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
+        .layer(middleware::from_fn(checked_request_id))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.

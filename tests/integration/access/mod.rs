@@ -11,6 +11,7 @@ use trygg_tests::{PLANNER_PASSWORD, on_both_backends, point};
 
 use crate::api::{TestApp, app, assert_problem, call, get, post};
 
+mod login;
 mod moderation;
 mod partners;
 
