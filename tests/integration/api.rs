@@ -23,6 +23,8 @@ pub(crate) struct TestApp {
     /// The server's in-memory indexes, for tests that write straight to
     /// the store and then tell the server, as the import route does.
     pub layers: Arc<trygg_server::layers::Layers>,
+    /// Where analyses run, to see which answers were computed.
+    pub heavy: Arc<trygg_server::heavy::Heavy>,
 }
 
 pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
@@ -44,12 +46,14 @@ pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Set
         .await
         .expect("state");
     let layers = Arc::clone(&state.layers);
+    let heavy = Arc::clone(&state.heavy);
     let router = trygg_server::app(state);
     TestApp {
         router,
         ids,
         store,
         layers,
+        heavy,
     }
 }
 

@@ -95,6 +95,15 @@ impl Layers {
         self.generations[&kind].load(Ordering::Acquire)
     }
 
+    /// Changes of every kind so far: what an answer over several kinds is
+    /// kept by.
+    pub fn generation_all(&self) -> u64 {
+        self.generations
+            .values()
+            .map(|g| g.load(Ordering::Acquire))
+            .fold(0, u64::wrapping_add)
+    }
+
     fn write(&self, kind: Kind) -> std::sync::RwLockWriteGuard<'_, LayerIndex> {
         self.generations[&kind].fetch_add(1, Ordering::AcqRel);
         self.indexes[&kind]

@@ -5,6 +5,7 @@ pub mod auth;
 mod error;
 mod extract;
 mod geojson;
+pub mod heavy;
 pub mod layers;
 mod metrics;
 pub mod routes;
@@ -110,6 +111,11 @@ pub struct AppState {
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
     pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
     pub(crate) metrics: Arc<metrics::Metrics>,
+    /// Where analyses run: off the async workers, one per core at a time.
+    pub heavy: Arc<heavy::Heavy>,
+    /// Bumped by every publication through this server: answers that show
+    /// what is published are kept per this and the data generation.
+    published: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -145,7 +151,18 @@ impl AppState {
             public_cache: Arc::default(),
             area_cells: Arc::default(),
             metrics: Arc::default(),
+            heavy: Arc::default(),
+            published: Arc::default(),
         })
+    }
+
+    pub fn published_generation(&self) -> u64 {
+        self.published.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn note_publication(&self) {
+        self.published
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -227,7 +244,7 @@ pub fn app(state: AppState) -> Router {
     } else {
         state.embed_origins.join(" ")
     };
-    routes::router(&ancestors)
+    routes::router(&ancestors, &state)
         .route("/metrics", axum::routing::get(metrics::render))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))

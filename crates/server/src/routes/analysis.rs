@@ -25,7 +25,7 @@ use trygg_core::analytics::dosage::{
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
 use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star,
+    CategoryWeights, GiConfig, GiStar, cells_of, check_work, fill_area, gi_star,
 };
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
@@ -41,7 +41,7 @@ use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
 use crate::{ApiError, AppState};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/analysis/picture", get(picture))
         .route("/api/v1/analysis/hotspots", get(hotspots))
@@ -49,6 +49,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/analysis/dosage", get(dosage_report))
         .route("/api/v1/analysis/evaluation", get(evaluation))
         .route("/api/v1/analysis/yearly", get(yearly))
+        // Every analysis runs off the async workers (`heavy`).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::heavy::offload,
+        ))
         .route("/api/v1/places/from-cells", post(place_from_cells))
 }
 
@@ -354,8 +359,10 @@ async fn hotspots(
         &["resolution", "datetime", "weights", "distance", "fdr_q"],
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
-    let values = weighted(&state, caller.view(), res, window, &weights)?;
     let area = area_cells(&state, res.get())?;
+    let costly = if config.distance > 1 { "distance" } else { "resolution" };
+    check_work(area.len(), config.distance, 1, costly).map_err(ApiError::query)?;
+    let values = weighted(&state, caller.view(), res, window, &weights)?;
     let results =
         gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
     let features: Vec<Value> = results
@@ -396,6 +403,7 @@ async fn emerging(
     };
     let periods = end.back(months).map_err(ApiError::query)?;
     let area = area_cells(&state, res.get())?;
+    check_work(area.len(), config.distance, months, "months").map_err(ApiError::query)?;
     let mut runs = Vec::with_capacity(periods.len());
     for p in &periods {
         let values = weighted(&state, caller.view(), res, p.window(), &weights)?;

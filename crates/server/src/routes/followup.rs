@@ -26,9 +26,14 @@ use crate::auth::Caller;
 use crate::extract::Params;
 use crate::{ApiError, AppState};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/followup/{period}", get(internal))
+        // Computing a period is an analysis: off the async workers.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::heavy::offload,
+        ))
         .route("/api/v1/followup/{period}/publish", post(publish))
         .route("/api/v1/public/followup", get(public_list))
         .route("/api/v1/public/followup.atom", get(feed))
@@ -267,6 +272,7 @@ async fn publish(
         .store
         .publish_followup(&period.label(), &json, &caller.actor(), Utc::now())
         .await?;
+    state.note_publication();
     Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(record.published_at), "published_by": record.published_by }))).into_response())
 }
 

@@ -22,7 +22,7 @@ use trygg_core::access::View;
 use crate::{ApiError, AppState};
 
 /// Every route; `embed_ancestors` is who may frame the public embed page.
-pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
+pub(crate) fn router(embed_ancestors: &str, state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(features::router())
@@ -35,8 +35,8 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         .merge(transfer::router())
         .merge(ogc::router())
         .merge(open311::router())
-        .merge(followup::router())
-        .merge(analysis::router())
+        .merge(followup::router(state))
+        .merge(analysis::router(state))
         .merge(openapi::router())
         .merge(web::router(embed_ancestors))
         .fallback(|| async {
