@@ -39,6 +39,7 @@ pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Set
             max_body_bytes: 64 * 1024,
             ..Limits::default()
         },
+        public_url: Some("http://trygg.test".into()),
         ..Settings::default()
     };
     change(&mut settings);

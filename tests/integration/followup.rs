@@ -124,3 +124,46 @@ on_both_backends! {
         assert!(text.contains("Rättelser sedan publiceringen"));
     }
 }
+
+on_both_backends! {
+    async fn public_answers_link_to_the_configured_address_and_are_rate_limited(store) {
+        let app = crate::api::app_with(store, |s| {
+            s.public_url = Some("https://trygg.example.se".into());
+            s.auth.trust_forwarded = true;
+        })
+        .await;
+        // What a cache in front keeps must not depend on what a client
+        // says the host is.
+        let forged = [("authorization", ""), ("host", "evil.example"), ("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "http"), ("x-forwarded-for", "192.0.2.50")];
+        let feed = call(&app, Method::GET, "/api/v1/public/followup.atom", None, &forged).await;
+        let atom = feed.body.as_str().unwrap().to_owned();
+        assert!(atom.contains("<id>https://trygg.example.se/api/v1/public/followup.atom</id>"), "{atom}");
+        assert!(!atom.contains("1970-01-01"), "an empty feed is updated when the service started: {atom}");
+        let (label, _) = last_month_label();
+        let (cookie, csrf) = publisher_session(&app).await;
+        let session = [("authorization", ""), ("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+        let published = call(&app, Method::POST, &format!("/api/v1/followup/{label}/publish"), None, &session).await;
+        assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+        for path in ["/api/v1/public/followup", "/api/v1/public/followup.atom", "/ogc", "/ogc/collections"] {
+            let r = call(&app, Method::GET, path, None, &forged).await;
+            let text = r.body.to_string();
+            assert!(!text.contains("evil.example"), "{path}: {text}");
+            assert!(text.contains("https://trygg.example.se/"), "{path}: {text}");
+        }
+        let atom = call(&app, Method::GET, "/api/v1/public/followup.atom", None, &forged).await.body.as_str().unwrap().to_owned();
+        assert!(atom.contains(&format!("<id>https://trygg.example.se/api/v1/public/followup/{label}</id>")), "{atom}");
+        // One address may ask a burst, then waits.
+        let mut refused = None;
+        for i in 0..700 {
+            let r = call(&app, Method::GET, "/api/v1/public/followup", None, &forged).await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                refused = Some(i);
+                break;
+            }
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        assert!(refused.is_some(), "the public follow-up is not rate limited");
+        let other = [("authorization", ""), ("x-forwarded-for", "192.0.2.51")];
+        assert_eq!(call(&app, Method::GET, "/api/v1/public/followup", None, &other).await.status, StatusCode::OK);
+    }
+}

@@ -81,9 +81,14 @@ struct ServeArgs {
     /// Sites allowed to show the public map (/embed) in a frame, comma-separated.
     #[arg(long, env = "TRYGG_EMBED_ORIGINS", default_value = "")]
     embed_origins: String,
-    /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
+    /// Take client addresses from X-Forwarded-For: only behind exactly one
+    /// proxy that appends the address it saw (the right-most entry is used).
     #[arg(long, env = "TRYGG_TRUST_FORWARDED")]
     trust_forwarded: bool,
+    /// The address the public reaches Trygg at (https://trygg.kommun.se), for
+    /// every absolute link (feeds, follow-up, OGC); default: the listening address.
+    #[arg(long, env = "TRYGG_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -369,6 +374,12 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
         public,
         embed_origins: trygg_server::parse_embed_origins(&a.embed_origins)
             .map_err(|e| trygg_cli::Error::Usage(format!("--embed-origins: {e}")))?,
+        public_url: a
+            .public_url
+            .as_deref()
+            .map(trygg_server::parse_public_url)
+            .transpose()
+            .map_err(|e| trygg_cli::Error::Usage(format!("--public-url: {e}")))?,
         ..Settings::default()
     };
     trygg_cli::serve::run(ServeOptions {

@@ -426,10 +426,21 @@ fn health_answers_while_heavy_analyses_run() {
     let workers: Vec<_> = [6, 7, 8, 9]
         .into_iter()
         .map(|months| {
-            let (addr, token, done) = (server.addr.clone(), token.clone(), std::sync::Arc::clone(&done));
+            let (addr, token, done) = (
+                server.addr.clone(),
+                token.clone(),
+                std::sync::Arc::clone(&done),
+            );
             std::thread::spawn(move || {
                 let path = format!("/api/v1/analysis/emerging?resolution=9&months={months}");
-                let answer = support::exchange(&addr, "GET", &path, None, Some(&token), Duration::from_secs(600));
+                let answer = support::exchange(
+                    &addr,
+                    "GET",
+                    &path,
+                    None,
+                    Some(&token),
+                    Duration::from_secs(600),
+                );
                 done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 answer
             })
@@ -447,7 +458,13 @@ fn health_answers_while_heavy_analyses_run() {
         assert_eq!(status, 200, "{}", &body[..body.len().min(300)]);
     }
     // Too much work is refused before it starts, naming what to change.
-    let (status, _, body) = request_as(&server.addr, "GET", "/api/v1/analysis/emerging?resolution=10&months=36", None, Some(&token));
+    let (status, _, body) = request_as(
+        &server.addr,
+        "GET",
+        "/api/v1/analysis/emerging?resolution=10&months=36",
+        None,
+        Some(&token),
+    );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"field\":\"months\""), "{body}");
 }

@@ -459,10 +459,18 @@ pub struct FeedEntry {
 }
 
 /// An Atom feed (RFC 4287) of published follow-ups, newest first.
-pub fn atom(base_url: &str, municipality: &str, entries: &[FeedEntry]) -> String {
+/// `entries` newest first; `updated_when_empty`: when the feed was last
+/// updated if nothing is published yet (the service's start), since an
+/// Atom feed must say and a made-up date would claim news.
+pub fn atom(
+    base_url: &str,
+    municipality: &str,
+    entries: &[FeedEntry],
+    updated_when_empty: &str,
+) -> String {
     let updated = entries
         .first()
-        .map_or("1970-01-01T00:00:00Z", |e| e.published_at.as_str());
+        .map_or(updated_when_empty, |e| e.published_at.as_str());
     let mut s = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Medborgarlöftet i {} – uppföljning</title><id>{}/api/v1/public/followup.atom</id><updated>{}</updated><link rel=\"self\" href=\"{}/api/v1/public/followup.atom\"/><author><name>Trygg</name></author>",
         esc(municipality),

@@ -63,6 +63,9 @@ pub struct Settings {
     /// Sites allowed to frame the public embed page (`https://www.kommun.se`);
     /// empty: only Trygg's own pages.
     pub embed_origins: Vec<String>,
+    /// The address the public reaches Trygg at (`https://trygg.kommun.se`),
+    /// for every absolute link Trygg writes; never taken from a request.
+    pub public_url: Option<String>,
 }
 
 /// Checks the origins allowed to frame the embed page: `https://host[:port]`
@@ -88,6 +91,32 @@ pub fn parse_embed_origins(s: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Checks the public address (`--public-url`): `http(s)://host[:port]`,
+/// optionally with a path prefix, no query or fragment; without a trailing
+/// slash, ready for paths to be appended.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{s}` is not an address like https://trygg.kommun.se"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '?' | '#' | '"' | '<' | '>' | '\\'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{s}` is not an address like https://trygg.kommun.se (no query, no fragment)"
+        ))
+    }
+}
+
 /// Throttles shared by every request of this instance.
 pub struct AuthState {
     pub config: AuthConfig,
@@ -108,6 +137,10 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     pub public_policy: PublicPolicy,
     pub embed_origins: Vec<String>,
+    /// Every absolute link Trygg writes starts with this (`--public-url`).
+    pub public_url: Arc<str>,
+    /// When this instance started: an empty feed was last updated then.
+    pub started_at: chrono::DateTime<chrono::Utc>,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
     pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
     pub(crate) metrics: Arc<metrics::Metrics>,
@@ -148,6 +181,11 @@ impl AppState {
             }),
             public_policy: settings.public,
             embed_origins: settings.embed_origins,
+            public_url: settings.public_url.as_deref().map_or_else(
+                || "http://localhost".into(),
+                |u| u.trim_end_matches('/').into(),
+            ),
+            started_at: chrono::Utc::now(),
             public_cache: Arc::default(),
             area_cells: Arc::default(),
             metrics: Arc::default(),
@@ -290,6 +328,20 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::parse_embed_origins;
+
+    #[test]
+    fn the_public_url_is_a_base_address() {
+        use super::parse_public_url;
+        assert_eq!(
+            parse_public_url("https://trygg.linkoping.se/").unwrap(),
+            "https://trygg.linkoping.se"
+        );
+        assert!(parse_public_url("https://kommun.se/trygg").is_ok());
+        assert!(parse_public_url("trygg.kommun.se").is_err());
+        assert!(parse_public_url("https://a.se/?x=1").is_err());
+        assert!(parse_public_url("https://").is_err());
+        assert!(parse_public_url("javascript:alert(1)").is_err());
+    }
 
     #[test]
     fn embed_origins_are_origins() {

@@ -381,7 +381,10 @@ mod tests {
         let err = check_work(104_000, 1, 36, "months").unwrap_err();
         assert_eq!(err.field(), "months");
         assert!(err.to_string().contains("104000 hexagons"), "{err}");
-        assert_eq!(check_work(104_000, 10, 1, "distance").unwrap_err().field(), "distance");
+        assert_eq!(
+            check_work(104_000, 10, 1, "distance").unwrap_err().field(),
+            "distance"
+        );
     }
     use geo_types::polygon;
     use h3o::LatLng;

@@ -360,7 +360,11 @@ async fn hotspots(
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
     let area = area_cells(&state, res.get())?;
-    let costly = if config.distance > 1 { "distance" } else { "resolution" };
+    let costly = if config.distance > 1 {
+        "distance"
+    } else {
+        "resolution"
+    };
     check_work(area.len(), config.distance, 1, costly).map_err(ApiError::query)?;
     let values = weighted(&state, caller.view(), res, window, &weights)?;
     let results =

@@ -27,12 +27,8 @@ pub(super) fn router() -> Router<AppState> {
         router = router
             .route(
                 &collection,
-                get(
-                    move |s: State<AppState>, c: Caller, h: HeaderMap, p: Params| {
-                        list(kind, s, c, h, p)
-                    },
-                )
-                .post(move |s: State<AppState>, c: Caller, b: JsonBody| create(kind, s, c, b)),
+                get(move |s: State<AppState>, c: Caller, p: Params| list(kind, s, c, p))
+                    .post(move |s: State<AppState>, c: Caller, b: JsonBody| create(kind, s, c, b)),
             )
             .route(
                 &format!("{collection}/{{id}}"),
@@ -165,7 +161,6 @@ async fn list(
     kind: Kind,
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
@@ -182,13 +177,13 @@ async fn list(
         }
     };
     let mut links = vec![json!({
-        "href": absolute(&headers, &encode(&params)),
+        "href": absolute(&state.public_url, &encode(&params)),
         "rel": "self",
         "type": "application/geo+json",
     })];
     if let Some(after) = page.next_after {
         links.push(json!({
-            "href": absolute(&headers, &encode(&q.next_params(&params, after))),
+            "href": absolute(&state.public_url, &encode(&q.next_params(&params, after))),
             "rel": "next",
             "type": "application/geo+json",
         }));

@@ -22,7 +22,8 @@ use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
 
 use super::absolute;
-use crate::auth::Caller;
+use super::public_answer::Answer;
+use crate::auth::{self, Caller};
 use crate::extract::Params;
 use crate::{ApiError, AppState};
 
@@ -132,6 +133,7 @@ async fn published(state: &AppState, period: Period) -> Result<Option<Published>
     }))
 }
 
+#[derive(Debug)]
 enum Format {
     Json,
     Csv,
@@ -164,14 +166,15 @@ fn format_of(params: &[(String, String)]) -> Result<Format, ApiError> {
     }
 }
 
-async fn render(
+/// A follow-up rendered: the body and its type.
+async fn render_body(
     state: &AppState,
     f: &FollowUp,
     public: bool,
     meta: &Meta,
-    format: Format,
-) -> Result<Response, ApiError> {
-    let (body, ty) = match format {
+    format: &Format,
+) -> (String, &'static str) {
+    match format {
         Format::Json => (
             report::json_value(f, public, meta).to_string(),
             "application/json",
@@ -193,14 +196,24 @@ async fn render(
                 "image/svg+xml",
             )
         }
-    };
+    }
+}
+
+async fn render(
+    state: &AppState,
+    f: &FollowUp,
+    public: bool,
+    meta: &Meta,
+    format: &Format,
+) -> Response {
+    let (body, ty) = render_body(state, f, public, meta, format).await;
     if matches!(format, Format::Html) {
-        return Ok(super::report_page(body));
+        return super::report_page(body);
     }
     let mut r = body.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
-    Ok(r)
+    r
 }
 
 /// Corrections of what the public saw: the published figures against
@@ -244,7 +257,7 @@ async fn internal(
         generated_at: stamp(Utc::now().timestamp_millis()),
         corrections,
     };
-    render(&state, &current, false, &meta, format).await
+    Ok(render(&state, &current, false, &meta, &format).await)
 }
 
 async fn publish(
@@ -276,97 +289,101 @@ async fn publish(
     Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(record.published_at), "published_by": record.published_by }))).into_response())
 }
 
+/// The published periods, with links from the configured address.
 async fn public_list(
     State(state): State<AppState>,
+    peer: auth::Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let list: Vec<_> = state
-        .store
-        .published_followups()
-        .await?
-        .into_iter()
-        .map(|r| {
-            json!({
-                "period": r.period,
-                "published_at": stamp(r.published_at),
-                "links": {
-                    "json": absolute(&headers, &format!("/api/v1/public/followup/{}", r.period)),
-                    "html": absolute(&headers, &format!("/api/v1/public/followup/{}?format=html", r.period)),
-                    "svg": absolute(&headers, &format!("/api/v1/public/followup/{}?format=svg", r.period)),
-                },
+    super::public::limit(&state, &headers, peer, &state.auth.public_reads)?;
+    super::public::kept(&state, &headers, "followup-list", async {
+        let base = &state.public_url;
+        let list: Vec<_> = state
+            .store
+            .published_followups()
+            .await?
+            .into_iter()
+            .map(|r| {
+                let p = &r.period;
+                json!({
+                    "period": p,
+                    "published_at": stamp(r.published_at),
+                    "links": {
+                        "json": absolute(base, &format!("/api/v1/public/followup/{p}")),
+                        "html": absolute(base, &format!("/api/v1/public/followup/{p}?format=html")),
+                        "svg": absolute(base, &format!("/api/v1/public/followup/{p}?format=svg")),
+                    },
+                })
             })
-        })
-        .collect();
-    Ok(super::public::cacheable(
-        &headers,
-        json!({ "published": list }).to_string(),
-        "application/json",
-    ))
+            .collect();
+        Ok(Answer::new(
+            json!({ "published": list }).to_string(),
+            "application/json",
+        ))
+    })
+    .await
 }
 
+/// A published period as it was published, with the corrections since.
 async fn public_one(
     State(state): State<AppState>,
+    peer: auth::Peer,
     headers: HeaderMap,
     Path(label): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
+    super::public::limit(&state, &headers, peer, &state.auth.public_reads)?;
     let format = format_of(&params)?;
     let period = period_of(&label)?;
-    let frozen = published(&state, period)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
-    let meta = Meta {
-        municipality: state.area.name.clone(),
-        published_at: Some(stamp(frozen.published_at_ms)),
-        generated_at: stamp(Utc::now().timestamp_millis()),
-        corrections: public_corrections(&state, &frozen).await?,
-    };
-    // The public always sees the numbers as published.
-    let r = render(&state, &frozen.figures, true, &meta, format).await?;
-    let ty = r
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let csp = r.headers().get(header::CONTENT_SECURITY_POLICY).cloned();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let static_ty: &'static str = match ty.as_str() {
-        "text/csv; charset=utf-8" => "text/csv; charset=utf-8",
-        "text/html; charset=utf-8" => "text/html; charset=utf-8",
-        "image/svg+xml" => "image/svg+xml",
-        _ => "application/json",
-    };
-    let mut out = super::public::cacheable(
-        &headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-        static_ty,
-    );
-    if let Some(csp) = csp {
-        out.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    Ok(out)
+    let key = format!("followup|{}|{format:?}", period.label());
+    super::public::kept(&state, &headers, &key, async {
+        let frozen = published(&state, period)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
+        let meta = Meta {
+            municipality: state.area.name.clone(),
+            published_at: Some(stamp(frozen.published_at_ms)),
+            generated_at: stamp(Utc::now().timestamp_millis()),
+            corrections: public_corrections(&state, &frozen).await?,
+        };
+        // The public always sees the numbers as published.
+        let (body, ty) = render_body(&state, &frozen.figures, true, &meta, &format).await;
+        let answer = Answer::new(body, ty);
+        Ok(if matches!(format, Format::Html) {
+            answer.with_csp(HeaderValue::from_static(super::REPORT_CSP))
+        } else {
+            answer
+        })
+    })
+    .await
 }
 
-async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut entries = Vec::new();
-    for r in state.store.published_followups().await? {
-        let summary = serde_json::from_str::<FollowUp>(&r.figures)
-            .map(|f| report::summary(&f))
-            .unwrap_or_default();
-        entries.push(FeedEntry {
-            period: r.period,
-            published_at: stamp(r.published_at),
-            summary,
-        });
-    }
-    let base = absolute(&headers, "");
-    Ok(super::public::cacheable(
-        &headers,
-        report::atom(&base, &state.area.name, &entries),
-        "application/atom+xml",
-    ))
+/// The Atom feed of published periods. Its ids are permanent: they come
+/// from the configured address, and an empty feed was last updated when
+/// this service started.
+async fn feed(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    super::public::limit(&state, &headers, peer, &state.auth.public_reads)?;
+    super::public::kept(&state, &headers, "followup-feed", async {
+        let mut entries = Vec::new();
+        for r in state.store.published_followups().await? {
+            let summary = serde_json::from_str::<FollowUp>(&r.figures)
+                .map(|f| report::summary(&f))
+                .unwrap_or_default();
+            entries.push(FeedEntry {
+                period: r.period,
+                published_at: stamp(r.published_at),
+                summary,
+            });
+        }
+        let started = stamp(state.started_at.timestamp_millis());
+        Ok(Answer::new(
+            report::atom(&state.public_url, &state.area.name, &entries, &started),
+            "application/atom+xml",
+        ))
+    })
+    .await
 }

@@ -98,6 +98,10 @@ pub(crate) async fn all_features(
     }
 }
 
+/// The policy of a server-rendered report page: it links the report
+/// stylesheet and nothing else.
+pub(crate) const REPORT_CSP: &str = "default-src 'none'; style-src 'self'; frame-ancestors 'none'";
+
 /// A server-rendered report page: it links the report stylesheet and
 /// nothing else, so its policy allows exactly that.
 pub(crate) fn report_page(html: String) -> axum::response::Response {
@@ -111,23 +115,15 @@ pub(crate) fn report_page(html: String) -> axum::response::Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(REPORT_CSP),
     );
     r
 }
 
-/// An absolute URL on this server for `path_and_query`, as the client
-/// addressed it (links must work behind a proxy too).
-pub(crate) fn absolute(headers: &axum::http::HeaderMap, path_and_query: &str) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{scheme}://{host}{path_and_query}")
+/// An absolute URL on this server for `path_and_query`, from the configured
+/// public address (`--public-url`), never from a request's `Host` or
+/// `X-Forwarded-Host`: answers are cached, by Trygg and by proxies, and a
+/// link must not be whatever one client said the host was.
+pub(crate) fn absolute(base: &str, path_and_query: &str) -> String {
+    format!("{base}{path_and_query}")
 }

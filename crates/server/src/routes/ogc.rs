@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -114,12 +114,13 @@ fn f_param(params: &[(String, String)]) -> Result<(), ApiError> {
     }
 }
 
-fn link(headers: &HeaderMap, path: &str, rel: &str, ty: &str, title: &str) -> Value {
-    json!({ "href": absolute(headers, path), "rel": rel, "type": ty, "title": title })
+/// A link from the configured public address (`base`), never the request's host.
+fn link(base: &str, path: &str, rel: &str, ty: &str, title: &str) -> Value {
+    json!({ "href": absolute(base, path), "rel": rel, "type": ty, "title": title })
 }
 
 async fn landing(
-    headers: HeaderMap,
+    State(state): State<AppState>,
     Params(params): Params,
 ) -> Result<axum::Json<Value>, ApiError> {
     f_param(&params)?;
@@ -127,10 +128,10 @@ async fn landing(
         "title": "Trygg",
         "description": "Crime-exposed and unsafe places, safety-creating presence and measures of a Swedish citizen promise (medborgarlöfte).",
         "links": [
-            link(&headers, "/ogc", "self", "application/json", "this document"),
-            link(&headers, "/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
-            link(&headers, "/ogc/conformance", "conformance", "application/json", "conformance classes"),
-            link(&headers, "/ogc/collections", "data", "application/json", "collections"),
+            link(&state.public_url, "/ogc", "self", "application/json", "this document"),
+            link(&state.public_url, "/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
+            link(&state.public_url, "/ogc/conformance", "conformance", "application/json", "conformance classes"),
+            link(&state.public_url, "/ogc/collections", "data", "application/json", "collections"),
         ],
     })))
 }
@@ -146,7 +147,7 @@ async fn conformance(Params(params): Params) -> Result<axum::Json<Value>, ApiErr
     })))
 }
 
-fn describe(state: &AppState, headers: &HeaderMap, c: Collection) -> Value {
+fn describe(state: &AppState, c: Collection) -> Value {
     let b = state.area.bbox;
     let id = c.id();
     // Open intervals: the data runs from the first record to now.
@@ -161,8 +162,8 @@ fn describe(state: &AppState, headers: &HeaderMap, c: Collection) -> Value {
             "temporal": { "interval": temporal },
         },
         "links": [
-            link(headers, &format!("/ogc/collections/{id}"), "self", "application/json", "this collection"),
-            link(headers, &format!("/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
+            link(&state.public_url, &format!("/ogc/collections/{id}"), "self", "application/json", "this collection"),
+            link(&state.public_url, &format!("/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
         ],
     })
 }
@@ -170,17 +171,16 @@ fn describe(state: &AppState, headers: &HeaderMap, c: Collection) -> Value {
 async fn collections(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Params(params): Params,
 ) -> Result<axum::Json<Value>, ApiError> {
     f_param(&params)?;
     let list: Vec<Value> = Collection::all()
         .into_iter()
         .filter(|c| c.visible_to(&caller))
-        .map(|c| describe(&state, &headers, c))
+        .map(|c| describe(&state, c))
         .collect();
     Ok(axum::Json(json!({
-        "links": [link(&headers, "/ogc/collections", "self", "application/json", "collections")],
+        "links": [link(&state.public_url, "/ogc/collections", "self", "application/json", "collections")],
         "collections": list,
     })))
 }
@@ -203,13 +203,12 @@ fn find(id: &str, caller: &Caller) -> Result<Collection, ApiError> {
 async fn collection(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<axum::Json<Value>, ApiError> {
     f_param(&params)?;
     let c = find(&id, &caller)?;
-    Ok(axum::Json(describe(&state, &headers, c)))
+    Ok(axum::Json(describe(&state, c)))
 }
 
 fn take_usize(
@@ -235,7 +234,7 @@ fn take_usize(
 }
 
 fn page_links(
-    headers: &HeaderMap,
+    base: &str,
     id: &str,
     params: &[(String, String)],
     next: Option<(String, String)>,
@@ -252,7 +251,7 @@ fn page_links(
         }
     };
     let mut links = vec![link(
-        headers,
+        base,
         &encode(params),
         "self",
         "application/geo+json",
@@ -266,7 +265,7 @@ fn page_links(
             .collect();
         p.push((k, v));
         links.push(link(
-            headers,
+            base,
             &encode(&p),
             "next",
             "application/geo+json",
@@ -279,7 +278,6 @@ fn page_links(
 async fn items(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
@@ -299,7 +297,7 @@ async fn items(
                 "features": features,
                 "numberReturned": features.len(),
                 "timeStamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "links": page_links(&headers, &id, &original, next),
+                "links": page_links(&state.public_url, &id, &original, next),
             }))
             .into_response())
         }
@@ -315,7 +313,7 @@ async fn items(
             meta.insert("numberMatched".into(), json!(total));
             meta.insert(
                 "links".into(),
-                Value::Array(page_links(&headers, &id, &original, next)),
+                Value::Array(page_links(&state.public_url, &id, &original, next)),
             );
             let res = match c {
                 Collection::PublicHexagons(_) => state.public_policy.max_resolution,
@@ -334,7 +332,7 @@ async fn items(
                 "features": areas,
                 "numberReturned": total,
                 "numberMatched": total,
-                "links": page_links(&headers, &id, &original, None),
+                "links": page_links(&state.public_url, &id, &original, None),
             }))
             .into_response())
         }

@@ -193,6 +193,33 @@ async fn published_cells(
     Ok(published)
 }
 
+/// A public answer kept per data generation, publication (and minute:
+/// other instances publish too) and `key`, made by `make` when there is
+/// none: a crowd reading the follow-up costs one computation.
+pub(crate) async fn kept<F>(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    make: F,
+) -> Result<Response, ApiError>
+where
+    F: Future<Output = Result<Answer, ApiError>>,
+{
+    let generation = state.layers.generation_all();
+    let key = format!(
+        "{key}|{}|{}",
+        state.published_generation(),
+        Utc::now().timestamp() / 60
+    );
+    if let Some(answer) = state.public_cache.answers.get(&key, generation) {
+        return Ok(answer.respond(headers));
+    }
+    let answer = Arc::new(make.await?);
+    let response = answer.respond(headers);
+    state.public_cache.answers.keep(key, generation, answer);
+    Ok(response)
+}
+
 /// A cacheable public answer: strong ETag from the body, 304 when the
 /// client has it, open CORS for GET.
 pub(crate) fn cacheable(headers: &HeaderMap, body: String, content_type: &'static str) -> Response {
