@@ -167,3 +167,38 @@ on_both_backends! {
         assert_eq!(call(&app, Method::GET, "/api/v1/public/followup", None, &other).await.status, StatusCode::OK);
     }
 }
+
+on_both_backends! {
+    async fn group_figures_show_only_for_ended_years_and_stay_as_first_shown(store) {
+        let app = app(store).await;
+        let year = Utc::now().year() - 1;
+        let report = |month: u32, gender: &str| {
+            let at = Utc.with_ymd_and_hms(year, month, 10, 12, 0, 0).unwrap();
+            point(15.62, 58.41, json!({ "reasons": ["lighting"], "source": "survey", "reported_at": at, "respondent": { "gender": gender } }))
+        };
+        for (month, gender, n) in [(1, "woman", 6), (2, "woman", 6), (3, "man", 6)] {
+            for _ in 0..n {
+                assert_eq!(post(&app, "/api/v1/reports", &report(month, gender)).await.status, StatusCode::CREATED);
+            }
+        }
+        let shown = get(&app, &format!("/api/v1/followup/{year}")).await;
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+        let groups = &shown.body["figures"]["groups"];
+        assert_eq!(groups["by_gender"]["woman"]["reports"], 12, "{groups}");
+        assert_eq!(groups["by_gender"]["man"]["reports"], 6, "{groups}");
+        // Months, quarters and tertials show no split: a quarter minus its
+        // months would be a group of its own.
+        for period in [format!("{year}-03"), format!("{year}-Q1"), format!("{year}-T1")] {
+            let r = get(&app, &format!("/api/v1/followup/{period}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body["figures"]["groups"].is_null(), "{period}: {}", r.body["figures"]["groups"]);
+        }
+        // A late report changes the records, never the split shown: the
+        // difference would be the late reporter's group.
+        assert_eq!(post(&app, "/api/v1/reports", &report(3, "man")).await.status, StatusCode::CREATED);
+        let later = get(&app, &format!("/api/v1/followup/{year}")).await;
+        assert_eq!(later.body["figures"]["groups"], *groups);
+        let yearly = get(&app, &format!("/api/v1/analysis/yearly?year={year}")).await;
+        assert_eq!(yearly.body["followup"]["groups"], *groups, "the yearly evaluation shows the same split");
+    }
+}

@@ -334,3 +334,16 @@ on_both_backends! {
         assert_eq!(page.features.len(), 1, "the last row of a key wins");
     }
 }
+
+on_both_backends! {
+    async fn what_is_frozen_is_kept_as_first_written_and_never_replaced(store) {
+        assert_eq!(store.frozen("groups|2026|k5").await.unwrap(), None);
+        let first = store.freeze("groups|2026|k5", r#"{"total":6}"#, Utc::now()).await.unwrap();
+        assert_eq!(first.content, r#"{"total":6}"#);
+        // A second writer (another instance, a later request) gets the first.
+        let again = store.freeze("groups|2026|k5", r#"{"total":7}"#, Utc::now()).await.unwrap();
+        assert_eq!(again, first);
+        assert_eq!(store.frozen("groups|2026|k5").await.unwrap(), Some(first));
+        assert_eq!(store.frozen("groups|2025|k5").await.unwrap(), None);
+    }
+}

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use trygg_cli::accounts::{self, AddUser, SetUser};
 use trygg_cli::serve::ServeOptions;
 use trygg_core::access::PresenceVisibility;
+use trygg_core::analytics::period::Cadence;
 use trygg_core::privacy::PublicPolicy;
 use trygg_server::{AuthConfig, Settings};
 use trygg_store::DatabaseUrl;
@@ -89,6 +90,11 @@ struct ServeArgs {
     /// every absolute link (feeds, follow-up, OGC); default: the listening address.
     #[arg(long, env = "TRYGG_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The one period length whose ended periods show the respondent-group
+    /// split (monthly, quarterly, tertial, yearly): one length only, so no
+    /// difference of periods reveals a small group.
+    #[arg(long, env = "TRYGG_GROUP_PERIOD", default_value = "yearly")]
+    group_period: String,
 }
 
 #[derive(Subcommand)]
@@ -380,6 +386,10 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
             .map(trygg_server::parse_public_url)
             .transpose()
             .map_err(|e| trygg_cli::Error::Usage(format!("--public-url: {e}")))?,
+        group_cadence: Some(
+            Cadence::parse(&a.group_period, "group_period")
+                .map_err(|e| trygg_cli::Error::Usage(format!("--group-period: {e}")))?,
+        ),
         ..Settings::default()
     };
     trygg_cli::serve::run(ServeOptions {

@@ -66,6 +66,9 @@ pub struct Settings {
     /// The address the public reaches Trygg at (`https://trygg.kommun.se`),
     /// for every absolute link Trygg writes; never taken from a request.
     pub public_url: Option<String>,
+    /// The one cadence whose ended periods show the respondent-group split
+    /// (`--group-period`); `None`: yearly. See `core::analytics::groups`.
+    pub group_cadence: Option<trygg_core::analytics::period::Cadence>,
 }
 
 /// Checks the origins allowed to frame the embed page: `https://host[:port]`
@@ -136,6 +139,8 @@ pub struct AppState {
     pub limits: Limits,
     pub auth: Arc<AuthState>,
     pub public_policy: PublicPolicy,
+    /// Periods of this cadence, and only these, show the group split.
+    pub group_cadence: trygg_core::analytics::period::Cadence,
     pub embed_origins: Vec<String>,
     /// Every absolute link Trygg writes starts with this (`--public-url`).
     pub public_url: Arc<str>,
@@ -180,6 +185,9 @@ impl AppState {
                 public_reports: auth::throttle::RateLimit::new(5, 1),
             }),
             public_policy: settings.public,
+            group_cadence: settings
+                .group_cadence
+                .unwrap_or(trygg_core::analytics::period::Cadence::Yearly),
             embed_origins: settings.embed_origins,
             public_url: settings.public_url.as_deref().map_or_else(
                 || "http://localhost".into(),

@@ -10,6 +10,7 @@ pub mod changes;
 mod connect;
 mod error;
 mod followups;
+mod frozen;
 mod rows;
 
 use async_trait::async_trait;
@@ -26,6 +27,7 @@ pub use accounts::{Accounts, AuditEntry, NewUser, SessionRecord, TokenRecord, Us
 pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
 pub use followups::{Followups, PublishedRecord};
+pub use frozen::{Frozen, FrozenRecord};
 
 /// Who a write is attributed to in the records and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -79,7 +81,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Followups + Send + Sync + 'static {
+pub trait Store: Accounts + Followups + Frozen + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Changes written by other server instances (PostgreSQL only; `None`

@@ -775,7 +775,12 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
             )
         },
     );
-    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2><table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
+    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2>");
+    if f["groups"].is_null() {
+        h.push_str("<p>Fördelningen per grupp redovisas bara för hela perioder av den längd som är inställd (normalt år) när de har slutat, så att ingen liten grupp kan räknas fram genom att jämföra perioder.</p></section></main></body></html>");
+        return h;
+    }
+    h.push_str("<table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
     for (split, key) in [
         ("Kön", "by_gender"),
         ("Ålder", "by_age_band"),

@@ -17,6 +17,7 @@ use trygg_core::analytics::followup::{
     FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
     follow_up,
 };
+use trygg_core::analytics::groups::GroupSplit;
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
@@ -99,7 +100,11 @@ pub(crate) async fn compute(
         .iter()
         .filter_map(ReportRecord::from_feature)
         .collect();
-    follow_up(&FollowUpInput {
+    // Reports are not limited by a view, so the kept split is the same
+    // whoever asks first.
+    let kept_name = groups_name(state, period);
+    let kept = kept_groups(state, &kept_name).await?;
+    let mut f = follow_up(&FollowUpInput {
         period,
         now_ms: now,
         presence: &presence,
@@ -109,8 +114,43 @@ pub(crate) async fn compute(
         reports: &reports,
         dosage: DosageConfig::default(),
         k: state.public_policy.k,
+        group_cadence: state.group_cadence,
+        kept_groups: kept.as_ref(),
     })
-    .map_err(ApiError::query)
+    .map_err(ApiError::query)?;
+    if kept.is_none()
+        && let Some(split) = &f.groups
+    {
+        // Shown for the first time: kept as shown, ever after. Another
+        // instance may have kept its own first; theirs is the one shown.
+        let json = serde_json::to_string(split).map_err(unreadable)?;
+        let record = state.store.freeze(&kept_name, &json, Utc::now()).await?;
+        if record.content != json {
+            f.groups = Some(serde_json::from_str(&record.content).map_err(unreadable)?);
+        }
+    }
+    Ok(f)
+}
+
+/// Where a period's group split is kept: per period and threshold.
+fn groups_name(state: &AppState, period: Period) -> String {
+    format!("groups|{}|k{}", period.label(), state.public_policy.k)
+}
+
+async fn kept_groups(state: &AppState, name: &str) -> Result<Option<GroupSplit>, ApiError> {
+    state
+        .store
+        .frozen(name)
+        .await?
+        .map(|r| serde_json::from_str(&r.content).map_err(unreadable))
+        .transpose()
+}
+
+fn unreadable(e: serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("stored figures unreadable: {e}"),
+    )
 }
 
 fn stamp(ms: i64) -> String {
