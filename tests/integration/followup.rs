@@ -202,3 +202,39 @@ on_both_backends! {
         assert_eq!(yearly.body["followup"]["groups"], *groups, "the yearly evaluation shows the same split");
     }
 }
+
+on_both_backends! {
+    async fn a_past_months_public_measures_keep_their_status_then_and_no_change_is_dated_into_a_published_month(store) {
+        let app = app(store).await;
+        let (label, mid) = last_month_label();
+        let m = point(15.62, 58.41, json!({ "kind": "lighting", "title": "Ny belysning vid tunneln", "responsible_org": "Tekniska förvaltningen, Kalle", "status": "in_progress", "status_date": mid }));
+        let created = post(&app, "/api/v1/measures", &m).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let uri = format!("/api/v1/measures/{}", created.body["id"].as_str().unwrap());
+        let done = point(15.62, 58.41, json!({ "kind": "lighting", "title": "Ny belysning vid tunneln", "responsible_org": "Tekniska förvaltningen, Kalle", "status": "done" }));
+        assert_eq!(call(&app, Method::PUT, &uri, Some(done.to_string()), &[]).await.status, StatusCode::OK);
+
+        let anon = [("authorization", "")];
+        let public = call(&app, Method::GET, &format!("/api/v1/public/measures?period={label}"), None, &anon).await;
+        assert_eq!(public.status, StatusCode::OK, "{}", public.body);
+        let props = &public.body["features"][0]["properties"];
+        assert_eq!(props["status"], "in_progress", "the status as the month ended, not today's: {props}");
+        assert!(!public.body.to_string().contains("Kalle"), "no free text in public: {}", public.body);
+
+        // Once the month is published, no status change can be dated in it.
+        let other = point(15.63, 58.41, json!({ "kind": "cleaning", "title": "Klotter", "status": "planned", "status_date": mid - Duration::days(5) }));
+        let other = post(&app, "/api/v1/measures", &other).await;
+        let (cookie, csrf) = publisher_session(&app).await;
+        let session = [("authorization", ""), ("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+        assert_eq!(call(&app, Method::POST, &format!("/api/v1/followup/{label}/publish"), None, &session).await.status, StatusCode::CREATED);
+        let other_uri = format!("/api/v1/measures/{}", other.body["id"].as_str().unwrap());
+        let backdated = point(15.63, 58.41, json!({ "kind": "cleaning", "title": "Klotter", "status": "done", "status_date": mid + Duration::days(1) }));
+        let refused = call(&app, Method::PUT, &other_uri, Some(backdated.to_string()), &[]).await;
+        assert_problem(&refused, StatusCode::CONFLICT, "properties.status_date");
+        let created_backdated = post(&app, "/api/v1/measures", &point(15.64, 58.41, json!({ "kind": "cleaning", "title": "Klotter 2", "status": "done", "status_date": mid }))).await;
+        assert_problem(&created_backdated, StatusCode::CONFLICT, "properties.status_date");
+        // Dated today, the same change is accepted.
+        let today = point(15.63, 58.41, json!({ "kind": "cleaning", "title": "Klotter", "status": "done" }));
+        assert_eq!(call(&app, Method::PUT, &other_uri, Some(today.to_string()), &[]).await.status, StatusCode::OK);
+    }
+}

@@ -175,6 +175,15 @@ impl Layers {
         self.read(kind).page_ids(&q)
     }
 
+    /// See [`trygg_core::index::LayerIndex::count`].
+    pub fn count(&self, kind: Kind, q: &ListQuery, view: &View) -> (usize, Vec<Uuid>) {
+        let q = ListQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).count(&q)
+    }
+
     pub fn len(&self, kind: Kind) -> usize {
         self.read(kind).len()
     }

@@ -278,6 +278,27 @@ macro_rules! backend {
             }
 
             async fn append_history(conn: &mut Conn, id: Uuid, from: usize, history: &[StatusChange]) -> Result<()> {
+                // A published period is frozen: a status change dated in it
+                // would change what was published without a trace. Every
+                // write of a status (create, update, import) passes here.
+                if history.len() > from {
+                    let published: Vec<String> = sqlx::query_scalar("SELECT period FROM followups")
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    for change in &history[from..] {
+                        let at = to_ms(change.at);
+                        if let Some(p) = published
+                            .iter()
+                            .filter_map(|p| trygg_core::analytics::period::Period::parse(p, "period").ok())
+                            .find(|p| p.window().start <= at && at <= p.window().end)
+                        {
+                            return Err(Error::Conflict {
+                                field: "properties.status_date".into(),
+                                reason: format!("{} is published, so a status change cannot be dated in it; date it today, and the follow-up of today's period counts it", p.label()),
+                            });
+                        }
+                    }
+                }
                 for (seq, change) in history.iter().enumerate().skip(from) {
                     sqlx::query("INSERT INTO status_changes (feature_id, seq, status, at) VALUES ($1, $2, $3, $4)")
                         .bind(id)
@@ -902,7 +923,8 @@ macro_rules! backend {
                 use futures_util::TryStreamExt as _;
                 macro_rules! index_columns {
                     () => {
-                        "SELECT id, kind, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id FROM features"
+                        "SELECT id, kind, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id, \
+                         CASE WHEN geometry LIKE '%\"type\":\"Point\"%' THEN 1 WHEN geometry LIKE '%\"type\":\"LineString\"%' THEN 2 ELSE 3 END FROM features"
                     };
                 }
                 let mut conn = self.pool.acquire().await?;
@@ -948,6 +970,11 @@ macro_rules! backend {
                         },
                         precision_m: precision.map(|p| p as u32),
                         organisation_id: row.try_get(13)?,
+                        shape: match row.try_get::<i32, _>(14)? {
+                            1 => trygg_core::Shape::Point,
+                            2 => trygg_core::Shape::Line,
+                            _ => trygg_core::Shape::Polygon,
+                        },
                     });
                 }
                 Ok(())

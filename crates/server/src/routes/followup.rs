@@ -226,7 +226,7 @@ async fn render_body(
             let cells = if f.period.cadence() == Cadence::Monthly {
                 super::public::public_cells(state, Kind::Incident, Some(&f.period.label()))
                     .await
-                    .map(|c| c.to_vec())
+                    .map(|c| c.cells.clone())
                     .unwrap_or_default()
             } else {
                 Vec::new()
