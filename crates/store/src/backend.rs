@@ -277,6 +277,21 @@ macro_rules! backend {
                 Self::insert_cells(conn, id, p).await
             }
 
+            /// The row to change, locked, and at `expected` version when one is
+            /// given (optimistic concurrency: a conflict names `version`).
+            async fn locked_at(conn: &mut Conn, kind: Kind, id: Uuid, expected: Option<i64>) -> Result<RawFeature> {
+                let raw = Self::fetch_raw(conn, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
+                if let Some(expected) = expected
+                    && expected != raw.version
+                {
+                    return Err(Error::Conflict {
+                        field: "version".into(),
+                        reason: format!("the record is at version {}, not {expected}; reload it and apply the change again", raw.version),
+                    });
+                }
+                Ok(raw)
+            }
+
             async fn append_history(conn: &mut Conn, id: Uuid, from: usize, history: &[StatusChange]) -> Result<()> {
                 // A published period is frozen: a status change dated in it
                 // would change what was published without a trace. Every
@@ -709,15 +724,7 @@ macro_rules! backend {
             ) -> Result<Feature> {
                 let now_ms = to_ms(now);
                 let mut tx = self.begin().await?;
-                let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
-                if let Some(expected) = expected_version
-                    && expected != raw.version
-                {
-                    return Err(Error::Conflict {
-                        field: "version".into(),
-                        reason: format!("the feature is at version {}, not {expected}; reload it and apply the change again", raw.version),
-                    });
-                }
+                let raw = Self::locked_at(&mut tx, kind, id, expected_version).await?;
                 let before = Self::load(&mut tx, raw).await?;
                 let history = checked_history(feature, Some(&before), now)?;
                 let after = Self::rewrite(&mut tx, before, feature, history, actor, now_ms, "update").await?;
@@ -736,15 +743,7 @@ macro_rules! backend {
             ) -> Result<Feature> {
                 let kind = Kind::Report;
                 let mut tx = self.begin().await?;
-                let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
-                if let Some(expected) = expected_version
-                    && expected != raw.version
-                {
-                    return Err(Error::Conflict {
-                        field: "version".into(),
-                        reason: format!("the report is at version {}, not {expected}; reload it", raw.version),
-                    });
-                }
+                let raw = Self::locked_at(&mut tx, kind, id, expected_version).await?;
                 let before = Self::load(&mut tx, raw).await?;
                 let Attributes::Report(report) = &before.attributes else {
                     return Err(Error::NotFound { kind, id });

@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use chrono::Datelike;
 use proptest::prelude::*;
 
 use super::dosage::DosageConfig;
@@ -32,7 +33,6 @@ const MONTHS: usize = 24;
 /// The month (0..24 from January 2025) a moment falls in.
 fn month_of(ms: EpochMs) -> usize {
     let d = crate::time::from_ms(ms);
-    use chrono::Datelike;
     ((d.year() - YEAR) * 12 + d.month0() as i32) as usize
 }
 
@@ -275,34 +275,8 @@ fn disclosures(shown: &[Vec<Shown>; 2], truth: &[Vec<ReportRecord>; 2]) -> Vec<S
                 }
             }
         }
-        let mut span = Span::new();
-        for e in &equations {
-            let mut v = vec![0.0; cols.len()];
-            for (c, a) in &e.terms {
-                v[*c] += a;
-            }
-            // Every equation holds for the truth: the attacker's system is right.
-            let lhs: f64 = v.iter().zip(&x).map(|(a, b)| a * b).sum();
-            assert!(
-                (lhs - e.value).abs() < 1e-6,
-                "an equation the truth does not satisfy: {lhs} vs {}",
-                e.value
-            );
-            span.add(v);
-        }
-        // Every set of months a difference of shown periods can isolate.
-        let all = periods();
-        let mut sets: Vec<Vec<usize>> = all.iter().map(|(_, m)| m.clone()).collect();
-        for (_, a) in &all {
-            for (_, b) in &all {
-                if a.len() > b.len() && b.iter().all(|m| a.contains(m)) {
-                    sets.push(a.iter().copied().filter(|m| !b.contains(m)).collect());
-                }
-            }
-        }
-        sets.extend((0..MONTHS).map(|m| vec![m]));
-        sets.sort();
-        sets.dedup();
+        let span = attacker_span(&equations, &x);
+        let sets = isolable_month_sets();
         for set in &sets {
             for (g, group) in groups.iter().enumerate() {
                 let mut targets = Vec::new();
@@ -329,6 +303,44 @@ fn disclosures(shown: &[Vec<Shown>; 2], truth: &[Vec<ReportRecord>; 2]) -> Vec<S
         }
     }
     found
+}
+
+/// What the attacker can derive: the span of every shown equation, each
+/// checked against the truth `x` (the attacker's system must be right).
+fn attacker_span(equations: &[Equation], x: &[f64]) -> Span {
+    let mut span = Span::new();
+    for e in equations {
+        let mut v = vec![0.0; x.len()];
+        for (c, a) in &e.terms {
+            v[*c] += a;
+        }
+        let lhs: f64 = v.iter().zip(x).map(|(a, b)| a * b).sum();
+        assert!(
+            (lhs - e.value).abs() < 1e-6,
+            "an equation the truth does not satisfy: {lhs} vs {}",
+            e.value
+        );
+        span.add(v);
+    }
+    span
+}
+
+/// Every set of months a difference of shown periods can isolate: each
+/// period, each period minus a period inside it, and each single month.
+fn isolable_month_sets() -> Vec<Vec<usize>> {
+    let all = periods();
+    let mut sets: Vec<Vec<usize>> = all.iter().map(|(_, m)| m.clone()).collect();
+    for (_, a) in &all {
+        for (_, b) in &all {
+            if a.len() > b.len() && b.iter().all(|m| a.contains(m)) {
+                sets.push(a.iter().copied().filter(|m| !b.contains(m)).collect());
+            }
+        }
+    }
+    sets.extend((0..MONTHS).map(|m| vec![m]));
+    sets.sort();
+    sets.dedup();
+    sets
 }
 
 fn leak(s: &str) -> &'static str {

@@ -123,10 +123,10 @@ pub(crate) async fn compute(
     {
         // Shown for the first time: kept as shown, ever after. Another
         // instance may have kept its own first; theirs is the one shown.
-        let json = serde_json::to_string(split).map_err(unreadable)?;
+        let json = serde_json::to_string(split).map_err(|e| unreadable(&e))?;
         let record = state.store.freeze(&kept_name, &json, Utc::now()).await?;
         if record.content != json {
-            f.groups = Some(serde_json::from_str(&record.content).map_err(unreadable)?);
+            f.groups = Some(serde_json::from_str(&record.content).map_err(|e| unreadable(&e))?);
         }
     }
     Ok(f)
@@ -142,11 +142,11 @@ async fn kept_groups(state: &AppState, name: &str) -> Result<Option<GroupSplit>,
         .store
         .frozen(name)
         .await?
-        .map(|r| serde_json::from_str(&r.content).map_err(unreadable))
+        .map(|r| serde_json::from_str(&r.content).map_err(|e| unreadable(&e)))
         .transpose()
 }
 
-fn unreadable(e: serde_json::Error) -> ApiError {
+fn unreadable(e: &serde_json::Error) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         format!("stored figures unreadable: {e}"),
