@@ -17,10 +17,11 @@ use geo::Contains;
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, dosage, patrol_list, visits};
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
-use trygg_core::analytics::hotspots::{CategoryWeights, GiConfig, GiStar, cells_of};
+use trygg_core::analytics::hotspots::{CategoryWeights, GiConfig, GiStar, cells_of, check_work};
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
@@ -38,7 +39,7 @@ use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
 use crate::{ApiError, AppState};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/analysis/picture", get(picture))
         .route("/api/v1/analysis/hotspots", get(hotspots))
@@ -46,6 +47,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/analysis/dosage", get(dosage_report))
         .route("/api/v1/analysis/evaluation", get(evaluation))
         .route("/api/v1/analysis/yearly", get(yearly))
+        // Every analysis runs off the async workers (`heavy`).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::heavy::offload,
+        ))
         .route("/api/v1/places/from-cells", post(place_from_cells))
 }
 
@@ -136,9 +142,11 @@ impl Q {
     }
 }
 
-/// Counts per cell of one kind (optionally one tag) from the index.
+/// Counts per cell of one kind (optionally one tag) from the index, of
+/// what the view sees.
 fn counts(
     state: &AppState,
+    view: &View,
     kind: Kind,
     res: LayerResolution,
     window: TimeWindow,
@@ -159,6 +167,7 @@ fn counts(
         .hexagons(
             kind,
             &q,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -169,11 +178,12 @@ fn counts(
 /// Incidents per cell, each category weighted.
 fn weighted(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     window: TimeWindow,
     weights: &CategoryWeights,
 ) -> Result<BTreeMap<CellIndex, f64>, ApiError> {
-    Ok(weighted_series(state, res, &[window], weights)?
+    Ok(weighted_series(state, view, res, &[window], weights)?
         .pop()
         .into_iter()
         .flatten()
@@ -218,11 +228,12 @@ async fn picture(
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(params, &["resolution", "datetime", "weights"])?;
     let (res, window, weights) = (q.resolution()?, q.window()?, q.weights()?);
-    let incidents = counts(&state, Kind::Incident, res, window, vec![])?;
-    let weighted_incidents = weighted(&state, res, window, &weights)?;
+    let view = caller.view();
+    let incidents = counts(&state, view, Kind::Incident, res, window, vec![])?;
+    let weighted_incidents = weighted(&state, view, res, window, &weights)?;
     let mut reasons: BTreeMap<CellIndex, BTreeMap<&str, f64>> = BTreeMap::new();
     for r in Reason::ALL {
-        for (cell, n) in counts(&state, Kind::Report, res, window, vec![r.as_str()])? {
+        for (cell, n) in counts(&state, view, Kind::Report, res, window, vec![r.as_str()])? {
             reasons.entry(cell).or_default().insert(r.as_str(), n);
         }
     }
@@ -231,13 +242,14 @@ async fn picture(
         bbox: None,
         window,
         filters: Filters::default(),
-        organisation: caller.presence_limit(state.auth.config.presence_visibility),
+        organisation: None,
     };
     let presence: BTreeMap<CellIndex, (u64, f64)> = state
         .layers
         .hexagons(
             Kind::Presence,
             &hq,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -245,7 +257,7 @@ async fn picture(
         .into_iter()
         .map(|h| (h.cell, (h.count, h.minutes)))
         .collect();
-    let measures = counts(&state, Kind::Measure, res, window, vec![])?;
+    let measures = counts(&state, view, Kind::Measure, res, window, vec![])?;
     let mut cells: Vec<CellIndex> = incidents
         .keys()
         .chain(reasons.keys())
@@ -322,6 +334,7 @@ fn gi_feature(g: &GiStar) -> Value {
 /// Getis-Ord Gi* over weighted incidents in the service area.
 async fn hotspots(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -329,12 +342,19 @@ async fn hotspots(
         &["resolution", "datetime", "weights", "distance", "fdr_q"],
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
-    let values = weighted(&state, res, window, &weights)?;
+    let area = area_cells(&state, res.get())?;
+    let costly = if config.distance > 1 {
+        "distance"
+    } else {
+        "resolution"
+    };
+    // Before the grid: finding every cell's neighbours is itself the work.
+    check_work(area.len(), config.distance, 1, costly).map_err(ApiError::query)?;
+    let values = weighted(&state, caller.view(), res, window, &weights)?;
     let grid = area_grid(&state, res.get(), config.distance)?;
     let results = grid
         .gi_star(&dense(&grid, values), config.fdr_q)
         .map_err(ApiError::query)?;
-    let area = grid.cells();
     let features: Vec<Value> = results
         .iter()
         .filter(|g| g.value > 0.0 || g.bin_fdr != 0)
@@ -350,6 +370,7 @@ async fn hotspots(
 /// month that has ended).
 async fn emerging(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -371,10 +392,11 @@ async fn emerging(
             .map_err(ApiError::query)?,
     };
     let periods = end.back(months).map_err(ApiError::query)?;
+    let area = area_cells(&state, res.get())?;
+    check_work(area.len(), config.distance, months, "months").map_err(ApiError::query)?;
     let grid = area_grid(&state, res.get(), config.distance)?;
-    let area = grid.cells();
     let windows: Vec<TimeWindow> = periods.iter().map(|p| p.window()).collect();
-    let runs = weighted_series(&state, res, &windows, &weights)?
+    let runs = weighted_series(&state, caller.view(), res, &windows, &weights)?
         .into_iter()
         .map(|values| grid.gi_star(&dense(&grid, values), config.fdr_q))
         .collect::<trygg_core::Result<Vec<_>>>()
@@ -411,9 +433,9 @@ async fn dosage_report(
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
     };
-    let organisation = caller.presence_limit(state.auth.config.presence_visibility);
-    let logs = presence_logs(&state, horizon, organisation, now).await?;
-    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL).await?;
+    let view = caller.view();
+    let logs = presence_logs(&state, horizon, view, now).await?;
+    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
         .filter_map(PlaceArea::from_feature)
@@ -421,6 +443,7 @@ async fn dosage_report(
     let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
     let recent = counts(
         &state,
+        view,
         Kind::Incident,
         res10,
         TimeWindow {
@@ -451,6 +474,7 @@ async fn dosage_report(
 /// treated cells against comparison cells of a similar starting level.
 async fn evaluation(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["place", "measure", "date", "format"])?;
@@ -467,7 +491,7 @@ async fn evaluation(
     };
     let id = Uuid::parse_str(id)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, kind.as_str(), "not an id"))?;
-    let feature = state.store.get(kind, id).await?;
+    let feature = state.store.get(kind, id, caller.view()).await?;
     let date = match q.get("date") {
         Some(d) => TimeWindow::parse(d, "date").map_err(ApiError::query)?.start,
         None => match &feature.attributes {
@@ -492,6 +516,7 @@ async fn evaluation(
             start: date - span,
             end: date + span,
         },
+        caller.view(),
     );
     let treated = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
     let area = area_cells(&state, Resolution::Ten)?;
@@ -537,6 +562,7 @@ fn did_for(
 /// split of perceived insecurity.
 async fn yearly(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["year", "format"])?;
@@ -546,12 +572,13 @@ async fn yearly(
         .map_or(Ok(now.year() - 1), str::parse)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "year", "a year, e.g. 2026"))?;
     let period = Period::new(Cadence::Yearly, year, 1).map_err(ApiError::query)?;
-    let followup = super::followup::compute(&state, period).await?;
+    let view = caller.view();
+    let followup = super::followup::compute(&state, period, view).await?;
     let months = Period::new(Cadence::Monthly, year, 12)
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window();
-    let logs = presence_logs(&state, w, None, now.timestamp_millis()).await?;
+    let logs = presence_logs(&state, w, view, now.timestamp_millis()).await?;
     let trend: Vec<Value> = months
         .iter()
         .map(|m| {
@@ -570,9 +597,10 @@ async fn yearly(
             start: w.start - span,
             end: w.end + span,
         },
+        view,
     );
     let mut places = Vec::new();
-    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL).await? {
+    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await? {
         let Attributes::Place(p) = &f.attributes else {
             continue;
         };
@@ -582,7 +610,7 @@ async fn yearly(
             .push(json!({ "id": f.id, "name": p.name, "date": p.active_from, "windows": windows }));
     }
     let mut measures = Vec::new();
-    for f in super::all_features(&state, Kind::Measure, w).await? {
+    for f in super::all_features(&state, Kind::Measure, w, view).await? {
         let Attributes::Measure(m) = &f.attributes else {
             continue;
         };
@@ -686,7 +714,12 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
             )
         },
     );
-    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2><table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
+    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2>");
+    if f["groups"].is_null() {
+        h.push_str("<p>Fördelningen per grupp redovisas bara för hela perioder av den längd som är inställd (normalt år) när de har slutat, så att ingen liten grupp kan räknas fram genom att jämföra perioder.</p></section></main></body></html>");
+        return h;
+    }
+    h.push_str("<table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
     for (split, key) in [
         ("Kön", "by_gender"),
         ("Ålder", "by_age_band"),

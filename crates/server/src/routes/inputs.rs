@@ -3,23 +3,25 @@
 //! index does not hold (the shape of a presence track, places, measures,
 //! reports), from the store. Reading a year of a million incidents back
 //! from the store as whole features took longer than any analysis may.
+//! Every input takes the caller's [`View`]: the index and the store apply
+//! it, so presence of partners the caller may not see never enters.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::PresenceLog;
 use trygg_core::analytics::followup::IncidentRecord;
 use trygg_core::analytics::grid::StudyGrid;
 use trygg_core::analytics::hotspots::{CategoryWeights, study_area};
 use trygg_core::attrs::{IncidentCategory, UnitType};
 use trygg_core::cells::LayerResolution;
-use trygg_core::index::{FeatureScan, SeriesQuery, parent, resolution_of};
+use trygg_core::index::{FeatureRef, FeatureScan, SeriesQuery, parent, resolution_of};
 use trygg_core::query::Filters;
 use trygg_core::time::{EpochMs, TimeWindow};
 use trygg_core::{Kind, Shape};
-use uuid::Uuid;
 
 use crate::{ApiError, AppState};
 
@@ -85,6 +87,7 @@ pub(crate) fn dense(
 /// windows: one pass over the index.
 pub(crate) fn weighted_series(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     windows: &[TimeWindow],
     weights: &CategoryWeights,
@@ -94,31 +97,55 @@ pub(crate) fn weighted_series(
         resolution: res,
         windows,
         filters: &filters,
+        // Set from the view by `Layers::series`.
         organisation: None,
     };
     state
         .layers
-        .series(Kind::Incident, &q, &|tag| {
+        .series(Kind::Incident, &q, view, &|tag| {
             IncidentCategory::parse(tag, "weights").map_or(0.0, |c| weights.weight(c))
         })
         .map_err(ApiError::query)
+}
+
+/// Visits, under the index's read lock, the features of `kind` the view
+/// sees that overlap `window`, known at least as exactly as
+/// `max_precision_m` and of `shape` when given.
+fn each_seen(
+    state: &AppState,
+    view: &View,
+    kind: Kind,
+    window: TimeWindow,
+    (max_precision_m, shape): (u32, Option<Shape>),
+    each: impl FnMut(FeatureRef<'_>),
+) {
+    let scan = FeatureScan {
+        window,
+        filters: &Filters::default(),
+        // Set from the view by `Layers::each_feature`.
+        organisation: None,
+        max_precision_m,
+        shape,
+    };
+    state.layers.each_feature(kind, &scan, view, each);
 }
 
 /// Incidents as (res-10 cell, time) for before/after comparisons. Coarse
 /// positions (the police feed's midpoints) say nothing about a street and
 /// are left out. The cell is the parent of the stored one, as in every
 /// hexagon layer and in a place's own cells.
-pub(crate) fn incident_events(state: &AppState, window: TimeWindow) -> Vec<(CellIndex, i64)> {
+pub(crate) fn incident_events(
+    state: &AppState,
+    window: TimeWindow,
+    view: &View,
+) -> Vec<(CellIndex, i64)> {
     let mut out = Vec::new();
-    state.layers.each_feature(
+    each_seen(
+        state,
+        view,
         Kind::Incident,
-        &FeatureScan {
-            window,
-            filters: &Filters::default(),
-            organisation: None,
-            max_precision_m: 100,
-            shape: Some(Shape::Point),
-        },
+        window,
+        (100, Some(Shape::Point)),
         |f| {
             if let Some(&c) = f.cells.first()
                 && resolution_of(c) >= 10
@@ -133,69 +160,57 @@ pub(crate) fn incident_events(state: &AppState, window: TimeWindow) -> Vec<(Cell
 
 /// The incidents overlapping a window as the follow-up counts them: every
 /// one, whatever its precision or shape.
-pub(crate) fn incident_records(state: &AppState, window: TimeWindow) -> Vec<IncidentRecord> {
+pub(crate) fn incident_records(
+    state: &AppState,
+    window: TimeWindow,
+    view: &View,
+) -> Vec<IncidentRecord> {
     let mut out = Vec::new();
-    state.layers.each_feature(
-        Kind::Incident,
-        &FeatureScan {
-            window,
-            filters: &Filters::default(),
-            organisation: None,
-            max_precision_m: u32::MAX,
-            shape: None,
-        },
-        |f| {
-            if let Some(category) = f.first_tag().and_then(|i| IncidentCategory::ALL.get(i)) {
-                out.push(IncidentRecord {
-                    category: *category,
-                    occurred_at_ms: f.t_start,
-                });
-            }
-        },
-    );
+    each_seen(state, view, Kind::Incident, window, (u32::MAX, None), |f| {
+        if let Some(category) = f.first_tag().and_then(|i| IncidentCategory::ALL.get(i)) {
+            out.push(IncidentRecord {
+                category: *category,
+                occurred_at_ms: f.t_start,
+            });
+        }
+    });
     out
 }
 
-/// The presence logs overlapping a window (of one organisation, when
-/// given), an ongoing one ending at `now`: points from the index, tracks
-/// (whose shape the index does not hold) from the store.
+/// The presence logs the view sees overlapping a window, an ongoing one
+/// ending at `now`: points from the index, tracks (whose shape the index
+/// does not hold) from the store.
 pub(crate) async fn presence_logs(
     state: &AppState,
     window: TimeWindow,
-    organisation: Option<Uuid>,
+    view: &View,
     now: EpochMs,
 ) -> Result<Vec<PresenceLog>, ApiError> {
     let mut logs = Vec::new();
     let mut tracks = Vec::new();
-    state.layers.each_feature(
-        Kind::Presence,
-        &FeatureScan {
-            window,
-            filters: &Filters::default(),
-            organisation,
-            max_precision_m: u32::MAX,
-            shape: None,
-        },
-        |f| {
-            let b = f.bounds_e7;
-            let unit = f.first_tag().and_then(|i| UnitType::ALL.get(i));
-            match unit {
-                Some(unit) if f.shape == Shape::Point && b[0] == b[2] && b[1] == b[3] => {
-                    logs.push(PresenceLog {
-                        id: f.id,
-                        unit_type: *unit,
-                        organisation_id: f.organisation,
-                        start_ms: f.t_start,
-                        end_ms: f.t_end.unwrap_or(now).max(f.t_start),
-                        geometry: Geometry::Point(Point::new(f.lon(), f.lat())),
-                    });
-                }
-                _ => tracks.push(f.id),
+    each_seen(state, view, Kind::Presence, window, (u32::MAX, None), |f| {
+        let b = f.bounds_e7;
+        let unit = f.first_tag().and_then(|i| UnitType::ALL.get(i));
+        match unit {
+            Some(unit) if f.shape == Shape::Point && b[0] == b[2] && b[1] == b[3] => {
+                logs.push(PresenceLog {
+                    id: f.id,
+                    unit_type: *unit,
+                    organisation_id: f.organisation,
+                    start_ms: f.t_start,
+                    end_ms: f.t_end.unwrap_or(now).max(f.t_start),
+                    geometry: Geometry::Point(Point::new(f.lon(), f.lat())),
+                });
             }
-        },
-    );
+            _ => tracks.push(f.id),
+        }
+    });
     for chunk in tracks.chunks(trygg_core::query::MAX_LIMIT as usize) {
-        for f in state.store.get_many(Kind::Presence, chunk, None).await? {
+        for f in state
+            .store
+            .get_many(Kind::Presence, chunk, None, view)
+            .await?
+        {
             logs.extend(PresenceLog::from_feature(&f, now));
         }
     }
