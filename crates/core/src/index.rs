@@ -9,7 +9,8 @@ use h3o::CellIndex;
 use uuid::Uuid;
 
 use crate::attrs::{
-    IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
+    IncidentCategory, MeasureKind, MeasureStatus, Presence, Reason, ReportSource, ReportStatus,
+    UnitType,
 };
 use crate::bbox::Bbox;
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
@@ -493,7 +494,8 @@ impl LayerIndex {
     /// police-feed event placed at the municipality's midpoint would
     /// otherwise paint a false hot spot there. Each feature counts
     /// once in every hexagon it touches; presence minutes (clipped to the
-    /// window, open presence counted up to `now`) are shared evenly among
+    /// window, open presence counted up to `now` and at most
+    /// `Presence::MAX_HOURS` after its start) are shared evenly among
     /// the hexagons of a track. More than `max_cells` hexagons is refused.
     pub fn hexagons(&self, q: &HexQuery, now: EpochMs, max_cells: usize) -> Result<Vec<HexCount>> {
         let res = q.resolution.get();
@@ -529,8 +531,18 @@ impl LayerIndex {
                     scratch.dedup();
                 }
             }
+            // A log left open closed itself after the longest a presence
+            // lasts: it is no visit in a window after that.
+            let end = if presence && e.t_end == i64::MAX {
+                let end = Presence::counted_end_ms(e.t_start, None, now);
+                if end < q.window.start {
+                    return Ok(());
+                }
+                end
+            } else {
+                e.t_end
+            };
             let minutes = if presence && !scratch.is_empty() {
-                let end = if e.t_end == i64::MAX { now } else { e.t_end };
                 q.window.overlap_ms(e.t_start, end) as f64 / 60_000.0 / scratch.len() as f64
             } else {
                 0.0

@@ -1,14 +1,20 @@
-//! CSV rows to features. Columns are found by header name; which header
-//! holds what is configurable (`x=E,y=N,time=datum`). Each row becomes a
-//! GeoJSON Feature and goes through `NewFeature::parse`, the same
-//! validation as an API write.
+//! CSV rows to features. Columns are found by header name (in any case,
+//! with or without å, ä, ö); which header holds what is configurable
+//! (`x=E,y=N,time=datum`). Each row becomes a GeoJSON Feature and goes
+//! through `NewFeature::parse`, the same validation as an API write.
+//!
+//! Line numbers are counted here from each record's byte offset rather than
+//! taken from the csv crate, which counts a CRLF file's line breaks one
+//! record late; a record that spans lines (a quoted line break) is named by
+//! the line it starts on.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::{Options, Parsed, Reject, ToWgs84, parse_local_time};
+use super::names::{self, fold};
+use super::{Collector, Options, Reject, ToWgs84, ids, parse_duration, parse_time};
+use crate::polisen::{Event, Location};
 use crate::service_area::ServiceArea;
 use crate::{Error, Kind, NewFeature, Result};
 
@@ -18,13 +24,13 @@ use crate::{Error, Kind, NewFeature, Result};
 pub struct Columns(HashMap<String, String>);
 
 /// Logical columns and the headers tried when none is configured.
-const DEFAULTS: [(&str, &[&str]); 15] = [
-    ("id", &["source_id", "client_id", "id"]),
+const DEFAULTS: [(&str, &[&str]); 18] = [
+    ("id", &["source_id", "client_id", "id", "nr", "löpnummer"]),
     (
         "x",
-        &["x", "lon", "lng", "longitude", "e", "easting", "östlig"],
+        &["x", "lon", "lng", "longitude", "e", "easting", "östlig", "ost"],
     ),
-    ("y", &["y", "lat", "latitude", "n", "northing", "nordlig"]),
+    ("y", &["y", "lat", "latitude", "n", "northing", "nordlig", "nord"]),
     (
         "time",
         &[
@@ -34,21 +40,33 @@ const DEFAULTS: [(&str, &[&str]); 15] = [
             "occurred_at",
             "reported_at",
             "started_at",
+            "start",
             "tid",
             "datum",
+            "tidpunkt",
+            "starttid",
         ],
     ),
-    ("end", &["end", "occurred_until", "ended_at", "slut"]),
-    ("category", &["category", "kategori", "type", "typ"]),
-    ("precision", &["precision", "precision_m"]),
-    ("reasons", &["reasons", "reason", "orsak"]),
+    ("end", &["end", "occurred_until", "ended_at", "slut", "sluttid"]),
+    (
+        "duration",
+        &["duration", "minutes", "minuter", "varaktighet", "längd", "duration_min"],
+    ),
+    ("category", &["category", "kategori", "type", "typ", "brottstyp", "händelsetyp"]),
+    ("precision", &["precision", "precision_m", "noggrannhet"]),
+    ("reasons", &["reasons", "reason", "orsak", "orsaker", "anledning"]),
     ("source", &["source", "källa"]),
     ("source_type", &["source_type"]),
-    ("source_url", &["source_url"]),
-    ("time_of_day", &["time_of_day"]),
-    ("unit_type", &["unit_type", "enhetstyp"]),
+    ("source_url", &["source_url", "url", "länk"]),
+    ("time_of_day", &["time_of_day", "tid_på_dygnet", "tidpunkt_på_dygnet"]),
+    ("unit_type", &["unit_type", "enhetstyp", "aktör", "aktor"]),
     ("unit", &["unit", "enhet"]),
-    ("comment", &["comment", "note", "kommentar"]),
+    ("comment", &["comment", "note", "kommentar", "anteckning", "beskrivning"]),
+    (
+        "name",
+        &["name", "namn", "regsonamn", "områdesnamn", "område", "stadsdel", "distrikt"],
+    ),
+    ("code", &["code", "kod", "regsokod", "områdeskod", "desokod"]),
 ];
 
 impl Columns {
@@ -72,109 +90,352 @@ impl Columns {
         Ok(Self(map))
     }
 
-    /// The index of each logical column in this header row.
-    fn resolve(&self, headers: &csv::StringRecord) -> HashMap<&'static str, usize> {
+    /// The header the user named for a logical column, if any.
+    pub(super) fn named(&self, logical: &str) -> Option<&str> {
+        self.0.get(logical).map(String::as_str)
+    }
+
+    /// Which of `headers` holds a logical column: the one the user named,
+    /// else the first common name found (compared folded: `Östlig`,
+    /// `ostlig` and `ÖSTLIG` are one).
+    pub(super) fn find<'h>(&self, logical: &str, headers: impl Iterator<Item = &'h str> + Clone) -> Option<usize> {
+        let folded: Vec<String> = headers.map(fold).collect();
         let find = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(name))
+            let name = fold(name);
+            folded.iter().position(|h| *h == name)
         };
-        DEFAULTS
+        match self.0.get(logical) {
+            Some(header) => find(header),
+            None => DEFAULTS
+                .iter()
+                .find(|(l, _)| *l == logical)
+                .and_then(|(_, tried)| tried.iter().find_map(|t| find(t))),
+        }
+    }
+
+    /// The index of each logical column in this header row, and the
+    /// columns the user named that the header lacks.
+    fn resolve(&self, headers: &csv::StringRecord) -> (HashMap<&'static str, usize>, Vec<String>) {
+        let found = DEFAULTS
             .iter()
-            .filter_map(|(logical, tried)| {
-                let index = match self.0.get(*logical) {
-                    Some(header) => find(header),
-                    None => tried.iter().find_map(|t| find(t)),
-                };
-                index.map(|i| (*logical, i))
-            })
-            .collect()
+            .filter_map(|(logical, _)| self.find(logical, headers.iter()).map(|i| (*logical, i)))
+            .collect();
+        let missing = self
+            .0
+            .iter()
+            .filter(|(logical, _)| self.find(logical, headers.iter()).is_none())
+            .map(|(logical, header)| format!("{logical}={header}"))
+            .collect();
+        (found, missing)
     }
 }
 
-pub(super) fn parse(
-    bytes: &[u8],
-    opts: &Options,
-    area: &ServiceArea,
-    now: DateTime<Utc>,
-) -> Parsed {
-    let mut out = Parsed::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            out.fatal = Some(Reject {
-                location: "line 1".into(),
-                field: "header".into(),
-                reason: e.to_string(),
-            });
-            return out;
+/// 1-based line numbers of byte offsets, counted forwards once.
+pub(super) struct Lines<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> Lines<'t> {
+    pub(super) fn new(text: &'t str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starting at `byte` begins on. The csv reader's
+    /// offset may point at the line break before it (the `\n` of a CRLF):
+    /// line breaks at the offset are skipped.
+    pub(super) fn of(&mut self, byte: u64) -> u64 {
+        let mut start = (byte as usize).min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.at {
+            return self.line;
+        }
+        for i in self.at..start {
+            match self.text[i] {
+                b'\n' => self.line += 1,
+                b'\r' if self.text.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.at = start;
+        self.line
+    }
+}
+
+/// A CSV file's header and records with their line numbers; a record the
+/// csv reader cannot read, or with another number of fields than the
+/// header, is a reject with its line.
+pub(super) struct Table<'t> {
+    pub headers: csv::StringRecord,
+    reader: csv::Reader<&'t [u8]>,
+    lines: Lines<'t>,
+    delimiter: u8,
+}
+
+impl<'t> Table<'t> {
+    pub(super) fn open(text: &'t str, delimiter: Option<u8>) -> std::result::Result<Self, Reject> {
+        let delimiter = delimiter.unwrap_or_else(|| super::text::detect_delimiter(text));
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| Reject {
+            location: "line 1".into(),
+            field: "header".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            headers: headers.clone(),
+            reader,
+            lines: Lines::new(text),
+            delimiter,
+        })
+    }
+
+    /// The next record with its line, or a reject for a record that cannot
+    /// be read; `None` at the end. Rows with nothing in any cell (what
+    /// Excel writes for formatted empty rows) are passed over.
+    pub(super) fn next(&mut self) -> Option<std::result::Result<(u64, csv::StringRecord), Reject>> {
+        let mut record = csv::StringRecord::new();
+        loop {
+            return match self.reader.read_record(&mut record) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let line = self.lines.of(record.position().map_or(0, csv::Position::byte));
+                    if record.iter().all(str::is_empty) {
+                        continue;
+                    }
+                    if record.len() != self.headers.len() {
+                        let sep = match self.delimiter {
+                            b'\t' => "tab".to_owned(),
+                            d => format!("`{}`", char::from(d)),
+                        };
+                        return Some(Err(Reject {
+                            location: format!("line {line}"),
+                            field: String::new(),
+                            reason: format!(
+                                "has {} fields where the header has {} (a {sep} inside a value that is not in quotes?)",
+                                record.len(),
+                                self.headers.len()
+                            ),
+                        }));
+                    }
+                    Some(Ok((line, record)))
+                }
+                Err(e) => {
+                    let line = self.lines.of(e.position().map_or(0, csv::Position::byte));
+                    let reason = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => "is not valid text".to_owned(),
+                        _ => e.to_string(),
+                    };
+                    Some(Err(Reject {
+                        location: format!("line {line}"),
+                        field: String::new(),
+                        reason,
+                    }))
+                }
+            };
+        }
+    }
+}
+
+pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
+    let opts = c.opts;
+    let mut table = match Table::open(text, opts.delimiter) {
+        Ok(t) => t,
+        Err(fatal) => {
+            c.out.fatal = Some(fatal);
+            return;
         }
     };
-    let columns = opts.columns.resolve(&headers);
+    let (columns, missing) = opts.columns.resolve(&table.headers);
+    let header_list = || {
+        table
+            .headers
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !missing.is_empty() {
+        c.out.fatal = Some(Reject {
+            location: "line 1".into(),
+            field: "columns".into(),
+            reason: format!(
+                "the header has no column {}; it has {}",
+                missing.join(", "),
+                header_list()
+            ),
+        });
+        return;
+    }
     for needed in ["x", "y"] {
         if !columns.contains_key(needed) {
-            out.fatal = Some(Reject {
+            c.out.fatal = Some(Reject {
                 location: "line 1".into(),
                 field: needed.into(),
-                reason: format!("no {needed} column; name it with --columns {needed}=HEADER"),
+                reason: format!(
+                    "no {needed} column; name it with --columns {needed}=HEADER (the header has {})",
+                    header_list()
+                ),
             });
-            return out;
+            return;
         }
+    }
+    if !matches!(opts.kind, Kind::Incident | Kind::Report | Kind::Presence) {
+        c.out.fatal = Some(Reject {
+            location: "file".into(),
+            field: "kind".into(),
+            reason: format!(
+                "CSV import takes incidents, reports or presence, not {}; use GeoJSON",
+                opts.kind.collection()
+            ),
+        });
+        return;
+    }
+    if opts.kind == Kind::Incident && !columns.contains_key("category") {
+        c.out.notes.push(
+            "no category column: every row is `other` (name one with --columns category=HEADER)"
+                .to_owned(),
+        );
     }
     let transform = match ToWgs84::new(opts.crs) {
         Ok(t) => t,
         Err(e) => {
-            out.fatal = Some(Reject::from_error("line 1".into(), &e));
-            return out;
+            c.out.fatal = Some(Reject::from_error("line 1".into(), &e));
+            return;
         }
     };
-    for record in reader.records() {
-        let record = match record {
+    let mut row_ids = ids::RowIds::default();
+    while let Some(next) = table.next() {
+        let (line, record) = match next {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                out.rejects.push(Reject {
-                    location: format!("line {line}"),
-                    field: String::new(),
-                    reason: e.to_string(),
-                });
+            Err(reject) => {
+                c.out.rejects.push(reject);
                 continue;
             }
         };
-        let line = record.position().map_or(0, csv::Position::line);
         let get = |name: &str| {
             columns
                 .get(name)
                 .and_then(|i| record.get(*i))
                 .filter(|v| !v.is_empty())
         };
-        match row_feature(opts, &transform, &get)
-            .and_then(|f| NewFeature::parse(opts.kind, &f, area, now))
+        let mut id = || {
+            get("id").map_or_else(
+                || row_ids.next(ids::content_hash(record.iter())),
+                str::to_owned,
+            )
+        };
+        let location = format!("line {line}");
+        match row_feature(opts, &transform, &get, &mut id)
+            .and_then(|f| NewFeature::parse(opts.kind, &f, area, c.now))
         {
-            Ok(f) => out.features.push(f),
-            Err(e) => out.reject(format!("line {line}"), &e),
+            Ok(f) => c.accept(location, f),
+            Err(e) => c.reject(location, &e),
         }
     }
-    out
 }
 
+/// Police feed events from its fields as CSV (`id, datetime, type,
+/// location_name, lat, lon, url, name`), each with its line.
+pub(super) fn polisen_events(
+    text: &str,
+    delimiter: Option<u8>,
+) -> std::result::Result<(Vec<(Option<String>, Event)>, Vec<Reject>), Reject> {
+    let mut table = Table::open(text, delimiter)?;
+    let col = |name: &str| {
+        let folded = fold(name);
+        table.headers.iter().position(|h| fold(h) == folded)
+    };
+    let (Some(id), Some(datetime), Some(kind), Some(place), Some(lat), Some(lon), Some(name)) = (
+        col("id"),
+        col("datetime"),
+        col("type"),
+        col("location_name"),
+        col("lat"),
+        col("lon"),
+        col("name"),
+    ) else {
+        return Err(Reject {
+            location: "line 1".into(),
+            field: "header".into(),
+            reason: "not the police feed as CSV: needs id, datetime, type, location_name, lat, lon, name".into(),
+        });
+    };
+    let url = col("url");
+    let mut events = Vec::new();
+    let mut rejects = Vec::new();
+    while let Some(next) = table.next() {
+        let (line, r) = match next {
+            Ok(x) => x,
+            Err(reject) => {
+                rejects.push(reject);
+                continue;
+            }
+        };
+        let cell = |i: usize| r.get(i).unwrap_or("").to_owned();
+        let Ok(event_id) = cell(id).parse::<i64>() else {
+            rejects.push(Reject {
+                location: format!("line {line}"),
+                field: "id".into(),
+                reason: format!("`{}` is not a number", cell(id)),
+            });
+            continue;
+        };
+        events.push((
+            Some(format!("line {line}")),
+            Event {
+                id: event_id,
+                datetime: cell(datetime),
+                name: cell(name),
+                kind: cell(kind),
+                url: url.map(cell).unwrap_or_default(),
+                location: Location {
+                    name: cell(place),
+                    gps: format!("{},{}", cell(lat), cell(lon)),
+                },
+            },
+        ));
+    }
+    Ok((events, rejects))
+}
+
+/// Numbers as spreadsheets write them: decimal commas, and spaces (also
+/// no-break spaces) between thousands.
 fn number(v: Option<&str>, field: &str) -> Result<f64> {
     let v = v.ok_or_else(|| Error::invalid(field, "is empty"))?;
-    // Swedish spreadsheets write decimal commas.
-    v.replace(',', ".")
+    let cleaned: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    cleaned
         .parse::<f64>()
         .ok()
         .filter(|n| n.is_finite())
         .ok_or_else(|| Error::invalid(field, format!("`{v}` is not a number")))
 }
 
-fn time(v: Option<&str>, field: &str) -> Result<Value> {
-    let t = parse_local_time(v.ok_or_else(|| Error::invalid(field, "is empty"))?, field)?;
+fn time(v: Option<&str>, opts: &Options, field: &str) -> Result<Value> {
+    let t = parse_time(v.ok_or_else(|| Error::invalid(field, "is empty"))?, opts.timezone, field)?;
     Ok(json!(t))
+}
+
+/// A vocabulary value as its wire name (Swedish names and `--map`s).
+fn named(opts: &Options, field: &str, raw: &str) -> Result<Value> {
+    match names::resolve(opts.kind, field, raw, &opts.maps) {
+        Some(v) => Ok(json!(v?)),
+        None => Ok(json!(raw)),
+    }
 }
 
 /// The GeoJSON Feature a row stands for.
@@ -182,6 +443,7 @@ fn row_feature<'a>(
     opts: &Options,
     transform: &ToWgs84,
     get: &dyn Fn(&str) -> Option<&'a str>,
+    id: &mut dyn FnMut() -> String,
 ) -> Result<Value> {
     let (lon, lat) = transform.convert(number(get("x"), "x")?, number(get("y"), "y")?, "x, y")?;
     let mut p = Map::new();
@@ -190,13 +452,14 @@ fn row_feature<'a>(
     };
     match opts.kind {
         Kind::Incident => {
-            put(
-                "category",
-                json!(get("category").unwrap_or("other").to_lowercase()),
-            );
-            put("occurred_at", time(get("time"), "time")?);
+            let raw = get("category").unwrap_or("other");
+            let category = named(opts, "category", raw)?;
+            // The file's own label is kept where it was translated.
+            let label = get("source_type").or((category != raw).then_some(raw));
+            put("category", category);
+            put("occurred_at", time(get("time"), opts, "time")?);
             if get("end").is_some() {
-                put("occurred_until", time(get("end"), "end")?);
+                put("occurred_until", time(get("end"), opts, "end")?);
             }
             if let Some(pr) = get("precision") {
                 put(
@@ -205,10 +468,8 @@ fn row_feature<'a>(
                 );
             }
             put("source", json!(get("source").unwrap_or(&opts.source)));
-            if let Some(id) = get("id") {
-                put("source_id", json!(id));
-            }
-            if let Some(t) = get("source_type") {
+            put("source_id", json!(id()));
+            if let Some(t) = label {
                 put("source_type", json!(t));
             }
             if let Some(u) = get("source_url") {
@@ -216,29 +477,39 @@ fn row_feature<'a>(
             }
         }
         Kind::Report => {
-            let reasons: Vec<String> = get("reasons")
+            let reasons = get("reasons")
                 .unwrap_or("other")
-                .split([';', '|'])
-                .map(|r| r.trim().to_lowercase())
-                .collect();
-            put("reasons", json!(reasons));
-            put("source", json!(get("source").unwrap_or("survey")));
-            put("reported_at", time(get("time"), "time")?);
+                .split([';', '|', ','])
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(|r| named(opts, "reasons", r))
+                .collect::<Result<Vec<_>>>()?;
+            put("reasons", Value::Array(reasons));
+            put("source", named(opts, "source", get("source").unwrap_or("survey"))?);
+            put("reported_at", time(get("time"), opts, "time")?);
             if let Some(t) = get("time_of_day") {
-                put("time_of_day", json!(t));
+                put("time_of_day", named(opts, "time_of_day", t)?);
             }
             if let Some(c) = get("comment") {
                 put("comment", json!(c));
             }
-            if let Some(id) = get("id") {
-                put("client_id", json!(id));
-            }
+            put("client_id", json!(id()));
         }
         Kind::Presence => {
-            put("unit_type", json!(get("unit_type").unwrap_or("other")));
-            put("started_at", time(get("time"), "time")?);
+            put("unit_type", named(opts, "unit_type", get("unit_type").unwrap_or("other"))?);
+            let started = parse_time(
+                get("time").ok_or_else(|| Error::invalid("time", "is empty"))?,
+                opts.timezone,
+                "time",
+            )?;
+            put("started_at", json!(started));
             if get("end").is_some() {
-                put("ended_at", time(get("end"), "end")?);
+                put("ended_at", time(get("end"), opts, "end")?);
+            } else if let Some(d) = get("duration") {
+                let minutes = number(Some(d), "duration")
+                    .map(|m| chrono::Duration::milliseconds((m * 60_000.0).round() as i64))
+                    .or_else(|_| parse_duration(d, "duration"))?;
+                put("ended_at", json!(started + minutes));
             }
             if let Some(u) = get("unit") {
                 put("unit", json!(u));
@@ -246,17 +517,12 @@ fn row_feature<'a>(
             if let Some(n) = get("comment") {
                 put("note", json!(n));
             }
-            if let Some(id) = get("id") {
-                put("client_id", json!(id));
-            }
+            put("client_id", json!(id()));
         }
         other => {
             return Err(Error::invalid(
                 "kind",
-                format!(
-                    "CSV import takes incidents, reports or presence, not {}; use GeoJSON",
-                    other.collection()
-                ),
+                format!("CSV import does not take {}", other.collection()),
             ));
         }
     }
@@ -267,8 +533,10 @@ fn row_feature<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Crs, Format, Options, parse as parse_file};
+    use super::super::{Crs, Format, Options, Parsed, parse as parse_file};
     use super::*;
+    use crate::attrs::{Attributes, IncidentCategory};
+    use chrono::Utc;
     use geo_types::{MultiPolygon, polygon};
 
     fn area() -> ServiceArea {
@@ -276,51 +544,111 @@ mod tests {
         ServiceArea::new("0580", "Linköping", MultiPolygon(vec![p]), 0.0).unwrap()
     }
 
+    fn read(bytes: &[u8], opts: &Options) -> Parsed {
+        parse_file(bytes, opts, &area(), Utc::now())
+    }
+
+    fn incidents() -> Options {
+        Options::new(Kind::Incident, Format::Csv)
+    }
+
+    fn category(p: &Parsed, i: usize) -> IncidentCategory {
+        match &p.features[i].attributes {
+            Attributes::Incident(x) => x.category,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// How Swedish Excel saves "CSV (semikolonavgränsad)": Windows-1252,
+    /// semicolons, decimal commas, CRLF.
+    fn excel(text: &str) -> Vec<u8> {
+        let crlf = text.replace('\n', "\r\n");
+        let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&crlf);
+        assert!(!unmappable);
+        bytes.into_owned()
+    }
+
     #[test]
     fn the_bench_format_reads_with_default_names() {
         let csv = b"id,lon,lat,ts,category\n1,15.6214,58.4108,2024-01-05T20:00:00Z,theft\n2,15.63,58.41,2024-01-06 21:00,robbery\n";
-        let p = parse_file(
-            csv,
-            &Options::new(Kind::Incident, Format::Csv),
-            &area(),
-            Utc::now(),
-        );
+        let p = read(csv, &incidents());
         assert_eq!(p.features.len(), 2, "{:?}", p.rejects);
         assert!(p.rejects.is_empty() && p.fatal.is_none());
     }
 
     #[test]
-    fn sweref_columns_with_decimal_commas_are_reprojected() {
-        let csv = "nr;N;E;datum;typ\n7;6474614,998755;536308,536354;2024-01-05 21:00;vandalism\n";
-        let csv = csv.replace(';', "\t");
-        let mut o = Options::new(Kind::Incident, Format::Csv);
-        o.crs = Crs::Sweref(3006);
-        o.columns = Columns::parse("x=E,y=N,id=nr", "--columns").unwrap();
-        let p = parse_file(
-            csv.replace('\t', ",")
-                .replace("6474614,998755", "\"6474614,998755\"")
-                .replace("536308,536354", "\"536308,536354\"")
-                .as_bytes(),
-            &o,
-            &area(),
-            Utc::now(),
+    fn a_swedish_excel_file_reads_with_its_columns_named() {
+        let csv = excel(
+            "Nr;Nordlig;Östlig;Datum;Brottstyp;Plats\n\
+             K-1;6474614,998755;536308,536354;2024-01-05 21:00;Misshandel;Ågatan\n\
+             K-2;6 474 614,99;536 308,53;2024-01-06 1:05;trafikolycka;Stora Torget\n\
+             K-3;6474614,99;536308,53;2024-01-07;Skadegörelse;Trädgårdstorget\n",
         );
-        assert_eq!(p.features.len(), 1, "{:?} {:?}", p.rejects, p.fatal);
+        let mut o = incidents();
+        o.crs = Crs::Sweref(3006);
+        o.set("columns", "x=Östlig,y=nordlig,time=datum,category=brottstyp", "--columns")
+            .unwrap();
+        let p = read(&csv, &o);
+        assert_eq!(p.features.len(), 3, "{:?} {:?}", p.rejects, p.fatal);
+        assert_eq!(p.notes, ["read as Windows-1252 (the file is not UTF-8)"]);
+        assert_eq!(
+            (category(&p, 0), category(&p, 1), category(&p, 2)),
+            (IncidentCategory::Assault, IncidentCategory::Traffic, IncidentCategory::Vandalism)
+        );
         let geo_types::Geometry::Point(pt) = p.features[0].geometry else {
             panic!()
         };
         assert!((pt.x() - 15.6214).abs() < 1e-6, "{pt:?}");
+        let Attributes::Incident(i) = &p.features[0].attributes else {
+            panic!()
+        };
+        assert_eq!(i.source_type.as_deref(), Some("Misshandel"), "the file's label is kept");
+        assert_eq!(i.source_id.as_deref(), Some("K-1"));
+        // Found by their common names too, without --columns.
+        let mut o = incidents();
+        o.crs = Crs::Sweref(3006);
+        assert_eq!(read(&csv, &o).features.len(), 3);
+    }
+
+    #[test]
+    fn a_gzipped_file_reads_whatever_its_name() {
+        use std::io::Write;
+        let csv = excel("id;lon;lat;tid;typ\n1;15,62;58,41;2024-01-05 21:00;Stöld\n");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&csv).unwrap();
+        let p = read(&gz.finish().unwrap(), &incidents());
+        assert_eq!(p.features.len(), 1, "{:?} {:?}", p.rejects, p.fatal);
+        assert_eq!(category(&p, 0), IncidentCategory::Theft);
+    }
+
+    #[test]
+    fn lines_are_counted_right_with_crlf_and_quoted_line_breaks() {
+        let csv = "id;lon;lat;tid;typ;kommentar\r\n\
+                   1;15,62;58,41;2024-01-05 21:00;Stöld;\"två\r\nrader\"\r\n\
+                   \r\n\
+                   ;;;;;\r\n\
+                   2;15,62;58,41;2024-01-05 21:00;Misshandlat;\r\n\
+                   3;15,62;58,41;igår;Rån;\r\n\
+                   4;15,62;58,41\r\n";
+        let p = read(csv.as_bytes(), &incidents());
+        let described: Vec<String> = p.rejects.iter().map(ToString::to_string).collect();
+        assert_eq!(p.features.len(), 1, "{described:?}");
+        assert!(
+            described[0].starts_with("line 6: properties.category: unknown value \"Misshandlat\"; known: theft (stöld)"),
+            "{described:?}"
+        );
+        assert!(described[1].starts_with("line 7: time:"), "{described:?}");
+        assert!(described[2].starts_with("line 8: has 3 fields where the header has 6"), "{described:?}");
+        // The same file with lone LF line ends names the same lines.
+        let p = read(csv.replace("\r\n", "\n").as_bytes(), &incidents());
+        let lf: Vec<String> = p.rejects.iter().map(ToString::to_string).collect();
+        assert_eq!(lf, described);
     }
 
     #[test]
     fn a_bad_row_is_named_by_its_line_and_column() {
         let csv = b"id,lon,lat,ts,category\n1,15.62,58.41,2024-01-05T20:00:00Z,theft\n2,15.62,58.41,not a time,theft\n3,15.62,,2024-01-05T20:00:00Z,theft\n4,15.62,58.41\n";
-        let p = parse_file(
-            csv,
-            &Options::new(Kind::Incident, Format::Csv),
-            &area(),
-            Utc::now(),
-        );
+        let p = read(csv, &incidents());
         assert_eq!(p.features.len(), 1);
         let described: Vec<String> = p.rejects.iter().map(ToString::to_string).collect();
         assert!(described[0].starts_with("line 3: time:"), "{described:?}");
@@ -329,14 +657,96 @@ mod tests {
     }
 
     #[test]
-    fn missing_coordinate_columns_are_fatal() {
-        let p = parse_file(
-            b"a,b\n1,2\n",
-            &Options::new(Kind::Incident, Format::Csv),
-            &area(),
-            Utc::now(),
-        );
-        assert_eq!(p.fatal.unwrap().field, "x");
+    fn missing_coordinate_columns_are_fatal_and_name_the_header() {
+        let p = read(b"a,b\n1,2\n", &incidents());
+        let fatal = p.fatal.unwrap();
+        assert_eq!(fatal.field, "x");
+        assert!(fatal.reason.contains("`a`, `b`"), "{fatal}");
         assert!(Columns::parse("z=foo", "--columns").is_err());
+        let mut o = incidents();
+        o.set("columns", "x=E,y=N,time=Datum", "--columns").unwrap();
+        let fatal = read(b"E;N;tid\n1;2;3\n", &o).fatal.unwrap();
+        assert_eq!(fatal.field, "columns");
+        assert!(fatal.reason.contains("time=Datum"), "{fatal}");
+    }
+
+    #[test]
+    fn rows_without_ids_get_stable_ones_and_identical_rows_stay_apart() {
+        let csv = "lon;lat;tid;typ\n15,62;58,41;2024-01-05 21:00;Stöld\n15,62;58,41;2024-01-05 21:00;Stöld\n".as_bytes();
+        let p = read(csv, &incidents());
+        assert_eq!((p.features.len(), p.merged), (2, 0), "{:?}", p.rejects);
+        let id = |p: &Parsed, i: usize| match &p.features[i].attributes {
+            Attributes::Incident(x) => x.source_id.clone().unwrap(),
+            _ => unreachable!(),
+        };
+        assert_ne!(id(&p, 0), id(&p, 1));
+        let again = read(csv, &incidents());
+        assert_eq!((id(&p, 0), id(&p, 1)), (id(&again, 0), id(&again, 1)));
+        // The same id twice with the same values is one record; with other
+        // values, a reject naming both lines.
+        let csv = "id;lon;lat;tid;typ\n7;15,62;58,41;2024-01-05 21:00;Stöld\n7;15,62;58,41;2024-01-05 21:00;Stöld\n7;15,62;58,41;2024-01-05 22:00;Stöld\n".as_bytes();
+        let p = read(csv, &incidents());
+        assert_eq!((p.features.len(), p.merged), (1, 1));
+        assert_eq!(p.rejects[0].to_string().split(';').next().unwrap(), "line 4: properties.source_id: `7` is also the id of line 2, with other values");
+    }
+
+    #[test]
+    fn an_imported_presence_needs_an_end_or_a_duration() {
+        let mut o = Options::new(Kind::Presence, Format::Csv);
+        let csv = "lon;lat;start;enhetstyp;minuter\n15,62;58,41;2024-01-05 21:00;Nattvandrare;\n15,62;58,41;2024-01-05 22:00;Polis;25\n";
+        let p = read(csv.as_bytes(), &o);
+        assert_eq!(p.features.len(), 1);
+        assert_eq!(p.rejects[0].location, "line 2");
+        assert_eq!(p.rejects[0].field, "properties.ended_at");
+        let ended = |p: &Parsed, i: usize| match &p.features[i].attributes {
+            Attributes::Presence(x) => x.ended_at.unwrap().to_rfc3339(),
+            _ => unreachable!(),
+        };
+        assert_eq!(ended(&p, 0), "2024-01-05T21:25:00+00:00");
+        o.set("default-duration", "15m", "--default-duration").unwrap();
+        let p = read(csv.as_bytes(), &o);
+        assert_eq!(p.features.len(), 2, "{:?}", p.rejects);
+        assert_eq!(ended(&p, 0), "2024-01-05T20:15:00+00:00");
+        assert!(o.set("default-duration", "25h", "--default-duration").is_err());
+    }
+
+    #[test]
+    fn times_without_an_offset_are_local_in_the_zone_given() {
+        let mut o = incidents();
+        o.set("timezone", "Europe/London", "timezone").unwrap();
+        let p = read(b"lon,lat,tid,typ\n15.62,58.41,2024-07-01 12:00,theft\n", &o);
+        let Attributes::Incident(i) = &p.features[0].attributes else {
+            panic!()
+        };
+        assert_eq!(i.occurred_at.to_rfc3339(), "2024-07-01T11:00:00+00:00");
+    }
+
+    #[test]
+    fn the_delimiter_and_encoding_can_be_named() {
+        let mut o = incidents();
+        o.set("delimiter", ";", "--delimiter").unwrap();
+        o.set("encoding", "windows-1252", "--encoding").unwrap();
+        let p = read(&excel("lon;lat;tid;typ\n15,62;58,41;2024-01-05;Rån\n"), &o);
+        assert_eq!(p.features.len(), 1, "{:?} {:?}", p.rejects, p.fatal);
+        assert!(p.notes.is_empty(), "named, not guessed: {:?}", p.notes);
+    }
+
+    #[test]
+    fn the_police_feed_fixture_reads_as_plain_csv_with_its_own_times() {
+        let text = include_str!("../../../../fixtures/polisen_events_ostergotland.csv");
+        let mut o = incidents();
+        o.set("columns", "id=id,time=datetime,category=type,x=lon,y=lat", "--columns")
+            .unwrap();
+        o.set("map", "category=Sammanfattning natt:other,Sammanfattning kväll och natt:other", "--map")
+            .unwrap();
+        let county = polygon![(x: 14.5, y: 57.7), (x: 16.9, y: 57.7), (x: 16.9, y: 58.9), (x: 14.5, y: 58.9), (x: 14.5, y: 57.7)];
+        let ostergotland = ServiceArea::new("05", "Östergötland", MultiPolygon(vec![county]), 0.0).unwrap();
+        let p = parse_file(text.as_bytes(), &o, &ostergotland, Utc::now());
+        assert!(p.fatal.is_none(), "{:?}", p.fatal);
+        // Every time parses (the feed's unpadded hours included); what is
+        // refused is only event types that are no incident.
+        assert!(p.rejects.iter().all(|r| r.field == "properties.category"), "{:?}", &p.rejects[..3.min(p.rejects.len())]);
+        assert_eq!(p.features.len() + p.rejects.len(), 2_382);
+        assert!(p.features.len() > 2_000, "{}", p.features.len());
     }
 }

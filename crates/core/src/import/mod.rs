@@ -1,28 +1,42 @@
 //! Bulk import: CSV with configurable columns (WGS84 or SWEREF 99), GeoJSON
-//! FeatureCollections, the Swedish Police events feed and the data.police.uk
-//! street-level CSV. Every row goes through the same validation as an API
-//! write; a bad row is named by its line (or feature) and the reason.
+//! FeatureCollections, the Swedish Police events feed (its JSON, or the same
+//! fields as CSV) and the data.police.uk street-level CSV. Every row goes
+//! through the same validation as an API write; a bad row is named by its
+//! line (or feature) and the reason.
+//!
+//! Every file passes `text::decode` first (gzip, encoding) and every row
+//! the [`Collector`]: ids repeated within a file, presence without an end,
+//! and the rejects are handled there once for all formats.
 
+mod areas;
 pub mod crs;
 mod csv_rows;
+mod ids;
+pub mod names;
 mod police_uk;
+mod text;
 mod time;
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use crate::attrs::Attributes;
+use crate::attrs::{Attributes, Presence};
 use crate::service_area::ServiceArea;
 use crate::{Error, Kind, NewFeature, Result, geometry};
+pub use chrono_tz::Tz;
 pub use crs::{Crs, ToWgs84};
 pub use csv_rows::Columns;
-pub use time::parse_local_time;
+pub use names::ValueMaps;
+pub use text::{TextEncoding, decode, detect_delimiter, parse_delimiter};
+pub use time::{DEFAULT_TIMEZONE, parse_duration, parse_local_time, parse_time, parse_timezone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     GeoJson,
-    /// The `polisen.se/api/events` JSON.
+    /// The `polisen.se/api/events` JSON, or its fields as CSV.
     Polisen,
     /// data.police.uk street-level crime CSV.
     PoliceUk,
@@ -55,7 +69,29 @@ pub struct Options {
     pub source: String,
     /// Police feed: also import the nightly summaries (as `other`).
     pub include_summaries: bool,
+    pub encoding: TextEncoding,
+    /// The CSV delimiter; `None`: detected.
+    pub delimiter: Option<u8>,
+    /// The user's `--map`s, applied before Trygg's own names.
+    pub maps: ValueMaps,
+    /// The zone of times written without an offset.
+    pub timezone: Tz,
+    /// The length of an imported presence that has no end or duration.
+    pub default_duration: Option<Duration>,
 }
+
+/// The options [`Options::set`] takes, for error messages and the API.
+pub const OPTION_NAMES: &[&str] = &[
+    "crs",
+    "columns",
+    "source",
+    "include_summaries",
+    "encoding",
+    "delimiter",
+    "map",
+    "timezone",
+    "default_duration",
+];
 
 impl Options {
     pub fn new(kind: Kind, format: Format) -> Self {
@@ -66,7 +102,54 @@ impl Options {
             columns: Columns::default(),
             source: "csv".to_owned(),
             include_summaries: false,
+            encoding: TextEncoding::Detect,
+            delimiter: None,
+            maps: ValueMaps::default(),
+            timezone: time::DEFAULT_TIMEZONE,
+            default_duration: None,
         }
+    }
+
+    /// Sets one option by name (`default_duration` or `default-duration`),
+    /// as the command line and the API both name them; `field` is what an
+    /// error names (`--crs`, `crs`). `map` adds to the maps given before.
+    pub fn set(&mut self, name: &str, value: &str, field: &str) -> Result<()> {
+        match name.replace('-', "_").as_str() {
+            "crs" => self.crs = Crs::parse(value, field)?,
+            "columns" => self.columns = Columns::parse(value, field)?,
+            "source" => {
+                crate::attrs::check_text(field, value, 64)?;
+                value.trim().clone_into(&mut self.source);
+            }
+            "include_summaries" => {
+                self.include_summaries = match value {
+                    "true" | "1" | "yes" | "" => true,
+                    "false" | "0" | "no" => false,
+                    _ => return Err(Error::invalid(field, "true or false")),
+                };
+            }
+            "encoding" => self.encoding = TextEncoding::parse(value, field)?,
+            "delimiter" => self.delimiter = text::parse_delimiter(value, field)?,
+            "map" => self.maps.add(self.kind, value, field)?,
+            "timezone" => self.timezone = time::parse_timezone(value, field)?,
+            "default_duration" => {
+                let d = time::parse_duration(value, field)?;
+                if d > Duration::hours(Presence::MAX_HOURS) {
+                    return Err(Error::invalid(
+                        field,
+                        format!("a presence lasts at most {} hours", Presence::MAX_HOURS),
+                    ));
+                }
+                self.default_duration = Some(d);
+            }
+            other => {
+                return Err(Error::invalid(
+                    field,
+                    format!("unknown option `{other}`; use {}", OPTION_NAMES.join(", ")),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -107,6 +190,12 @@ pub struct Parsed {
     pub features: Vec<NewFeature>,
     pub rejects: Vec<Reject>,
     pub skipped: u64,
+    /// Rows that repeat an earlier row's id with the same values (police.uk
+    /// lists a crime once per outcome): one record, counted here.
+    pub merged: u64,
+    /// What was assumed or left out for the whole file, said once
+    /// (`read as Windows-1252`, `ignored attributes: OBJECTID, Shape_Area`).
+    pub notes: Vec<String>,
     /// A file-level failure (truncated JSON, wrong columns): nothing can be
     /// read past it.
     pub fatal: Option<Reject>,
@@ -117,9 +206,132 @@ impl Parsed {
         self.rejects.push(Reject::from_error(location, e));
     }
 
+    fn fatal(reject: Reject) -> Self {
+        Self {
+            fatal: Some(reject),
+            ..Self::default()
+        }
+    }
+
     /// The first problem, if any: what an all-or-nothing import reports.
     pub fn first_problem(&self) -> Option<&Reject> {
         self.fatal.as_ref().or_else(|| self.rejects.first())
+    }
+}
+
+/// Where every read row goes: ids repeated in a file become one record
+/// (same values) or a reject (other values); a presence without an end
+/// gets the default duration or is refused.
+struct Collector<'a> {
+    out: Parsed,
+    opts: &'a Options,
+    now: DateTime<Utc>,
+    /// Hash of a record's key → the feature that holds it, and where.
+    seen: HashMap<u64, Vec<(u32, Box<str>)>>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(opts: &'a Options, now: DateTime<Utc>) -> Self {
+        Self {
+            out: Parsed::default(),
+            opts,
+            now,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn reject(&mut self, location: String, e: &Error) {
+        self.out.reject(location, e);
+    }
+
+    fn accept(&mut self, location: String, feature: NewFeature) {
+        let feature = match self.close_presence(feature) {
+            Ok(f) => f,
+            Err(e) => return self.reject(location, &e),
+        };
+        if let Some((key, field)) = record_key(&feature.attributes) {
+            let hash = ids::content_hash(key.iter().map(String::as_str));
+            let earlier = self.seen.get(&hash).and_then(|list| {
+                list.iter()
+                    .find(|(i, _)| {
+                        record_key(&self.out.features[*i as usize].attributes)
+                            .is_some_and(|(k, _)| k == key)
+                    })
+                    .map(|(i, first)| (*i as usize, first.to_string()))
+            });
+            if let Some((i, first)) = earlier {
+                if self.out.features[i] == feature {
+                    self.out.merged += 1;
+                } else {
+                    let e = Error::invalid(
+                        field,
+                        format!(
+                            "`{}` is also the id of {first}, with other values; one record cannot hold both",
+                            key[1]
+                        ),
+                    );
+                    self.reject(location, &e);
+                }
+                return;
+            }
+            self.seen
+                .entry(hash)
+                .or_default()
+                .push((self.out.features.len() as u32, location.into_boxed_str()));
+        }
+        self.out.features.push(feature);
+    }
+
+    /// Only a live log from the field may be open: an imported presence
+    /// needs an end, or the default duration is its length.
+    fn close_presence(&self, feature: NewFeature) -> Result<NewFeature> {
+        let Attributes::Presence(p) = &feature.attributes else {
+            return Ok(feature);
+        };
+        if p.ended_at.is_some() {
+            return Ok(feature);
+        }
+        let Some(d) = self.opts.default_duration else {
+            return Err(Error::invalid(
+                "properties.ended_at",
+                "an imported presence needs an end or a duration: give an end column (end, ended_at, slut), a duration column (duration, minutes, minuter) or --default-duration 15m",
+            ));
+        };
+        let mut closed = p.clone();
+        closed.ended_at = Some(p.started_at + d);
+        validate(
+            NewFeature {
+                geometry: feature.geometry,
+                attributes: Attributes::Presence(closed),
+            },
+            None,
+            self.now,
+            "geometry",
+        )
+    }
+
+    fn finish(mut self) -> Parsed {
+        self.out.notes.dedup();
+        self.out
+    }
+}
+
+/// The parts that make a record the same as another, and the field that
+/// holds its id: (source, source id) for incidents and areas, the client
+/// id for the rest.
+fn record_key(a: &Attributes) -> Option<(Vec<String>, &'static str)> {
+    match a {
+        Attributes::Incident(i) => i.source_id.as_ref().map(|id| {
+            (vec![i.source.clone(), id.clone()], "properties.source_id")
+        }),
+        Attributes::Area(x) => Some((
+            vec![x.source.clone().unwrap_or_else(|| x.level.clone()), x.code.clone()],
+            "properties.code",
+        )),
+        Attributes::Report(r) => r.client_id.as_ref().map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+        Attributes::Presence(p) => p.client_id.as_ref().map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+        Attributes::Measure(m) => m.client_id.as_ref().map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+        Attributes::Place(_) => None,
     }
 }
 
@@ -127,55 +339,51 @@ impl Parsed {
 /// a reject or skipped, and a file that cannot be read past some point says
 /// so in `fatal`.
 pub fn parse(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    match opts.format {
-        Format::Csv => csv_rows::parse(bytes, opts, area, now),
-        Format::PoliceUk => police_uk::parse(bytes, area, now),
-        Format::GeoJson if opts.kind == Kind::Area && is_regso(bytes) => {
-            parse_regso(bytes, area, now)
-        }
-        Format::GeoJson => parse_geojson(bytes, opts, area, now),
-        Format::Polisen => parse_polisen(bytes, opts, area, now),
+    let decoded = match text::decode(bytes, opts.encoding) {
+        Ok(d) => d,
+        Err(fatal) => return Parsed::fatal(fatal),
+    };
+    let mut c = Collector::new(opts, now);
+    if decoded.fell_back {
+        c.out
+            .notes
+            .push("read as Windows-1252 (the file is not UTF-8)".to_owned());
     }
+    let text = &*decoded.text;
+    match opts.format {
+        Format::Csv => csv_rows::parse(text, area, &mut c),
+        Format::PoliceUk => police_uk::parse(text, area, &mut c),
+        Format::GeoJson if opts.kind == Kind::Area => areas::parse(text, area, &mut c),
+        Format::GeoJson => parse_geojson(text, area, &mut c),
+        Format::Polisen => parse_polisen(text, area, &mut c),
+    }
+    let mut parsed = c.finish();
+    if parsed.fatal.is_some() {
+        parsed.features.clear();
+        parsed.rejects.clear();
+    }
+    parsed
 }
 
-/// Features a reader builds itself (RegSO districts, police events) get the
-/// checks `NewFeature::parse` gives every other row: the kind's geometry
-/// types, the service area, and the attributes' own rules.
+/// Features a reader builds itself (districts, police events, presence
+/// closed by the default duration) get the checks `NewFeature::parse`
+/// gives every other row: the kind's geometry types, the service area, and
+/// the attributes' own rules.
 fn validate(
     f: NewFeature,
-    area: &ServiceArea,
+    area: Option<&ServiceArea>,
     now: DateTime<Utc>,
     field: &str,
 ) -> Result<NewFeature> {
     geometry::check_rule(&f.geometry, f.kind().geometry_rule(), "geometry")?;
-    area.check(&f.geometry, field)?;
+    if let Some(area) = area {
+        area.check(&f.geometry, field)?;
+    }
     let attributes = Attributes::parse(f.kind(), &f.attributes.to_value(), now)?;
     Ok(NewFeature {
         geometry: f.geometry,
         attributes,
     })
-}
-
-/// SCB RegSO files name their districts `regsokod`/`regsonamn`.
-fn is_regso(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    head.windows(8).any(|w| w == b"regsokod")
-}
-
-fn parse_regso(bytes: &[u8], area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    let mut out = Parsed::default();
-    match crate::regso::parse_areas(&String::from_utf8_lossy(bytes)) {
-        Ok(features) => {
-            for (i, f) in features.into_iter().enumerate() {
-                match validate(f, area, now, "geometry.coordinates") {
-                    Ok(f) => out.features.push(f),
-                    Err(e) => out.reject(format!("feature {}", i + 1), &e),
-                }
-            }
-        }
-        Err(e) => out.fatal = Some(Reject::from_error("file".into(), &e)),
-    }
-    out
 }
 
 fn json_fatal(e: &serde_json::Error) -> Reject {
@@ -186,63 +394,114 @@ fn json_fatal(e: &serde_json::Error) -> Reject {
     }
 }
 
-fn parse_geojson(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    let mut out = Parsed::default();
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            out.fatal = Some(json_fatal(&e));
-            return out;
-        }
+/// A FeatureCollection's features and the coordinate system they are in
+/// (the legacy `crs` member, else the option), or why not.
+fn feature_collection(text: &str, opts: &Options) -> std::result::Result<(Vec<Value>, Crs), Reject> {
+    let value: Value = serde_json::from_str(text).map_err(|e| json_fatal(&e))?;
+    let crs = match value.pointer("/crs/properties/name").and_then(Value::as_str) {
+        Some(name) => Crs::parse(name, "crs").map_err(|e| Reject::from_error("file".into(), &e))?,
+        None => opts.crs,
     };
-    let Some(features) = value
-        .get("features")
-        .and_then(Value::as_array)
-        .filter(|_| value["type"] == "FeatureCollection")
-    else {
-        out.fatal = Some(Reject {
+    match value {
+        Value::Object(mut m) if m.get("type").and_then(Value::as_str) == Some("FeatureCollection") => {
+            match m.remove("features") {
+                Some(Value::Array(features)) => Ok((features, crs)),
+                _ => Err(Reject {
+                    location: "file".into(),
+                    field: "features".into(),
+                    reason: "a FeatureCollection needs a `features` array".into(),
+                }),
+            }
+        }
+        _ => Err(Reject {
             location: "file".into(),
             field: "type".into(),
             reason: "expected a GeoJSON FeatureCollection".into(),
-        });
-        return out;
+        }),
+    }
+}
+
+/// Reprojects a feature's coordinates to WGS84 in place. Coordinates in
+/// metres read as WGS84 are named as what they probably are.
+fn to_wgs84(feature: &mut Value, crs: Crs, transform: &ToWgs84) -> Result<()> {
+    let Some(coords) = feature.pointer_mut("/geometry/coordinates") else {
+        return Ok(());
     };
-    let crs = match value
-        .pointer("/crs/properties/name")
-        .and_then(Value::as_str)
+    if crs != Crs::Wgs84 {
+        return reproject(coords, transform);
+    }
+    if let Some((x, y)) = first_position(coords)
+        && x.abs() > 180.0
+        && y.abs() > 90.0
     {
-        Some(name) => match Crs::parse(name, "crs") {
-            Ok(c) => c,
-            Err(e) => {
-                out.fatal = Some(Reject::from_error("file".into(), &e));
-                return out;
-            }
-        },
-        None => opts.crs,
+        return Err(Error::invalid(
+            "geometry.coordinates",
+            format!(
+                "[{x}, {y}] is in metres, not degrees: name the coordinate system with --crs (SWEREF 99 TM is EPSG:3006, Linköping's local zone EPSG:3009)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn first_position(v: &Value) -> Option<(f64, f64)> {
+    let items = v.as_array()?;
+    match (items.first()?, items.get(1)) {
+        (Value::Number(x), Some(Value::Number(y))) => Some((x.as_f64()?, y.as_f64()?)),
+        (first, _) => first_position(first),
+    }
+}
+
+fn parse_geojson(text: &str, area: &ServiceArea, c: &mut Collector) {
+    let opts = c.opts;
+    let (features, crs) = match feature_collection(text, opts) {
+        Ok(x) => x,
+        Err(fatal) => {
+            c.out.fatal = Some(fatal);
+            return;
+        }
     };
     let transform = match ToWgs84::new(crs) {
         Ok(t) => t,
         Err(e) => {
-            out.fatal = Some(Reject::from_error("file".into(), &e));
-            return out;
+            c.out.fatal = Some(Reject::from_error("file".into(), &e));
+            return;
         }
     };
-    for (i, feature) in features.iter().enumerate() {
+    let mut row_ids = ids::RowIds::default();
+    for (i, mut feature) in features.into_iter().enumerate() {
         let location = format!("feature {}", i + 1);
-        let mut feature = feature.clone();
-        if crs != Crs::Wgs84
-            && let Some(coords) = feature.pointer_mut("/geometry/coordinates")
-            && let Err(e) = reproject(coords, &transform)
-        {
-            out.reject(location, &e);
-            continue;
-        }
-        match NewFeature::parse(opts.kind, &feature, area, now) {
-            Ok(f) => out.features.push(f),
-            Err(e) => out.reject(location, &e),
+        // The id comes from the feature as written, before any change.
+        let hash = ids::content_hash([feature.to_string().as_str()]);
+        let result = to_wgs84(&mut feature, crs, &transform)
+            .and_then(|()| prepare_properties(opts, &mut feature, || row_ids.next(hash)))
+            .and_then(|()| NewFeature::parse(opts.kind, &feature, area, c.now));
+        match result {
+            Ok(f) => c.accept(location, f),
+            Err(e) => c.reject(location, &e),
         }
     }
-    out
+}
+
+/// Vocabulary values to wire names, and an id for a feature without one.
+fn prepare_properties(
+    opts: &Options,
+    feature: &mut Value,
+    id: impl FnOnce() -> String,
+) -> Result<()> {
+    let Some(Value::Object(props)) = feature.get_mut("properties") else {
+        return Ok(());
+    };
+    names::translate_properties(opts.kind, props, &opts.maps)?;
+    let id_field = match opts.kind {
+        Kind::Incident => "source_id",
+        Kind::Report | Kind::Presence | Kind::Measure => "client_id",
+        Kind::Place | Kind::Area => return Ok(()),
+    };
+    if props.get(id_field).is_none_or(Value::is_null) {
+        props.insert(id_field.to_owned(), Value::String(id()));
+    }
+    Ok(())
 }
 
 /// Rewrites every position of a GeoJSON coordinates array in place.
@@ -260,41 +519,57 @@ fn reproject(v: &mut Value, t: &ToWgs84) -> Result<()> {
     items.iter_mut().try_for_each(|i| reproject(i, t))
 }
 
-fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    let mut out = Parsed::default();
-    let text = String::from_utf8_lossy(bytes);
-    let events = match crate::polisen::parse_events(&text) {
-        Ok(e) => e,
-        Err(e) => {
-            out.fatal = Some(match serde_json::from_str::<Value>(&text) {
-                Err(json) => json_fatal(&json),
-                Ok(_) => Reject::from_error("file".into(), &e),
-            });
-            return out;
+fn parse_polisen(text: &str, area: &ServiceArea, c: &mut Collector) {
+    let opts = c.opts;
+    let json = text.trim_start().starts_with(['[', '{']);
+    let events = if json {
+        match crate::polisen::parse_events(text) {
+            Ok(e) => e.into_iter().map(|e| (None, e)).collect(),
+            Err(e) => {
+                c.out.fatal = Some(match serde_json::from_str::<Value>(text) {
+                    Err(json) => json_fatal(&json),
+                    Ok(_) => Reject::from_error("file".into(), &e),
+                });
+                return;
+            }
+        }
+    } else {
+        match csv_rows::polisen_events(text, opts.delimiter) {
+            Ok((events, rejects)) => {
+                c.out.rejects.extend(rejects);
+                events
+            }
+            Err(fatal) => {
+                c.out.fatal = Some(fatal);
+                return;
+            }
         }
     };
-    for (i, event) in events.iter().enumerate() {
+    for (i, (location, event)) in events.iter().enumerate() {
         // Only the service area's own events: the feed places every other
         // municipality's at its own midpoint, which is not ours to map.
         if event.municipality() != area.name {
-            out.skipped += 1;
+            c.out.skipped += 1;
             continue;
         }
-        let incident = if event.is_summary() && opts.include_summaries {
-            event.to_summary_incident(i)
-        } else {
-            event.to_incident(i)
+        let location = location
+            .clone()
+            .unwrap_or_else(|| format!("event {} (id {})", i + 1, event.id));
+        let mapped = names::mapped_category(&event.kind, &opts.maps);
+        let incident = match mapped {
+            Some(category) => event.incident_as(i, category).map(Some),
+            None if event.is_summary() && opts.include_summaries => event.to_summary_incident(i),
+            None => event.to_incident(i),
         };
         match incident {
-            Ok(Some(f)) => match validate(f, area, now, "location.gps") {
-                Ok(f) => out.features.push(f),
-                Err(e) => out.reject(format!("event {} (id {})", i + 1, event.id), &e),
+            Ok(Some(f)) => match validate(f, Some(area), c.now, "location.gps") {
+                Ok(f) => c.accept(location, f),
+                Err(e) => c.reject(location, &e),
             },
-            Ok(None) => out.skipped += 1,
-            Err(e) => out.reject(format!("event {} (id {})", i + 1, event.id), &e),
+            Ok(None) => c.out.skipped += 1,
+            Err(e) => c.reject(location, &e),
         }
     }
-    out
 }
 
 #[cfg(test)]
