@@ -62,6 +62,27 @@ pub(crate) async fn call(
     body: Option<String>,
     extra: &[(&str, &str)],
 ) -> Reply {
+    send(app, method, uri, body.map(Body::from), extra).await
+}
+
+/// [`call`] with a body of bytes (a gzip file, Windows-1252 text).
+pub(crate) async fn call_bytes(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    send(app, method, uri, Some(Body::from(body)), extra).await
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Option<Body>,
+    extra: &[(&str, &str)],
+) -> Reply {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
@@ -85,7 +106,7 @@ pub(crate) async fn call(
         }
     }
     let req = req
-        .body(body.map_or_else(Body::empty, Body::from))
+        .body(body.unwrap_or_else(Body::empty))
         .expect("request");
     let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();

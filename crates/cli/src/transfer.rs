@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use trygg_core::Kind;
-use trygg_core::import::{self, Columns, Crs, Format, Options, Reject};
+use trygg_core::import::{self, Format, Options, Reject, Tz};
 use trygg_core::query::ListQuery;
 use trygg_core::service_area::ServiceArea;
 use trygg_store::{Actor, Store};
@@ -21,9 +21,94 @@ pub struct ImportArgs<'a> {
     pub columns: Option<&'a str>,
     pub source: Option<&'a str>,
     pub skip_invalid: bool,
+    /// Where rejected rows go; default: the working directory, named after
+    /// the file (`kommun.rejects.csv`).
     pub rejects: Option<&'a Path>,
     pub dry_run: bool,
     pub include_summaries: bool,
+    /// `,` `;` `tab`; detected when `None`.
+    pub delimiter: Option<&'a str>,
+    /// `utf-8`, `windows-1252` …; detected when `None`.
+    pub encoding: Option<&'a str>,
+    /// `category=Misshandel:assault,Rån:robbery`, each `--map`.
+    pub maps: &'a [String],
+    /// A CSV of `field,value,new value` rows.
+    pub map_file: Option<&'a Path>,
+    /// The length of a presence without an end (`15m`).
+    pub default_duration: Option<&'a str>,
+    /// The zone of times without an offset (the service area's);
+    /// Europe/Stockholm when `None`.
+    pub timezone: Option<Tz>,
+}
+
+impl<'a> ImportArgs<'a> {
+    /// A plain import of a file: no options, all or nothing.
+    pub fn new(file: &'a Path, kind: Kind, format: Format) -> Self {
+        Self {
+            file,
+            kind,
+            format,
+            crs: None,
+            columns: None,
+            source: None,
+            skip_invalid: false,
+            rejects: None,
+            dry_run: false,
+            include_summaries: false,
+            delimiter: None,
+            encoding: None,
+            maps: &[],
+            map_file: None,
+            default_duration: None,
+            timezone: None,
+        }
+    }
+
+    /// The import options, each checked and named by its flag.
+    fn options(&self) -> Result<Options> {
+        let mut opts = Options::new(self.kind, self.format);
+        let given = [
+            ("crs", self.crs),
+            ("columns", self.columns),
+            ("source", self.source),
+            ("delimiter", self.delimiter),
+            ("encoding", self.encoding),
+            ("default-duration", self.default_duration),
+        ];
+        for (name, value) in given {
+            if let Some(v) = value {
+                opts.set(name, v, &format!("--{name}"))?;
+            }
+        }
+        for map in self.maps {
+            opts.set("map", map, "--map")?;
+        }
+        if let Some(path) = self.map_file {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Error::Usage(format!("--map-file {}: {e}", path.display())))?;
+            let text = import::decode(&bytes, import::TextEncoding::Detect)
+                .map_err(|r| Error::Usage(format!("--map-file {}: {}", path.display(), r.reason)))?;
+            opts.maps.add_file(self.kind, &text.text, &format!("--map-file {}", path.display()))?;
+        }
+        opts.include_summaries = self.include_summaries;
+        if let Some(tz) = self.timezone {
+            opts.timezone = tz;
+        }
+        Ok(opts)
+    }
+}
+
+/// Where the rejects of `file` go unless `--rejects` says: the working
+/// directory, `kommun.rejects.csv` for `kommun.csv` or `kommun.csv.gz`.
+pub fn default_rejects_path(file: &Path) -> std::path::PathBuf {
+    let name = file
+        .file_name()
+        .map_or_else(|| "import".to_owned(), |n| n.to_string_lossy().into_owned());
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let stem = Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned());
+    std::path::PathBuf::from(format!("{stem}.rejects.csv"))
 }
 
 fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
@@ -33,7 +118,8 @@ fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
         out.push_str(&cells.join(","));
         out.push('\n');
     }
-    std::fs::write(path, out)?;
+    std::fs::write(path, out)
+        .map_err(|e| Error::Usage(format!("the rejects file {}: {e}", path.display())))?;
     Ok(())
 }
 
@@ -41,26 +127,16 @@ fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
 /// (with `--skip-invalid`, all valid rows or nothing, the rest listed in
 /// the rejects file with their line and reason).
 pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) -> Result<String> {
-    let bytes =
-        std::fs::read(a.file).map_err(|e| Error::Usage(format!("{}: {e}", a.file.display())))?;
-    let mut opts = Options::new(a.kind, a.format);
-    if let Some(crs) = a.crs {
-        opts.crs = Crs::parse(crs, "--crs")?;
-    }
-    if let Some(columns) = a.columns {
-        opts.columns = Columns::parse(columns, "--columns")?;
-    }
-    if let Some(source) = a.source {
-        opts.source = source.to_owned();
-    }
-    opts.include_summaries = a.include_summaries;
     let name = a.file.display().to_string();
+    let bytes = std::fs::read(a.file).map_err(|e| Error::Usage(format!("{name}: {e}")))?;
+    let opts = a.options()?;
     let parsed = import::parse(&bytes, &opts, area, Utc::now());
     if let Some(fatal) = &parsed.fatal {
         return Err(Error::Usage(format!(
             "{name}: {fatal}; nothing was imported"
         )));
     }
+    let mut rejects_note = String::new();
     if !parsed.rejects.is_empty() {
         if !a.skip_invalid {
             let more = parsed.rejects.len() - 1;
@@ -76,8 +152,9 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
         }
         let path = a
             .rejects
-            .map_or_else(|| a.file.with_extension("rejects.csv"), Path::to_path_buf);
+            .map_or_else(|| default_rejects_path(a.file), Path::to_path_buf);
         write_rejects(&path, &parsed.rejects)?;
+        rejects_note = format!(" (listed in {})", path.display());
     }
     let bar = ProgressBar::new(parsed.features.len() as u64);
     bar.set_style(
@@ -97,8 +174,8 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
         )
         .await?;
     progress_bar.finish_and_clear();
-    Ok(format!(
-        "{}{name}: {} inserted, {} updated, {} unchanged, {} skipped, {} rejected{}",
+    let mut out = format!(
+        "{}{name}: {} inserted, {} updated, {} unchanged, {} skipped, {} rejected{rejects_note}",
         if a.dry_run {
             "dry run, nothing written — "
         } else {
@@ -109,12 +186,17 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
         summary.unchanged,
         parsed.skipped,
         parsed.rejects.len(),
-        if parsed.rejects.is_empty() {
-            String::new()
-        } else {
-            " (see the rejects file)".into()
-        },
-    ))
+    );
+    if parsed.merged > 0 {
+        out.push_str(&format!(
+            "; {} rows repeated an earlier row (same id, same values) and were merged into it",
+            parsed.merged
+        ));
+    }
+    for note in &parsed.notes {
+        out.push_str(&format!("\nnote: {note}"));
+    }
+    Ok(out)
 }
 
 /// Every feature of a kind matching the query, page by page.

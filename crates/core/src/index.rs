@@ -949,6 +949,24 @@ mod tests {
     }
 
     #[test]
+    fn a_presence_left_open_closes_itself_after_the_longest_a_presence_lasts() {
+        const HOUR: i64 = 3_600_000;
+        let mut r = row(15.62, 58.41, 0, "police");
+        r.t_end = None;
+        let index = LayerIndex::build(Kind::Presence, &[r]);
+        // An hour in: counted up to now.
+        let h = index.hexagons(&query(9, 0, 100 * HOUR), HOUR, 10).unwrap();
+        assert!((h[0].minutes - 60.0).abs() < 1e-9, "{h:?}");
+        // Ten years on: 24 hours, not ten years.
+        let years = 10 * 365 * 24 * HOUR;
+        let h = index.hexagons(&query(9, 0, years), years, 10).unwrap();
+        assert!((h[0].minutes - 24.0 * 60.0).abs() < 1e-9, "{h:?}");
+        // And no visit at all in a window after it closed.
+        let later = index.hexagons(&query(9, 30 * HOUR, years), years, 10).unwrap();
+        assert!(later.is_empty(), "{later:?}");
+    }
+
+    #[test]
     fn too_many_hexagons_is_an_error_naming_resolution() {
         let rows: Vec<IndexRow> = (0..50)
             .map(|i| row(15.5 + f64::from(i) * 0.005, 58.41, 1, "theft"))

@@ -164,6 +164,13 @@ pub struct Reject {
 
 impl std::fmt::Display for Reject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A problem of the whole file needs no "file:" before it.
+        if self.location == "file" {
+            if self.field.is_empty() {
+                return write!(f, "{}", self.reason);
+            }
+            return write!(f, "{}: {}", self.field, self.reason);
+        }
         if self.field.is_empty() {
             write!(f, "{}: {}", self.location, self.reason)
         } else {

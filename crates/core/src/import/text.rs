@@ -123,12 +123,13 @@ pub fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<Decoded<'_>, Rejec
                     )));
                 }
                 (text, e, false)
-            } else if let Ok(text) = std::str::from_utf8(bytes) {
-                (Cow::Borrowed(text), UTF_8, false)
             } else if bytes.contains(&0) {
+                // No text file holds NUL; UTF-16 without its mark does.
                 return Err(unreadable(
                     "the file holds NUL bytes and is not text (UTF-16 without a byte-order mark? name it with --encoding utf-16le)",
                 ));
+            } else if let Ok(text) = std::str::from_utf8(bytes) {
+                (Cow::Borrowed(text), UTF_8, false)
             } else {
                 // Windows-1252 maps every byte but five to a character;
                 // those five are control codes no spreadsheet writes.
