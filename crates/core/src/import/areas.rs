@@ -129,8 +129,10 @@ fn district(
         .flatten()
         .map(|(k, _)| *k)
         .collect();
-    for key in props.keys() {
-        if !used.contains(&key.as_str()) && !SERVER_FIELDS.contains(&key.as_str()) {
+    for (key, value) in props {
+        // Trygg's own `version` is a number; SCB's (`2025_v2`) is data.
+        let ours = SERVER_FIELDS.contains(&key.as_str()) && (key != "version" || value.is_number());
+        if !used.contains(&key.as_str()) && !ours {
             ignored.insert(key.clone());
         }
     }
