@@ -105,9 +105,7 @@ async fn send(
             req = req.header(*k, *v);
         }
     }
-    let req = req
-        .body(body.unwrap_or_else(Body::empty))
-        .expect("request");
+    let req = req.body(body.unwrap_or_else(Body::empty)).expect("request");
     let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();

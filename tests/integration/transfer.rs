@@ -305,18 +305,43 @@ on_both_backends! {
     }
 }
 
+/// Calls `op` on every position of a GeoJSON coordinates array.
+fn each_position(v: &mut serde_json::Value, op: &mut dyn FnMut(&mut serde_json::Value)) {
+    let serde_json::Value::Array(items) = v else {
+        return;
+    };
+    if items.first().is_some_and(serde_json::Value::is_number) {
+        op(v);
+    } else {
+        for i in items.iter_mut() {
+            each_position(i, op);
+        }
+    }
+}
+
 /// One municipality's RegSO districts from SCB's national file, with the
 /// attributes a municipal GIS adds, and the box around them as the
 /// service area (the outline itself is another issue's).
 fn districts_of(kommunkod: &str, sweref: bool) -> (String, ServiceArea, Vec<String>) {
+    use geo_types::{MultiPolygon, polygon};
     use std::io::Read;
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sweden_regso_2025.geojson.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sweden_regso_2025.geojson.gz"),
+        )
+        .unwrap(),
+    )
+    .read_to_string(&mut text)
+    .unwrap();
     let all: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let to_sweref = proj4rs::proj::Proj::from_proj_string("+proj=utm +zone=33 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs").unwrap();
-    let wgs84 = proj4rs::proj::Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs").unwrap();
+    let to_sweref = proj4rs::proj::Proj::from_proj_string(
+        "+proj=utm +zone=33 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
+    )
+    .unwrap();
+    let wgs84 =
+        proj4rs::proj::Proj::from_proj_string("+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs")
+            .unwrap();
     let (mut min, mut max) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
     let mut names = Vec::new();
     let mut features = Vec::new();
@@ -328,15 +353,7 @@ fn districts_of(kommunkod: &str, sweref: bool) -> (String, ServiceArea, Vec<Stri
         let mut f = f.clone();
         f["properties"]["OBJECTID"] = serde_json::json!(i);
         f["properties"]["Shape_Area"] = serde_json::json!(1234.5);
-        fn each(v: &mut serde_json::Value, op: &mut dyn FnMut(&mut serde_json::Value)) {
-            let serde_json::Value::Array(items) = v else { return };
-            if items.first().is_some_and(serde_json::Value::is_number) {
-                op(v);
-            } else {
-                items.iter_mut().for_each(|i| each(i, op));
-            }
-        }
-        each(&mut f["geometry"]["coordinates"], &mut |p| {
+        each_position(&mut f["geometry"]["coordinates"], &mut |p| {
             let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
             min = (min.0.min(x), min.1.min(y));
             max = (max.0.max(x), max.1.max(y));
@@ -352,9 +369,16 @@ fn districts_of(kommunkod: &str, sweref: bool) -> (String, ServiceArea, Vec<Stri
     if sweref {
         fc["crs"] = serde_json::json!({"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3006"}});
     }
-    use geo_types::{MultiPolygon, polygon};
     let (w, s, e, n) = (min.0 - 0.01, min.1 - 0.01, max.0 + 0.01, max.1 + 0.01);
-    let area = ServiceArea::new(kommunkod, kommunkod, MultiPolygon(vec![polygon![(x: w, y: s), (x: e, y: s), (x: e, y: n), (x: w, y: n), (x: w, y: s)]]), 0.0).unwrap();
+    let area = ServiceArea::new(
+        kommunkod,
+        kommunkod,
+        MultiPolygon(vec![
+            polygon![(x: w, y: s), (x: e, y: s), (x: e, y: n), (x: w, y: n), (x: w, y: s)],
+        ]),
+        0.0,
+    )
+    .unwrap();
     (fc.to_string(), area, names)
 }
 

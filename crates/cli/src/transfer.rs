@@ -1,5 +1,6 @@
 //! `trygg import` and `trygg export`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -86,9 +87,14 @@ impl<'a> ImportArgs<'a> {
         if let Some(path) = self.map_file {
             let bytes = std::fs::read(path)
                 .map_err(|e| Error::Usage(format!("--map-file {}: {e}", path.display())))?;
-            let text = import::decode(&bytes, import::TextEncoding::Detect)
-                .map_err(|r| Error::Usage(format!("--map-file {}: {}", path.display(), r.reason)))?;
-            opts.maps.add_file(self.kind, &text.text, &format!("--map-file {}", path.display()))?;
+            let text = import::decode(&bytes, import::TextEncoding::Detect).map_err(|r| {
+                Error::Usage(format!("--map-file {}: {}", path.display(), r.reason))
+            })?;
+            opts.maps.add_file(
+                self.kind,
+                &text.text,
+                &format!("--map-file {}", path.display()),
+            )?;
         }
         opts.include_summaries = self.include_summaries;
         if let Some(tz) = self.timezone {
@@ -188,13 +194,14 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
         parsed.rejects.len(),
     );
     if parsed.merged > 0 {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "; {} rows repeated an earlier row (same id, same values) and were merged into it",
             parsed.merged
-        ));
+        );
     }
     for note in &parsed.notes {
-        out.push_str(&format!("\nnote: {note}"));
+        let _ = write!(out, "\nnote: {note}");
     }
     Ok(out)
 }

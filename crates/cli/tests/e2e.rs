@@ -425,7 +425,15 @@ fn the_binary_takes_the_import_options_and_writes_rejects_to_the_working_directo
     let run = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_trygg"))
             .current_dir(dir.path())
-            .args(["import", "--kind", "presence", "--format", "csv", "--database-url", &db])
+            .args([
+                "import",
+                "--kind",
+                "presence",
+                "--format",
+                "csv",
+                "--database-url",
+                &db,
+            ])
             .args(extra)
             .arg(&file)
             .stdin(std::process::Stdio::null())
@@ -435,15 +443,35 @@ fn the_binary_takes_the_import_options_and_writes_rejects_to_the_working_directo
     let refused = run(&["--delimiter", ";"]);
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("line 2: properties.unit_type: unknown value \"Trygghetsteam\""), "{said}");
-    let out = run(&["--map", "unit_type=Trygghetsteam:municipal_staff", "--skip-invalid"]);
+    assert!(
+        said.contains("line 2: properties.unit_type: unknown value \"Trygghetsteam\""),
+        "{said}"
+    );
+    let out = run(&[
+        "--map",
+        "unit_type=Trygghetsteam:municipal_staff",
+        "--skip-invalid",
+    ]);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(said.contains("1 inserted, 0 updated, 0 unchanged, 0 skipped, 1 rejected (listed in narvaro.rejects.csv)"), "{said}");
     assert!(said.contains("note: read as Windows-1252"), "{said}");
     let listed = std::fs::read_to_string(dir.path().join("narvaro.rejects.csv")).unwrap();
     assert!(listed.contains("line 3,properties.ended_at,"), "{listed}");
-    let out = run(&["--map", "unit_type=Trygghetsteam:municipal_staff", "--default-duration", "15m"]);
+    let out = run(&[
+        "--map",
+        "unit_type=Trygghetsteam:municipal_staff",
+        "--default-duration",
+        "15m",
+    ]);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("1 inserted, 0 updated, 1 unchanged"), "{said} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        said.contains("1 inserted, 0 updated, 1 unchanged"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -962,7 +962,9 @@ mod tests {
         let h = index.hexagons(&query(9, 0, years), years, 10).unwrap();
         assert!((h[0].minutes - 24.0 * 60.0).abs() < 1e-9, "{h:?}");
         // And no visit at all in a window after it closed.
-        let later = index.hexagons(&query(9, 30 * HOUR, years), years, 10).unwrap();
+        let later = index
+            .hexagons(&query(9, 30 * HOUR, years), years, 10)
+            .unwrap();
         assert!(later.is_empty(), "{later:?}");
     }
 

@@ -55,7 +55,10 @@ mod tests {
 
     #[test]
     fn malmos_regso_prefix_is_dropped() {
-        assert_eq!(district_name("RegSO-Hamnen-Stortorget"), "Hamnen-Stortorget");
+        assert_eq!(
+            district_name("RegSO-Hamnen-Stortorget"),
+            "Hamnen-Stortorget"
+        );
         assert_eq!(district_name("Skäggetorp-Tornby"), "Skäggetorp-Tornby");
         assert_eq!(district_name("RegSO-"), "RegSO-");
     }

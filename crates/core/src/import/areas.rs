@@ -48,9 +48,8 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     for (i, mut feature) in features.into_iter().enumerate() {
         let location = format!("feature {}", i + 1);
         let hash = ids::content_hash([feature.to_string().as_str()]);
-        let result = to_wgs84(&mut feature, crs, &transform).and_then(|()| {
-            district(opts, &feature, &mut ignored, || row_ids.next(hash))
-        });
+        let result = to_wgs84(&mut feature, crs, &transform)
+            .and_then(|()| district(opts, &feature, &mut ignored, || row_ids.next(hash)));
         match result.and_then(|f| validate(f, Some(area), c.now, "geometry.coordinates")) {
             Ok(f) => c.accept(location, f),
             Err(e) => c.reject(location, &e),
@@ -72,7 +71,10 @@ fn attribute<'p>(
     logical: &[&str],
     tried: &[&str],
 ) -> Option<(&'p str, &'p Value)> {
-    let named: Vec<&str> = logical.iter().filter_map(|l| opts.columns.named(l)).collect();
+    let named: Vec<&str> = logical
+        .iter()
+        .filter_map(|l| opts.columns.named(l))
+        .collect();
     let wanted: &[&str] = if named.is_empty() { tried } else { &named };
     wanted.iter().find_map(|w| {
         let w = fold(w);
@@ -113,7 +115,16 @@ fn district(
         props,
         opts,
         &["name"],
-        &["name", "namn", "regsonamn", "områdesnamn", "område", "stadsdel", "distrikt", "desonamn"],
+        &[
+            "name",
+            "namn",
+            "regsonamn",
+            "områdesnamn",
+            "område",
+            "stadsdel",
+            "distrikt",
+            "desonamn",
+        ],
     );
     let code = attribute(
         props,
@@ -142,7 +153,11 @@ fn district(
             "properties.name",
             format!(
                 "no name; name the attribute with --columns name=ATTRIBUTE (this feature has {})",
-                if have.is_empty() { "none".to_owned() } else { have.join(", ") }
+                if have.is_empty() {
+                    "none".to_owned()
+                } else {
+                    have.join(", ")
+                }
             ),
         ));
     };
@@ -176,7 +191,8 @@ mod tests {
         ServiceArea::new("1280", "Malmö", MultiPolygon(vec![p]), 0.0).unwrap()
     }
 
-    const SQUARE_WGS84: &str = "[[[13.0,55.6],[13.01,55.6],[13.01,55.61],[13.0,55.61],[13.0,55.6]]]";
+    const SQUARE_WGS84: &str =
+        "[[[13.0,55.6],[13.01,55.6],[13.01,55.61],[13.0,55.61],[13.0,55.6]]]";
 
     fn read(fc: &str, opts: &Options) -> super::super::Parsed {
         parse_file(fc.as_bytes(), opts, &malmo(), chrono::Utc::now())
@@ -222,12 +238,20 @@ mod tests {
         );
         let p = read(&fc, &Options::new(Kind::Area, Format::GeoJson));
         assert_eq!(p.rejects[0].field, "properties.name");
-        assert!(p.rejects[0].reason.contains("BENAMNING, DISTRIKT_NR"), "{:?}", p.rejects);
+        assert!(
+            p.rejects[0].reason.contains("BENAMNING, DISTRIKT_NR"),
+            "{:?}",
+            p.rejects
+        );
         let mut o = Options::new(Kind::Area, Format::GeoJson);
-        o.set("columns", "name=benamning,code=DISTRIKT_NR", "--columns").unwrap();
+        o.set("columns", "name=benamning,code=DISTRIKT_NR", "--columns")
+            .unwrap();
         let p = read(&fc, &o);
         assert_eq!(p.features.len(), 1, "{:?}", p.rejects);
-        assert_eq!((area_of(&p, 0).name.as_str(), area_of(&p, 0).code.as_str()), ("Västra hamnen", "M-7"));
+        assert_eq!(
+            (area_of(&p, 0).name.as_str(), area_of(&p, 0).code.as_str()),
+            ("Västra hamnen", "M-7")
+        );
         assert!(p.notes.is_empty(), "{:?}", p.notes);
     }
 
@@ -240,13 +264,24 @@ mod tests {
         let p = read(fc, &Options::new(Kind::Area, Format::GeoJson));
         assert_eq!(p.features.len(), 1, "{:?} {:?}", p.rejects, p.fatal);
         let a = area_of(&p, 0);
-        assert_eq!((a.name.as_str(), a.level.as_str(), a.source.as_deref()), ("Hamnen-Stortorget", "regso", Some("scb-regso")));
+        assert_eq!(
+            (a.name.as_str(), a.level.as_str(), a.source.as_deref()),
+            ("Hamnen-Stortorget", "regso", Some("scb-regso"))
+        );
         assert_eq!(p.notes, ["attributes not imported: kommunkod, lanskod"]);
-        let geo_types::Geometry::Polygon(poly) = &p.features[0].geometry else { panic!() };
+        let geo_types::Geometry::Polygon(poly) = &p.features[0].geometry else {
+            panic!()
+        };
         let c = poly.exterior().0[0];
-        assert!((c.x - 12.99).abs() < 0.03 && (c.y - 55.6).abs() < 0.03, "{c:?}");
+        assert!(
+            (c.x - 12.99).abs() < 0.03 && (c.y - 55.6).abs() < 0.03,
+            "{c:?}"
+        );
         // The same file without its crs member, and --crs.
-        let bare = fc.replace(r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3006"}},"#, "");
+        let bare = fc.replace(
+            r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3006"}},"#,
+            "",
+        );
         let p = read(&bare, &Options::new(Kind::Area, Format::GeoJson));
         assert!(p.rejects[0].reason.contains("--crs"), "{:?}", p.rejects);
         let mut o = Options::new(Kind::Area, Format::GeoJson);

@@ -28,9 +28,21 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
     ("id", &["source_id", "client_id", "id", "nr", "löpnummer"]),
     (
         "x",
-        &["x", "lon", "lng", "longitude", "e", "easting", "östlig", "ost"],
+        &[
+            "x",
+            "lon",
+            "lng",
+            "longitude",
+            "e",
+            "easting",
+            "östlig",
+            "ost",
+        ],
     ),
-    ("y", &["y", "lat", "latitude", "n", "northing", "nordlig", "nord"]),
+    (
+        "y",
+        &["y", "lat", "latitude", "n", "northing", "nordlig", "nord"],
+    ),
     (
         "time",
         &[
@@ -47,26 +59,66 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
             "starttid",
         ],
     ),
-    ("end", &["end", "occurred_until", "ended_at", "slut", "sluttid"]),
+    (
+        "end",
+        &["end", "occurred_until", "ended_at", "slut", "sluttid"],
+    ),
     (
         "duration",
-        &["duration", "minutes", "minuter", "varaktighet", "längd", "duration_min"],
+        &[
+            "duration",
+            "minutes",
+            "minuter",
+            "varaktighet",
+            "längd",
+            "duration_min",
+        ],
     ),
-    ("category", &["category", "kategori", "type", "typ", "brottstyp", "händelsetyp"]),
+    (
+        "category",
+        &[
+            "category",
+            "kategori",
+            "type",
+            "typ",
+            "brottstyp",
+            "händelsetyp",
+        ],
+    ),
     ("precision", &["precision", "precision_m", "noggrannhet"]),
-    ("reasons", &["reasons", "reason", "orsak", "orsaker", "anledning"]),
+    (
+        "reasons",
+        &["reasons", "reason", "orsak", "orsaker", "anledning"],
+    ),
     ("source", &["source", "källa"]),
     ("source_type", &["source_type"]),
     ("source_url", &["source_url", "url", "länk"]),
-    ("time_of_day", &["time_of_day", "tid_på_dygnet", "tidpunkt_på_dygnet"]),
+    (
+        "time_of_day",
+        &["time_of_day", "tid_på_dygnet", "tidpunkt_på_dygnet"],
+    ),
     ("unit_type", &["unit_type", "enhetstyp", "aktör", "aktor"]),
     ("unit", &["unit", "enhet"]),
-    ("comment", &["comment", "note", "kommentar", "anteckning", "beskrivning"]),
+    (
+        "comment",
+        &["comment", "note", "kommentar", "anteckning", "beskrivning"],
+    ),
     (
         "name",
-        &["name", "namn", "regsonamn", "områdesnamn", "område", "stadsdel", "distrikt"],
+        &[
+            "name",
+            "namn",
+            "regsonamn",
+            "områdesnamn",
+            "område",
+            "stadsdel",
+            "distrikt",
+        ],
     ),
-    ("code", &["code", "kod", "regsokod", "områdeskod", "desokod"]),
+    (
+        "code",
+        &["code", "kod", "regsokod", "områdeskod", "desokod"],
+    ),
 ];
 
 impl Columns {
@@ -98,7 +150,11 @@ impl Columns {
     /// Which of `headers` holds a logical column: the one the user named,
     /// else the first common name found (compared folded: `Östlig`,
     /// `ostlig` and `ÖSTLIG` are one).
-    pub(super) fn find<'h>(&self, logical: &str, headers: impl Iterator<Item = &'h str> + Clone) -> Option<usize> {
+    pub(super) fn find<'h>(
+        &self,
+        logical: &str,
+        headers: impl Iterator<Item = &'h str> + Clone,
+    ) -> Option<usize> {
         let folded: Vec<String> = headers.map(fold).collect();
         let find = |name: &str| {
             let name = fold(name);
@@ -209,7 +265,9 @@ impl<'t> Table<'t> {
             return match self.reader.read_record(&mut record) {
                 Ok(false) => None,
                 Ok(true) => {
-                    let line = self.lines.of(record.position().map_or(0, csv::Position::byte));
+                    let line = self
+                        .lines
+                        .of(record.position().map_or(0, csv::Position::byte));
                     if record.iter().all(str::is_empty) {
                         continue;
                     }
@@ -345,12 +403,15 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     }
 }
 
+/// A police event and the line it was read from (`None` from JSON).
+pub(super) type LocatedEvent = (Option<String>, Event);
+
 /// Police feed events from its fields as CSV (`id, datetime, type,
 /// location_name, lat, lon, url, name`), each with its line.
 pub(super) fn polisen_events(
     text: &str,
     delimiter: Option<u8>,
-) -> std::result::Result<(Vec<(Option<String>, Event)>, Vec<Reject>), Reject> {
+) -> std::result::Result<(Vec<LocatedEvent>, Vec<Reject>), Reject> {
     let mut table = Table::open(text, delimiter)?;
     let col = |name: &str| {
         let folded = fold(name);
@@ -426,7 +487,11 @@ fn number(v: Option<&str>, field: &str) -> Result<f64> {
 }
 
 fn time(v: Option<&str>, opts: &Options, field: &str) -> Result<Value> {
-    let t = parse_time(v.ok_or_else(|| Error::invalid(field, "is empty"))?, opts.timezone, field)?;
+    let t = parse_time(
+        v.ok_or_else(|| Error::invalid(field, "is empty"))?,
+        opts.timezone,
+        field,
+    )?;
     Ok(json!(t))
 }
 
@@ -485,7 +550,10 @@ fn row_feature<'a>(
                 .map(|r| named(opts, "reasons", r))
                 .collect::<Result<Vec<_>>>()?;
             put("reasons", Value::Array(reasons));
-            put("source", named(opts, "source", get("source").unwrap_or("survey"))?);
+            put(
+                "source",
+                named(opts, "source", get("source").unwrap_or("survey"))?,
+            );
             put("reported_at", time(get("time"), opts, "time")?);
             if let Some(t) = get("time_of_day") {
                 put("time_of_day", named(opts, "time_of_day", t)?);
@@ -496,7 +564,10 @@ fn row_feature<'a>(
             put("client_id", json!(id()));
         }
         Kind::Presence => {
-            put("unit_type", named(opts, "unit_type", get("unit_type").unwrap_or("other"))?);
+            put(
+                "unit_type",
+                named(opts, "unit_type", get("unit_type").unwrap_or("other"))?,
+            );
             let started = parse_time(
                 get("time").ok_or_else(|| Error::invalid("time", "is empty"))?,
                 opts.timezone,
@@ -586,14 +657,22 @@ mod tests {
         );
         let mut o = incidents();
         o.crs = Crs::Sweref(3006);
-        o.set("columns", "x=Östlig,y=nordlig,time=datum,category=brottstyp", "--columns")
-            .unwrap();
+        o.set(
+            "columns",
+            "x=Östlig,y=nordlig,time=datum,category=brottstyp",
+            "--columns",
+        )
+        .unwrap();
         let p = read(&csv, &o);
         assert_eq!(p.features.len(), 3, "{:?} {:?}", p.rejects, p.fatal);
         assert_eq!(p.notes, ["read as Windows-1252 (the file is not UTF-8)"]);
         assert_eq!(
             (category(&p, 0), category(&p, 1), category(&p, 2)),
-            (IncidentCategory::Assault, IncidentCategory::Traffic, IncidentCategory::Vandalism)
+            (
+                IncidentCategory::Assault,
+                IncidentCategory::Traffic,
+                IncidentCategory::Vandalism
+            )
         );
         let geo_types::Geometry::Point(pt) = p.features[0].geometry else {
             panic!()
@@ -602,7 +681,11 @@ mod tests {
         let Attributes::Incident(i) = &p.features[0].attributes else {
             panic!()
         };
-        assert_eq!(i.source_type.as_deref(), Some("Misshandel"), "the file's label is kept");
+        assert_eq!(
+            i.source_type.as_deref(),
+            Some("Misshandel"),
+            "the file's label is kept"
+        );
         assert_eq!(i.source_id.as_deref(), Some("K-1"));
         // Found by their common names too, without --columns.
         let mut o = incidents();
@@ -634,11 +717,16 @@ mod tests {
         let described: Vec<String> = p.rejects.iter().map(ToString::to_string).collect();
         assert_eq!(p.features.len(), 1, "{described:?}");
         assert!(
-            described[0].starts_with("line 6: properties.category: unknown value \"Misshandlat\"; known: theft (stöld)"),
+            described[0].starts_with(
+                "line 6: properties.category: unknown value \"Misshandlat\"; known: theft (stöld)"
+            ),
             "{described:?}"
         );
         assert!(described[1].starts_with("line 7: time:"), "{described:?}");
-        assert!(described[2].starts_with("line 8: has 3 fields where the header has 6"), "{described:?}");
+        assert!(
+            described[2].starts_with("line 8: has 3 fields where the header has 6"),
+            "{described:?}"
+        );
         // The same file with lone LF line ends names the same lines.
         let p = read(csv.replace("\r\n", "\n").as_bytes(), &incidents());
         let lf: Vec<String> = p.rejects.iter().map(ToString::to_string).collect();
@@ -687,7 +775,10 @@ mod tests {
         let csv = "id;lon;lat;tid;typ\n7;15,62;58,41;2024-01-05 21:00;Stöld\n7;15,62;58,41;2024-01-05 21:00;Stöld\n7;15,62;58,41;2024-01-05 22:00;Stöld\n".as_bytes();
         let p = read(csv, &incidents());
         assert_eq!((p.features.len(), p.merged), (1, 1));
-        assert_eq!(p.rejects[0].to_string().split(';').next().unwrap(), "line 4: properties.source_id: `7` is also the id of line 2, with other values");
+        assert_eq!(
+            p.rejects[0].to_string().split(';').next().unwrap(),
+            "line 4: properties.source_id: `7` is also the id of line 2, with other values"
+        );
     }
 
     #[test]
@@ -703,11 +794,15 @@ mod tests {
             _ => unreachable!(),
         };
         assert_eq!(ended(&p, 0), "2024-01-05T21:25:00+00:00");
-        o.set("default-duration", "15m", "--default-duration").unwrap();
+        o.set("default-duration", "15m", "--default-duration")
+            .unwrap();
         let p = read(csv.as_bytes(), &o);
         assert_eq!(p.features.len(), 2, "{:?}", p.rejects);
         assert_eq!(ended(&p, 0), "2024-01-05T20:15:00+00:00");
-        assert!(o.set("default-duration", "25h", "--default-duration").is_err());
+        assert!(
+            o.set("default-duration", "25h", "--default-duration")
+                .is_err()
+        );
     }
 
     #[test]
@@ -735,17 +830,30 @@ mod tests {
     fn the_police_feed_fixture_reads_as_plain_csv_with_its_own_times() {
         let text = include_str!("../../../../fixtures/polisen_events_ostergotland.csv");
         let mut o = incidents();
-        o.set("columns", "id=id,time=datetime,category=type,x=lon,y=lat", "--columns")
-            .unwrap();
-        o.set("map", "category=Sammanfattning natt:other,Sammanfattning kväll och natt:other", "--map")
-            .unwrap();
+        o.set(
+            "columns",
+            "id=id,time=datetime,category=type,x=lon,y=lat",
+            "--columns",
+        )
+        .unwrap();
+        o.set(
+            "map",
+            "category=Sammanfattning natt:other,Sammanfattning kväll och natt:other",
+            "--map",
+        )
+        .unwrap();
         let county = polygon![(x: 14.5, y: 57.7), (x: 16.9, y: 57.7), (x: 16.9, y: 58.9), (x: 14.5, y: 58.9), (x: 14.5, y: 57.7)];
-        let ostergotland = ServiceArea::new("05", "Östergötland", MultiPolygon(vec![county]), 0.0).unwrap();
+        let ostergotland =
+            ServiceArea::new("05", "Östergötland", MultiPolygon(vec![county]), 0.0).unwrap();
         let p = parse_file(text.as_bytes(), &o, &ostergotland, Utc::now());
         assert!(p.fatal.is_none(), "{:?}", p.fatal);
         // Every time parses (the feed's unpadded hours included); what is
         // refused is only event types that are no incident.
-        assert!(p.rejects.iter().all(|r| r.field == "properties.category"), "{:?}", &p.rejects[..3.min(p.rejects.len())]);
+        assert!(
+            p.rejects.iter().all(|r| r.field == "properties.category"),
+            "{:?}",
+            &p.rejects[..3.min(p.rejects.len())]
+        );
         assert_eq!(p.features.len() + p.rejects.len(), 2_382);
         assert!(p.features.len() > 2_000, "{}", p.features.len());
     }

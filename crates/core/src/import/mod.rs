@@ -328,16 +328,29 @@ impl<'a> Collector<'a> {
 /// id for the rest.
 fn record_key(a: &Attributes) -> Option<(Vec<String>, &'static str)> {
     match a {
-        Attributes::Incident(i) => i.source_id.as_ref().map(|id| {
-            (vec![i.source.clone(), id.clone()], "properties.source_id")
-        }),
+        Attributes::Incident(i) => i
+            .source_id
+            .as_ref()
+            .map(|id| (vec![i.source.clone(), id.clone()], "properties.source_id")),
         Attributes::Area(x) => Some((
-            vec![x.source.clone().unwrap_or_else(|| x.level.clone()), x.code.clone()],
+            vec![
+                x.source.clone().unwrap_or_else(|| x.level.clone()),
+                x.code.clone(),
+            ],
             "properties.code",
         )),
-        Attributes::Report(r) => r.client_id.as_ref().map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
-        Attributes::Presence(p) => p.client_id.as_ref().map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
-        Attributes::Measure(m) => m.client_id.as_ref().map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+        Attributes::Report(r) => r
+            .client_id
+            .as_ref()
+            .map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+        Attributes::Presence(p) => p
+            .client_id
+            .as_ref()
+            .map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+        Attributes::Measure(m) => m
+            .client_id
+            .as_ref()
+            .map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
         Attributes::Place(_) => None,
     }
 }
@@ -403,14 +416,22 @@ fn json_fatal(e: &serde_json::Error) -> Reject {
 
 /// A FeatureCollection's features and the coordinate system they are in
 /// (the legacy `crs` member, else the option), or why not.
-fn feature_collection(text: &str, opts: &Options) -> std::result::Result<(Vec<Value>, Crs), Reject> {
+fn feature_collection(
+    text: &str,
+    opts: &Options,
+) -> std::result::Result<(Vec<Value>, Crs), Reject> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_fatal(&e))?;
-    let crs = match value.pointer("/crs/properties/name").and_then(Value::as_str) {
+    let crs = match value
+        .pointer("/crs/properties/name")
+        .and_then(Value::as_str)
+    {
         Some(name) => Crs::parse(name, "crs").map_err(|e| Reject::from_error("file".into(), &e))?,
         None => opts.crs,
     };
     match value {
-        Value::Object(mut m) if m.get("type").and_then(Value::as_str) == Some("FeatureCollection") => {
+        Value::Object(mut m)
+            if m.get("type").and_then(Value::as_str) == Some("FeatureCollection") =>
+        {
             match m.remove("features") {
                 Some(Value::Array(features)) => Ok((features, crs)),
                 _ => Err(Reject {

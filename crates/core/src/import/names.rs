@@ -32,17 +32,37 @@ static CATEGORY: Vocabulary = Vocabulary {
     swedish: &[
         (
             "theft",
-            &["stöld", "stölder", "tillgrepp", "snatteri", "fickstöld", "cykelstöld", "butiksstöld"],
+            &[
+                "stöld",
+                "stölder",
+                "tillgrepp",
+                "snatteri",
+                "fickstöld",
+                "cykelstöld",
+                "butiksstöld",
+            ],
         ),
         ("burglary", &["inbrott", "bostadsinbrott", "stöld/inbrott"]),
         ("vandalism", &["skadegörelse", "åverkan"]),
-        ("assault", &["misshandel", "våld", "våldsbrott", "hot", "olaga hot"]),
+        (
+            "assault",
+            &["misshandel", "våld", "våldsbrott", "hot", "olaga hot"],
+        ),
         ("drugs", &["narkotika", "narkotikabrott", "droger"]),
         ("fraud", &["bedrägeri", "bedrägerier"]),
-        ("vehicle_theft", &["fordonsstöld", "bilstöld", "stöld av fordon"]),
+        (
+            "vehicle_theft",
+            &["fordonsstöld", "bilstöld", "stöld av fordon"],
+        ),
         ("robbery", &["rån"]),
-        ("disturbance", &["ordningsstörning", "störning", "bråk", "ofredande"]),
-        ("traffic", &["trafik", "trafikolycka", "trafikbrott", "rattfylleri"]),
+        (
+            "disturbance",
+            &["ordningsstörning", "störning", "bråk", "ofredande"],
+        ),
+        (
+            "traffic",
+            &["trafik", "trafikolycka", "trafikbrott", "rattfylleri"],
+        ),
         ("other", &["övrigt", "annat", "övrig", "annan"]),
     ],
     prefixes: crate::polisen::EVENT_TYPES,
@@ -52,11 +72,23 @@ static REASON: Vocabulary = Vocabulary {
     id: "reasons",
     values: Reason::NAMES,
     swedish: &[
-        ("lighting", &["belysning", "dålig belysning", "mörker", "mörkt"]),
-        ("vegetation", &["vegetation", "växtlighet", "buskage", "sly"]),
+        (
+            "lighting",
+            &["belysning", "dålig belysning", "mörker", "mörkt"],
+        ),
+        (
+            "vegetation",
+            &["vegetation", "växtlighet", "buskage", "sly"],
+        ),
         (
             "litter_graffiti",
-            &["nedskräpning", "skräp", "klotter", "skräp och klotter", "nedskräpning och klotter"],
+            &[
+                "nedskräpning",
+                "skräp",
+                "klotter",
+                "skräp och klotter",
+                "nedskräpning och klotter",
+            ],
         ),
         ("people", &["människor", "personer", "folk", "grupper"]),
         ("traffic", &["trafik"]),
@@ -70,8 +102,14 @@ static REPORT_SOURCE: Vocabulary = Vocabulary {
     values: ReportSource::NAMES,
     swedish: &[
         ("safety_walk", &["trygghetsvandring", "trygghetsvandringar"]),
-        ("survey", &["enkät", "trygghetsundersökning", "undersökning"]),
-        ("public", &["allmänheten", "invånare", "medborgare", "allmänhet"]),
+        (
+            "survey",
+            &["enkät", "trygghetsundersökning", "undersökning"],
+        ),
+        (
+            "public",
+            &["allmänheten", "invånare", "medborgare", "allmänhet"],
+        ),
         ("staff", &["personal", "anställd", "medarbetare"]),
     ],
     prefixes: &[],
@@ -105,12 +143,29 @@ static UNIT_TYPE: Vocabulary = Vocabulary {
     values: UnitType::NAMES,
     swedish: &[
         ("police", &["polis", "polisen"]),
-        ("security_guard", &["ordningsvakt", "ordningsvakter", "väktare", "vakt"]),
+        (
+            "security_guard",
+            &["ordningsvakt", "ordningsvakter", "väktare", "vakt"],
+        ),
         ("night_walkers", &["nattvandrare", "nattvandring"]),
-        ("field_worker", &["fältarbetare", "fältassistent", "fältassistenter", "fältare"]),
+        (
+            "field_worker",
+            &[
+                "fältarbetare",
+                "fältassistent",
+                "fältassistenter",
+                "fältare",
+            ],
+        ),
         (
             "municipal_staff",
-            &["kommunen", "kommunal personal", "kommunanställd", "trygghetsvärd", "trygghetsvärdar"],
+            &[
+                "kommunen",
+                "kommunal personal",
+                "kommunanställd",
+                "trygghetsvärd",
+                "trygghetsvärdar",
+            ],
         ),
         ("other", &["övrigt", "annan", "annat"]),
     ],
@@ -121,11 +176,20 @@ static MEASURE_KIND: Vocabulary = Vocabulary {
     id: "measure_kind",
     values: MeasureKind::NAMES,
     swedish: &[
-        ("lighting", &["belysning", "gatubelysning", "ny belysning", "ljus"]),
-        ("vegetation", &["vegetation", "röjning", "beskärning", "växtlighet"]),
+        (
+            "lighting",
+            &["belysning", "gatubelysning", "ny belysning", "ljus"],
+        ),
+        (
+            "vegetation",
+            &["vegetation", "röjning", "beskärning", "växtlighet"],
+        ),
         ("cleaning", &["städning", "renhållning", "skräpplockning"]),
         ("graffiti", &["klotter", "klottersanering"]),
-        ("camera", &["kamera", "kameraövervakning", "kamerabevakning"]),
+        (
+            "camera",
+            &["kamera", "kameraövervakning", "kamerabevakning"],
+        ),
         ("other", &["övrigt", "annat", "annan"]),
     ],
     prefixes: &[],
@@ -212,11 +276,10 @@ pub fn fold(s: &str) -> String {
     let mut gap = false;
     for c in s.trim().chars().flat_map(char::to_lowercase) {
         let c = match c {
-            'å' | 'ä' | 'à' | 'á' | 'â' => 'a',
+            'å' | 'ä' | 'à' | 'á' | 'â' | 'æ' => 'a',
             'ö' | 'ø' | 'ó' | 'ô' => 'o',
             'é' | 'è' | 'ê' | 'ë' => 'e',
             'ü' | 'ú' => 'u',
-            'æ' => 'a',
             ' ' | '-' | '_' | '\u{a0}' => {
                 gap = true;
                 continue;
@@ -320,8 +383,7 @@ impl ValueMaps {
             .from_reader(text.as_bytes());
         for (i, record) in reader.records().enumerate() {
             let line = i + 1;
-            let record =
-                record.map_err(|e| Error::invalid(field, format!("line {line}: {e}")))?;
+            let record = record.map_err(|e| Error::invalid(field, format!("line {line}: {e}")))?;
             let cells: Vec<&str> = record.iter().collect();
             match cells.as_slice() {
                 [] | [""] => {}
@@ -364,7 +426,10 @@ impl ValueMaps {
         })?;
         let key = fold(from);
         if key.is_empty() {
-            return Err(Error::invalid(field, format!("{name}: an empty value cannot be mapped")));
+            return Err(Error::invalid(
+                field,
+                format!("{name}: an empty value cannot be mapped"),
+            ));
         }
         let map = self.0.entry(name.to_owned()).or_default();
         if let Some(previous) = map.get(&key)
@@ -372,7 +437,10 @@ impl ValueMaps {
         {
             return Err(Error::invalid(
                 field,
-                format!("{name}: `{}` is mapped to both {previous} and {target}", from.trim()),
+                format!(
+                    "{name}: `{}` is mapped to both {previous} and {target}",
+                    from.trim()
+                ),
             ));
         }
         map.insert(key, target);
@@ -394,7 +462,12 @@ impl ValueMaps {
 ///
 /// # Errors
 /// An unknown value, naming `properties.FIELD`, the value and what is known.
-pub fn resolve(kind: Kind, field: &str, raw: &str, maps: &ValueMaps) -> Option<Result<&'static str>> {
+pub fn resolve(
+    kind: Kind,
+    field: &str,
+    raw: &str,
+    maps: &ValueMaps,
+) -> Option<Result<&'static str>> {
     let vocab = vocabulary(kind, field)?;
     if let Some(v) = vocab.wire(raw) {
         return Some(Ok(v));
@@ -444,7 +517,9 @@ pub fn translate_properties(
                         && let Some(v) = resolve(kind, field, s, maps)
                     {
                         *s = v
-                            .map_err(|e| Error::invalid(format!("properties.{field}[{i}]"), e.reason()))?
+                            .map_err(|e| {
+                                Error::invalid(format!("properties.{field}[{i}]"), e.reason())
+                            })?
                             .to_owned();
                     }
                 }
@@ -507,10 +582,15 @@ mod tests {
         let err = category("Misshandlat").unwrap_err();
         assert_eq!(err.field(), "properties.category");
         assert!(
-            err.reason().starts_with("unknown value \"Misshandlat\"; known: theft (stöld), burglary (inbrott)"),
+            err.reason().starts_with(
+                "unknown value \"Misshandlat\"; known: theft (stöld), burglary (inbrott)"
+            ),
             "{err}"
         );
-        assert!(err.reason().contains("--map category=Misshandlat:VALUE"), "{err}");
+        assert!(
+            err.reason().contains("--map category=Misshandlat:VALUE"),
+            "{err}"
+        );
         // The feed's nightly summaries are not incidents: not a category.
         assert!(category("Sammanfattning natt").is_err());
     }
@@ -544,9 +624,17 @@ mod tests {
             "--map",
         )
         .unwrap();
-        let r = |s| resolve(Kind::Incident, "category", s, &maps).unwrap().unwrap();
+        let r = |s| {
+            resolve(Kind::Incident, "category", s, &maps)
+                .unwrap()
+                .unwrap()
+        };
         assert_eq!(r("misshandlat"), "assault");
-        assert_eq!(r("Motorfordon, stöld"), "other", "the map wins over the feed's type");
+        assert_eq!(
+            r("Motorfordon, stöld"),
+            "other",
+            "the map wins over the feed's type"
+        );
         assert_eq!(r("KLOTTER"), "vandalism", "a Swedish target name");
         assert_eq!(
             mapped_category("motorfordon, stöld", &maps),
@@ -564,7 +652,11 @@ mod tests {
         }
         assert!(
             ValueMaps::default()
-                .add(Kind::Presence, "unit_type=Trygghetsteam:municipal_staff", "--map")
+                .add(
+                    Kind::Presence,
+                    "unit_type=Trygghetsteam:municipal_staff",
+                    "--map"
+                )
                 .is_ok()
         );
     }
@@ -579,7 +671,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(maps.get("category", "misshandlat"), Some("assault"));
-        assert_eq!(maps.get("category", "Motorfordon, stöld"), Some("vehicle_theft"));
+        assert_eq!(
+            maps.get("category", "Motorfordon, stöld"),
+            Some("vehicle_theft")
+        );
         let err = maps
             .add_file(Kind::Incident, "category;x;nonsense\n", "--map-file")
             .unwrap_err();
@@ -588,14 +683,19 @@ mod tests {
 
     #[test]
     fn geojson_properties_are_translated_item_by_item() {
-        let mut p = serde_json::json!({"reasons": ["Belysning", "buskage"], "source": "Trygghetsvandring"});
+        let mut p =
+            serde_json::json!({"reasons": ["Belysning", "buskage"], "source": "Trygghetsvandring"});
         let map = p.as_object_mut().unwrap();
         translate_properties(Kind::Report, map, &ValueMaps::default()).unwrap();
         assert_eq!(p["reasons"], serde_json::json!(["lighting", "vegetation"]));
         assert_eq!(p["source"], "safety_walk");
         let mut p = serde_json::json!({"reasons": ["lighting", "mörkerseende"]});
-        let err = translate_properties(Kind::Report, p.as_object_mut().unwrap(), &ValueMaps::default())
-            .unwrap_err();
+        let err = translate_properties(
+            Kind::Report,
+            p.as_object_mut().unwrap(),
+            &ValueMaps::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.field(), "properties.reasons[1]");
     }
 }

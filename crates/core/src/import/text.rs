@@ -133,7 +133,11 @@ pub fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<Decoded<'_>, Rejec
             } else {
                 // Windows-1252 maps every byte but five to a character;
                 // those five are control codes no spreadsheet writes.
-                (WINDOWS_1252.decode_without_bom_handling(bytes).0, WINDOWS_1252, true)
+                (
+                    WINDOWS_1252.decode_without_bom_handling(bytes).0,
+                    WINDOWS_1252,
+                    true,
+                )
             }
         }
     };
