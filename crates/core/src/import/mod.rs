@@ -511,7 +511,20 @@ fn parse_geojson(text: &str, area: &ServiceArea, c: &mut Collector) {
     }
 }
 
-/// Vocabulary values to wire names, and an id for a feature without one.
+/// Properties that hold a time, in every kind.
+const TIME_PROPERTIES: &[&str] = &[
+    "occurred_at",
+    "occurred_until",
+    "reported_at",
+    "started_at",
+    "ended_at",
+    "status_date",
+    "active_from",
+    "active_until",
+];
+
+/// Vocabulary values to wire names, local times to RFC 3339, and an id for
+/// a feature without one.
 fn prepare_properties(
     opts: &Options,
     feature: &mut Value,
@@ -521,6 +534,16 @@ fn prepare_properties(
         return Ok(());
     };
     names::translate_properties(opts.kind, props, &opts.maps)?;
+    // Times as GIS exports write them (`2024/01/05 21:00:00`, local time)
+    // become RFC 3339 in the import's zone; the validation reads those.
+    for field in TIME_PROPERTIES {
+        if let Some(Value::String(t)) = props.get_mut(*field)
+            && DateTime::parse_from_rfc3339(t).is_err()
+        {
+            let parsed = parse_time(t, opts.timezone, &format!("properties.{field}"))?;
+            *t = parsed.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        }
+    }
     let id_field = match opts.kind {
         Kind::Incident => "source_id",
         Kind::Report | Kind::Presence | Kind::Measure => "client_id",
@@ -673,6 +696,81 @@ mod tests {
         assert!(p.features.is_empty());
         assert_eq!(p.rejects[0].location, "feature 1");
         assert_eq!(p.rejects[0].field, "geometry.type");
+    }
+
+    #[test]
+    fn the_police_feed_as_csv_gives_what_its_json_gives() {
+        let now = "2026-11-25T12:00:00Z".parse().unwrap();
+        let opts = Options::new(Kind::Incident, Format::Polisen);
+        let json = parse(
+            include_bytes!("../../../../fixtures/polisen_events_ostergotland.json"),
+            &opts,
+            &area(),
+            now,
+        );
+        let csv = parse(
+            include_bytes!("../../../../fixtures/polisen_events_ostergotland.csv"),
+            &opts,
+            &area(),
+            now,
+        );
+        assert!(
+            csv.fatal.is_none() && csv.rejects.is_empty(),
+            "{:?}",
+            csv.first_problem()
+        );
+        assert_eq!(json.features.len(), 425);
+        assert_eq!(csv.features, json.features);
+        assert_eq!(csv.skipped, json.skipped);
+    }
+
+    #[test]
+    fn a_gzipped_feature_collection_with_swedish_values_and_no_ids_imports() {
+        use std::io::Write;
+        let fc = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[15.62,58.41]},"properties":{"reasons":["Belysning","Buskage"],"source":"Trygghetsvandring","reported_at":"2024-01-01 21:00"}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[15.62,58.41]},"properties":{"reasons":["Belysning","Buskage"],"source":"Trygghetsvandring","reported_at":"2024-01-01 21:00"}}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(fc.as_bytes()).unwrap();
+        let p = parse(
+            &gz.finish().unwrap(),
+            &Options::new(Kind::Report, Format::GeoJson),
+            &area(),
+            Utc::now(),
+        );
+        assert_eq!(
+            p.features.len(),
+            2,
+            "identical features stay two: {:?}",
+            p.rejects
+        );
+        let Attributes::Report(r) = &p.features[0].attributes else {
+            panic!()
+        };
+        assert_eq!(
+            r.reported_at.to_rfc3339(),
+            "2024-01-01T20:00:00+00:00",
+            "local time"
+        );
+        let bad = parse(
+            fc.replace("2024-01-01 21:00", "1/1/2024 21:00").as_bytes(),
+            &Options::new(Kind::Report, Format::GeoJson),
+            &area(),
+            Utc::now(),
+        );
+        assert_eq!(bad.rejects[0].field, "properties.reported_at");
+        assert_eq!(
+            r.reasons,
+            [
+                crate::attrs::Reason::Lighting,
+                crate::attrs::Reason::Vegetation
+            ]
+        );
+        assert!(
+            r.client_id
+                .as_deref()
+                .is_some_and(|c| c.starts_with("row-"))
+        );
     }
 
     #[test]

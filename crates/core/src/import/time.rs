@@ -14,9 +14,11 @@
 //! - day-first dotted dates `5.1.2024 21:00` (dotted dates are day-first
 //!   wherever they are written: Norway, Finland, Denmark, Germany).
 //!
-//! Refused, on purpose: dates with slashes (`5/1/2024`). Swedish Excel does
-//! not write them, and where they come from, 5 January and 1 May cannot be
-//! told apart; the message says how to export ISO dates instead.
+//! Refused, on purpose: dates with slashes that do not start with the year
+//! (`5/1/2024`). Swedish Excel does not write them, and where they come
+//! from, 5 January and 1 May cannot be told apart; the message says how to
+//! export ISO dates instead. Year first (`2024/01/05 21:00:00`, as GDAL and
+//! QGIS write GeoJSON dates) is unambiguous and read.
 //!
 //! A time without an offset is local time in the import's time zone
 //! (default Europe/Stockholm), with that zone's daylight-saving rules from
@@ -60,7 +62,7 @@ pub fn parse_time(s: &str, tz: Tz, field: &str) -> Result<DateTime<Utc>> {
             ),
         )
     };
-    if s.contains('/') {
+    if slashed_day_first(s) {
         return Err(Error::invalid(
             field,
             format!(
@@ -104,7 +106,14 @@ fn digits(s: &str, min: usize, max: usize) -> Option<(u32, &str)> {
     Some((s[..n].parse().ok()?, &s[n..]))
 }
 
-/// `2024-01-05`, `2024-1-5`, `20240105`, `5.1.2024`; the rest of the text.
+/// A slashed date that does not start with a four-digit year (`5/1/2024`).
+fn slashed_day_first(s: &str) -> bool {
+    let lead = s.bytes().take_while(u8::is_ascii_digit).count();
+    lead != 4 && s.as_bytes().get(lead) == Some(&b'/')
+}
+
+/// `2024-01-05`, `2024-1-5`, `2024/01/05` (GDAL's), `20240105`, `5.1.2024`;
+/// the rest of the text.
 fn date(s: &str) -> Option<(NaiveDate, &str)> {
     let (first, rest) = digits(s, 1, 8)?;
     let len = s.len() - rest.len();
@@ -113,10 +122,10 @@ fn date(s: &str) -> Option<(NaiveDate, &str)> {
         return Some((d, rest));
     }
     if len == 4
-        && let Some(rest) = rest.strip_prefix('-')
+        && let Some(sep) = rest.chars().next().filter(|c| *c == '-' || *c == '/')
     {
-        let (m, rest) = digits(rest, 1, 2)?;
-        let (d, rest) = digits(rest.strip_prefix('-')?, 1, 2)?;
+        let (m, rest) = digits(&rest[1..], 1, 2)?;
+        let (d, rest) = digits(rest.strip_prefix(sep)?, 1, 2)?;
         return Some((NaiveDate::from_ymd_opt(first as i32, m, d)?, rest));
     }
     if len <= 2
@@ -314,6 +323,7 @@ mod tests {
             "2024-1-5 21:00",
             "20240105T2100",
             "20240105 210000",
+            "2024/01/05 21:00:00",
             "5.1.2024 21:00",
             "05.01.2024 21.00.00",
         ] {
