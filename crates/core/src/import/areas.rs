@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::csv_rows::common_names;
 use super::names::fold;
-use super::{Collector, Reject, ToWgs84, feature_collection, ids, to_wgs84, validate};
+use super::{Collector, feature_collection, ids, to_wgs84, validate};
 use crate::attrs::{Area, Attributes};
 use crate::service_area::ServiceArea;
 use crate::{Error, NewFeature, Result, geometry};
@@ -29,17 +30,10 @@ const SERVER_FIELDS: [&str; 6] = [
 
 pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     let opts = c.opts;
-    let (features, crs) = match feature_collection(text, opts) {
+    let (features, crs, transform) = match feature_collection(text, opts) {
         Ok(x) => x,
         Err(fatal) => {
             c.out.fatal = Some(fatal);
-            return;
-        }
-    };
-    let transform = match ToWgs84::new(crs) {
-        Ok(t) => t,
-        Err(e) => {
-            c.out.fatal = Some(Reject::from_error("file".into(), &e));
             return;
         }
     };
@@ -111,27 +105,8 @@ fn district(
             .ok_or_else(|| Error::invalid("geometry", "missing; a district is a polygon"))?,
         "geometry",
     )?;
-    let name = attribute(
-        props,
-        opts,
-        &["name"],
-        &[
-            "name",
-            "namn",
-            "regsonamn",
-            "områdesnamn",
-            "område",
-            "stadsdel",
-            "distrikt",
-            "desonamn",
-        ],
-    );
-    let code = attribute(
-        props,
-        opts,
-        &["code", "id"],
-        &["code", "kod", "regsokod", "områdeskod", "desokod", "deso"],
-    );
+    let name = attribute(props, opts, &["name"], common_names("name"));
+    let code = attribute(props, opts, &["code", "id"], common_names("code"));
     let level = attribute(props, opts, &[], &["level", "nivå"]);
     let source = attribute(props, opts, &[], &["source", "källa"]);
     let regso = props.contains_key("regsokod");

@@ -113,6 +113,7 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
             "område",
             "stadsdel",
             "distrikt",
+            "desonamn",
         ],
     ),
     (
@@ -120,6 +121,14 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
         &["code", "kod", "regsokod", "områdeskod", "desokod"],
     ),
 ];
+
+/// The headers (or attributes) tried for a logical column.
+pub(super) fn common_names(logical: &str) -> &'static [&'static str] {
+    DEFAULTS
+        .iter()
+        .find(|(l, _)| *l == logical)
+        .map_or(&[], |(_, tried)| tried)
+}
 
 impl Columns {
     /// Parses `x=E,y=N,time=datum`, naming an unknown logical column.
@@ -162,10 +171,7 @@ impl Columns {
         };
         match self.0.get(logical) {
             Some(header) => find(header),
-            None => DEFAULTS
-                .iter()
-                .find(|(l, _)| *l == logical)
-                .and_then(|(_, tried)| tried.iter().find_map(|t| find(t))),
+            None => common_names(logical).iter().find_map(|t| find(t)),
         }
     }
 

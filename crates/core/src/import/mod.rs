@@ -414,12 +414,12 @@ fn json_fatal(e: &serde_json::Error) -> Reject {
     }
 }
 
-/// A FeatureCollection's features and the coordinate system they are in
-/// (the legacy `crs` member, else the option), or why not.
-fn feature_collection(
-    text: &str,
-    opts: &Options,
-) -> std::result::Result<(Vec<Value>, Crs), Reject> {
+/// A FeatureCollection's features, the coordinate system they are in (the
+/// legacy `crs` member, else the option) and its transform.
+type Collection = (Vec<Value>, Crs, ToWgs84);
+
+/// A file's [`Collection`], or why it cannot be read as one.
+fn feature_collection(text: &str, opts: &Options) -> std::result::Result<Collection, Reject> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_fatal(&e))?;
     let crs = match value
         .pointer("/crs/properties/name")
@@ -433,7 +433,11 @@ fn feature_collection(
             if m.get("type").and_then(Value::as_str) == Some("FeatureCollection") =>
         {
             match m.remove("features") {
-                Some(Value::Array(features)) => Ok((features, crs)),
+                Some(Value::Array(features)) => {
+                    let transform =
+                        ToWgs84::new(crs).map_err(|e| Reject::from_error("file".into(), &e))?;
+                    Ok((features, crs, transform))
+                }
                 _ => Err(Reject {
                     location: "file".into(),
                     field: "features".into(),
@@ -482,17 +486,10 @@ fn first_position(v: &Value) -> Option<(f64, f64)> {
 
 fn parse_geojson(text: &str, area: &ServiceArea, c: &mut Collector) {
     let opts = c.opts;
-    let (features, crs) = match feature_collection(text, opts) {
+    let (features, crs, transform) = match feature_collection(text, opts) {
         Ok(x) => x,
         Err(fatal) => {
             c.out.fatal = Some(fatal);
-            return;
-        }
-    };
-    let transform = match ToWgs84::new(crs) {
-        Ok(t) => t,
-        Err(e) => {
-            c.out.fatal = Some(Reject::from_error("file".into(), &e));
             return;
         }
     };
