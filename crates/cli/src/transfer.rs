@@ -238,3 +238,20 @@ pub async fn export(
         trygg_core::export::geojson(&features)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_go_to_the_working_directory_named_after_the_file() {
+        for (file, rejects) in [
+            ("/data/kommun.csv", "kommun.rejects.csv"),
+            ("kommun.csv.gz", "kommun.rejects.csv"),
+            ("../in/narvaro 2024.txt", "narvaro 2024.rejects.csv"),
+            ("districts.geojson", "districts.rejects.csv"),
+        ] {
+            assert_eq!(default_rejects_path(Path::new(file)), Path::new(rejects));
+        }
+    }
+}
