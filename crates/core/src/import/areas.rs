@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::csv_rows::common_names;
 use super::names::fold;
-use super::{Collector, feature_collection, ids, to_wgs84, validate};
+use super::{Collector, Row, feature_collection, ids, to_wgs84, validate};
 use crate::attrs::{Area, Attributes};
 use crate::service_area::ServiceArea;
 use crate::{Error, NewFeature, Result, geometry};
@@ -40,7 +40,7 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     let mut ignored = BTreeSet::new();
     let mut row_ids = ids::RowIds::default();
     for (i, mut feature) in features.into_iter().enumerate() {
-        let location = format!("feature {}", i + 1);
+        let location = Row::Feature(i);
         let hash = ids::content_hash([feature.to_string().as_str()]);
         let result = to_wgs84(&mut feature, crs, &transform)
             .and_then(|()| district(opts, &feature, &mut ignored, || row_ids.next(hash)));

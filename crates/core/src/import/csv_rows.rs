@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::names::{self, fold};
-use super::{Collector, Options, Reject, ToWgs84, ids, parse_duration, parse_time};
+use super::{Collector, Options, Reject, Row, ToWgs84, ids, parse_duration, parse_time};
 use crate::polisen::{Event, Location};
 use crate::service_area::ServiceArea;
 use crate::{Error, Kind, NewFeature, Result};
@@ -399,7 +399,7 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
                 str::to_owned,
             )
         };
-        let location = format!("line {line}");
+        let location = Row::Line(line);
         match row_feature(opts, &transform, &get, &mut id)
             .and_then(|f| NewFeature::parse(opts.kind, &f, area, c.now))
         {
@@ -409,8 +409,8 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     }
 }
 
-/// A police event and the line it was read from (`None` from JSON).
-pub(super) type LocatedEvent = (Option<String>, Event);
+/// A police event and where it was read from.
+pub(super) type LocatedEvent = (Row, Event);
 
 /// Police feed events from its fields as CSV (`id, datetime, type,
 /// location_name, lat, lon, url, name`), each with its line.
@@ -459,7 +459,7 @@ pub(super) fn polisen_events(
             continue;
         };
         events.push((
-            Some(format!("line {line}")),
+            Row::Line(line),
             Event {
                 id: event_id,
                 datetime: cell(datetime),

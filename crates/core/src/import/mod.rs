@@ -226,6 +226,28 @@ impl Parsed {
     }
 }
 
+/// Where a row sits in its file, formatted only when it is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Row {
+    Line(u64),
+    /// Counted from 0; shown from 1.
+    Feature(usize),
+    Event {
+        index: usize,
+        id: i64,
+    },
+}
+
+impl std::fmt::Display for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Row::Line(n) => write!(f, "line {n}"),
+            Row::Feature(i) => write!(f, "feature {}", i + 1),
+            Row::Event { index, id } => write!(f, "event {} (id {id})", index + 1),
+        }
+    }
+}
+
 /// Where every read row goes: ids repeated in a file become one record
 /// (same values) or a reject (other values); a presence without an end
 /// gets the default duration or is refused.
@@ -233,8 +255,10 @@ struct Collector<'a> {
     out: Parsed,
     opts: &'a Options,
     now: DateTime<Utc>,
-    /// Hash of a record's key → the feature that holds it, and where.
-    seen: HashMap<u64, Vec<(u32, Box<str>)>>,
+    /// Hash of a record's key → the feature that holds it, and its row.
+    /// Kept small (no allocation per row): a 100,000-row file pays for
+    /// this map and nothing else.
+    seen: HashMap<u64, (u32, Row)>,
 }
 
 impl<'a> Collector<'a> {
@@ -247,44 +271,40 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn reject(&mut self, location: String, e: &Error) {
-        self.out.reject(location, e);
+    fn reject(&mut self, row: Row, e: &Error) {
+        self.out.reject(row.to_string(), e);
     }
 
-    fn accept(&mut self, location: String, feature: NewFeature) {
+    fn accept(&mut self, row: Row, feature: NewFeature) {
         let feature = match self.close_presence(feature) {
             Ok(f) => f,
-            Err(e) => return self.reject(location, &e),
+            Err(e) => return self.reject(row, &e),
         };
         if let Some((key, field)) = record_key(&feature.attributes) {
-            let hash = ids::content_hash(key.iter().map(String::as_str));
-            let earlier = self.seen.get(&hash).and_then(|list| {
-                list.iter()
-                    .find(|(i, _)| {
-                        record_key(&self.out.features[*i as usize].attributes)
-                            .is_some_and(|(k, _)| k == key)
-                    })
-                    .map(|(i, first)| (*i as usize, first.to_string()))
-            });
-            if let Some((i, first)) = earlier {
-                if self.out.features[i] == feature {
-                    self.out.merged += 1;
-                } else {
-                    let e = Error::invalid(
-                        field,
-                        format!(
-                            "`{}` is also the id of {first}, with other values; one record cannot hold both",
-                            key[1]
-                        ),
-                    );
-                    self.reject(location, &e);
+            let hash = ids::content_hash(key);
+            if let Some(&(i, first)) = self.seen.get(&hash) {
+                let earlier = &self.out.features[i as usize];
+                // Another key with the same hash (never seen in practice)
+                // is simply another record.
+                if record_key(&earlier.attributes).is_some_and(|(k, _)| k == key) {
+                    if *earlier == feature {
+                        self.out.merged += 1;
+                    } else {
+                        let e = Error::invalid(
+                            field,
+                            format!(
+                                "`{}` is also the id of {first}, with other values; one record cannot hold both",
+                                key[1]
+                            ),
+                        );
+                        self.reject(row, &e);
+                    }
+                    return;
                 }
-                return;
+            } else {
+                self.seen
+                    .insert(hash, (self.out.features.len() as u32, row));
             }
-            self.seen
-                .entry(hash)
-                .or_default()
-                .push((self.out.features.len() as u32, location.into_boxed_str()));
         }
         self.out.features.push(feature);
     }
@@ -326,31 +346,28 @@ impl<'a> Collector<'a> {
 /// The parts that make a record the same as another, and the field that
 /// holds its id: (source, source id) for incidents and areas, the client
 /// id for the rest.
-fn record_key(a: &Attributes) -> Option<(Vec<String>, &'static str)> {
+fn record_key(a: &Attributes) -> Option<([&str; 2], &'static str)> {
     match a {
         Attributes::Incident(i) => i
             .source_id
-            .as_ref()
-            .map(|id| (vec![i.source.clone(), id.clone()], "properties.source_id")),
+            .as_deref()
+            .map(|id| ([i.source.as_str(), id], "properties.source_id")),
         Attributes::Area(x) => Some((
-            vec![
-                x.source.clone().unwrap_or_else(|| x.level.clone()),
-                x.code.clone(),
-            ],
+            [x.source.as_deref().unwrap_or(&x.level), x.code.as_str()],
             "properties.code",
         )),
         Attributes::Report(r) => r
             .client_id
-            .as_ref()
-            .map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+            .as_deref()
+            .map(|c| (["", c], "properties.client_id")),
         Attributes::Presence(p) => p
             .client_id
-            .as_ref()
-            .map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+            .as_deref()
+            .map(|c| (["", c], "properties.client_id")),
         Attributes::Measure(m) => m
             .client_id
-            .as_ref()
-            .map(|c| (vec![String::new(), c.clone()], "properties.client_id")),
+            .as_deref()
+            .map(|c| (["", c], "properties.client_id")),
         Attributes::Place(_) => None,
     }
 }
@@ -495,7 +512,7 @@ fn parse_geojson(text: &str, area: &ServiceArea, c: &mut Collector) {
     };
     let mut row_ids = ids::RowIds::default();
     for (i, mut feature) in features.into_iter().enumerate() {
-        let location = format!("feature {}", i + 1);
+        let location = Row::Feature(i);
         // The id comes from the feature as written, before any change.
         let hash = ids::content_hash([feature.to_string().as_str()]);
         let result = to_wgs84(&mut feature, crs, &transform)
@@ -572,7 +589,11 @@ fn parse_polisen(text: &str, area: &ServiceArea, c: &mut Collector) {
     let json = text.trim_start().starts_with(['[', '{']);
     let events = if json {
         match crate::polisen::parse_events(text) {
-            Ok(e) => e.into_iter().map(|e| (None, e)).collect(),
+            Ok(e) => e
+                .into_iter()
+                .enumerate()
+                .map(|(index, e)| (Row::Event { index, id: e.id }, e))
+                .collect(),
             Err(e) => {
                 c.out.fatal = Some(match serde_json::from_str::<Value>(text) {
                     Err(json) => json_fatal(&json),
@@ -594,15 +615,13 @@ fn parse_polisen(text: &str, area: &ServiceArea, c: &mut Collector) {
         }
     };
     for (i, (location, event)) in events.iter().enumerate() {
+        let location = *location;
         // Only the service area's own events: the feed places every other
         // municipality's at its own midpoint, which is not ours to map.
         if event.municipality() != area.name {
             c.out.skipped += 1;
             continue;
         }
-        let location = location
-            .clone()
-            .unwrap_or_else(|| format!("event {} (id {})", i + 1, event.id));
         let mapped = names::mapped_category(&event.kind, &opts.maps);
         let incident = match mapped {
             Some(category) => event.incident_as(i, category).map(Some),

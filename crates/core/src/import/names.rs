@@ -211,7 +211,7 @@ static MEASURE_STATUS: Vocabulary = Vocabulary {
 
 /// Every vocabulary's Swedish names and prefixes, folded once.
 struct Folded {
-    names: HashMap<(&'static str, String), &'static str>,
+    names: HashMap<&'static str, HashMap<String, &'static str>>,
     prefixes: HashMap<&'static str, Vec<(String, Option<&'static str>)>>,
 }
 
@@ -231,7 +231,10 @@ static FOLDED: std::sync::LazyLock<Folded> = std::sync::LazyLock::new(|| {
     for v in all {
         for (value, list) in v.swedish {
             for name in *list {
-                names.insert((v.id, fold(name)), *value);
+                names
+                    .entry(v.id)
+                    .or_insert_with(HashMap::new)
+                    .insert(fold(name), *value);
             }
         }
         prefixes.insert(
@@ -310,7 +313,7 @@ impl Vocabulary {
             return Some(v);
         }
         let tables = &*FOLDED;
-        if let Some(v) = tables.names.get(&(self.id, key.clone())) {
+        if let Some(v) = tables.names.get(self.id).and_then(|m| m.get(key.as_str())) {
             return self.wire(v);
         }
         tables

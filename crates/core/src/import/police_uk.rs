@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use geo_types::{Geometry, Point};
 
 use super::csv_rows::Table;
-use super::{Collector, Reject, ids, names};
+use super::{Collector, Reject, Row, ids, names};
 use crate::attrs::{Attributes, Incident, IncidentCategory};
 use crate::service_area::ServiceArea;
 use crate::{Error, NewFeature, Result};
@@ -121,8 +121,8 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
             NewFeature::parse(crate::Kind::Incident, &value, area, c.now)
         })();
         match result {
-            Ok(f) => c.accept(format!("line {line}"), f),
-            Err(e) => c.reject(format!("line {line}"), &e),
+            Ok(f) => c.accept(Row::Line(line), f),
+            Err(e) => c.reject(Row::Line(line), &e),
         }
     }
 }
