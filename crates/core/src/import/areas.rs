@@ -10,9 +10,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::csv_rows::common_names;
+use super::columns::common_names;
+use super::geojson::{feature_collection, to_wgs84};
 use super::names::fold;
-use super::{Collector, Row, feature_collection, ids, to_wgs84, validate};
+use super::{Collector, Row, ids, validate};
 use crate::attrs::{Area, Attributes};
 use crate::service_area::ServiceArea;
 use crate::{Error, NewFeature, Result, geometry};

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use geo_types::{Geometry, Point};
 
-use super::csv_rows::Table;
+use super::table::Table;
 use super::{Collector, Reject, Row, ids, names};
 use crate::attrs::{Attributes, Incident, IncidentCategory};
 use crate::service_area::ServiceArea;

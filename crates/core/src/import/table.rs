@@ -1,0 +1,126 @@
+//! A CSV file's header and records with their line numbers. Line numbers
+//! are counted here from each record's byte offset rather than taken from
+//! the csv crate, which counts a CRLF file's line breaks one record late; a
+//! record that spans lines (a quoted line break) is named by the line it
+//! starts on.
+
+use super::Reject;
+
+/// 1-based line numbers of byte offsets, counted forwards once.
+pub(super) struct Lines<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> Lines<'t> {
+    pub(super) fn new(text: &'t str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starting at `byte` begins on. The csv reader's
+    /// offset may point at the line break before it (the `\n` of a CRLF):
+    /// line breaks at the offset are skipped.
+    pub(super) fn of(&mut self, byte: u64) -> u64 {
+        let mut start = (byte as usize).min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.at {
+            return self.line;
+        }
+        for i in self.at..start {
+            match self.text[i] {
+                b'\n' => self.line += 1,
+                b'\r' if self.text.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.at = start;
+        self.line
+    }
+}
+
+/// A CSV file's header and records with their line numbers; a record the
+/// csv reader cannot read, or with another number of fields than the
+/// header, is a reject with its line.
+pub(super) struct Table<'t> {
+    pub headers: csv::StringRecord,
+    reader: csv::Reader<&'t [u8]>,
+    lines: Lines<'t>,
+    delimiter: u8,
+}
+
+impl<'t> Table<'t> {
+    pub(super) fn open(text: &'t str, delimiter: Option<u8>) -> std::result::Result<Self, Reject> {
+        let delimiter = delimiter.unwrap_or_else(|| super::text::detect_delimiter(text));
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| Reject {
+            location: "line 1".into(),
+            field: "header".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            headers: headers.clone(),
+            reader,
+            lines: Lines::new(text),
+            delimiter,
+        })
+    }
+
+    /// The next record with its line, or a reject for a record that cannot
+    /// be read; `None` at the end. Rows with nothing in any cell (what
+    /// Excel writes for formatted empty rows) are passed over.
+    pub(super) fn next(&mut self) -> Option<std::result::Result<(u64, csv::StringRecord), Reject>> {
+        let mut record = csv::StringRecord::new();
+        loop {
+            return match self.reader.read_record(&mut record) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let line = self
+                        .lines
+                        .of(record.position().map_or(0, csv::Position::byte));
+                    if record.iter().all(str::is_empty) {
+                        continue;
+                    }
+                    if record.len() != self.headers.len() {
+                        let sep = match self.delimiter {
+                            b'\t' => "tab".to_owned(),
+                            d => format!("`{}`", char::from(d)),
+                        };
+                        return Some(Err(Reject {
+                            location: format!("line {line}"),
+                            field: String::new(),
+                            reason: format!(
+                                "has {} fields where the header has {} (a {sep} inside a value that is not in quotes?)",
+                                record.len(),
+                                self.headers.len()
+                            ),
+                        }));
+                    }
+                    Some(Ok((line, record)))
+                }
+                Err(e) => {
+                    let line = self.lines.of(e.position().map_or(0, csv::Position::byte));
+                    let reason = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => "is not valid text".to_owned(),
+                        _ => e.to_string(),
+                    };
+                    Some(Err(Reject {
+                        location: format!("line {line}"),
+                        field: String::new(),
+                        reason,
+                    }))
+                }
+            };
+        }
+    }
+}
