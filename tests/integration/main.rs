@@ -12,6 +12,7 @@ mod api;
 mod followup;
 mod instances;
 mod interop;
+mod ogc;
 mod store;
 mod tiles;
 mod transfer;

@@ -146,6 +146,11 @@ impl Layers {
         self.read(kind).page_ids(q)
     }
 
+    /// See [`trygg_core::index::LayerIndex::count`].
+    pub fn count(&self, kind: Kind, q: &ListQuery) -> (usize, Vec<Uuid>) {
+        self.read(kind).count(q)
+    }
+
     pub fn len(&self, kind: Kind) -> usize {
         self.read(kind).len()
     }
