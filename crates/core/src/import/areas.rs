@@ -31,12 +31,8 @@ const SERVER_FIELDS: [&str; 6] = [
 
 pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     let opts = c.opts;
-    let (features, crs, transform) = match feature_collection(text, opts) {
-        Ok(x) => x,
-        Err(fatal) => {
-            c.out.fatal = Some(fatal);
-            return;
-        }
+    let Some((features, crs, transform)) = c.or_fatal(feature_collection(text, opts)) else {
+        return;
     };
     let mut ignored = BTreeSet::new();
     let mut row_ids = ids::RowIds::default();

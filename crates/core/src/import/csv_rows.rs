@@ -13,12 +13,8 @@ use crate::{Error, Kind, NewFeature, Result};
 
 pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     let opts = c.opts;
-    let mut table = match Table::open(text, opts.delimiter) {
-        Ok(t) => t,
-        Err(fatal) => {
-            c.out.fatal = Some(fatal);
-            return;
-        }
+    let Some(mut table) = c.or_fatal(Table::open(text, opts.delimiter)) else {
+        return;
     };
     let (columns, missing) = opts.columns.resolve(&table.headers);
     let header_list = || {

@@ -84,12 +84,8 @@ fn first_position(v: &Value) -> Option<(f64, f64)> {
 
 pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     let opts = c.opts;
-    let (features, crs, transform) = match feature_collection(text, opts) {
-        Ok(x) => x,
-        Err(fatal) => {
-            c.out.fatal = Some(fatal);
-            return;
-        }
+    let Some((features, crs, transform)) = c.or_fatal(feature_collection(text, opts)) else {
+        return;
     };
     let mut row_ids = ids::RowIds::default();
     for (i, mut feature) in features.into_iter().enumerate() {

@@ -273,6 +273,11 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// The value, or `None` with the file's failure recorded.
+    fn or_fatal<T>(&mut self, r: std::result::Result<T, Reject>) -> Option<T> {
+        r.map_err(|fatal| self.out.fatal = Some(fatal)).ok()
+    }
+
     fn reject(&mut self, row: Row, e: &Error) {
         self.out.reject(row.to_string(), e);
     }

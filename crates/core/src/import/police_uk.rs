@@ -46,12 +46,8 @@ fn month_span(month: &str, field: &str) -> Result<(DateTime<Utc>, DateTime<Utc>)
 }
 
 pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
-    let mut table = match Table::open(text, c.opts.delimiter) {
-        Ok(t) => t,
-        Err(fatal) => {
-            c.out.fatal = Some(fatal);
-            return;
-        }
+    let Some(mut table) = c.or_fatal(Table::open(text, c.opts.delimiter)) else {
+        return;
     };
     let col = |name: &str| table.headers.iter().position(|h| h == name);
     let (Some(id), Some(month), Some(lon), Some(lat), Some(kind)) = (

@@ -97,16 +97,11 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
             }
         }
     } else {
-        match events_from_csv(text, opts.delimiter) {
-            Ok((events, rejects)) => {
-                c.out.rejects.extend(rejects);
-                events
-            }
-            Err(fatal) => {
-                c.out.fatal = Some(fatal);
-                return;
-            }
-        }
+        let Some((events, rejects)) = c.or_fatal(events_from_csv(text, opts.delimiter)) else {
+            return;
+        };
+        c.out.rejects.extend(rejects);
+        events
     };
     for (i, (location, event)) in events.iter().enumerate() {
         let location = *location;
