@@ -13,7 +13,7 @@ use crate::{Error, Result};
 pub struct Columns(HashMap<String, String>);
 
 /// Logical columns and the headers tried when none is configured.
-const DEFAULTS: [(&str, &[&str]); 18] = [
+const DEFAULTS: [(&str, &[&str]); 19] = [
     ("id", &["source_id", "client_id", "id", "nr", "löpnummer"]),
     (
         "x",
@@ -21,7 +21,9 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
             "x",
             "lon",
             "lng",
+            "long",
             "longitude",
+            "longitud",
             "e",
             "easting",
             "östlig",
@@ -30,8 +32,12 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
     ),
     (
         "y",
-        &["y", "lat", "latitude", "n", "northing", "nordlig", "nord"],
+        &[
+            "y", "lat", "latitude", "latitud", "n", "northing", "nordlig", "nord",
+        ],
     ),
+    // The specific names first: in `Datum;Tid` or `Datum;Starttid` the
+    // time is the second column and `datum` its date (`date` below).
     (
         "time",
         &[
@@ -42,12 +48,16 @@ const DEFAULTS: [(&str, &[&str]); 18] = [
             "reported_at",
             "started_at",
             "start",
-            "tid",
-            "datum",
-            "tidpunkt",
             "starttid",
+            "tidpunkt",
+            "tid",
+            "klockslag",
+            "datum",
+            "date",
         ],
     ),
+    // The date of times written as a clock alone (`21:30`).
+    ("date", &["date", "datum", "dag", "startdatum"]),
     (
         "end",
         &["end", "occurred_until", "ended_at", "slut", "sluttid"],

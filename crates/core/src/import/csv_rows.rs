@@ -3,11 +3,14 @@
 //! (`x=E,y=N,time=datum`). Each row becomes a GeoJSON Feature and goes
 //! through `NewFeature::parse`, the same validation as an API write.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::names;
 use super::table::Table;
-use super::{Collector, Options, Reject, Row, ToWgs84, ids, parse_duration, parse_time};
+use super::{
+    Collector, Crs, Options, Reject, Row, ToWgs84, ids, parse_clock, parse_duration, parse_time,
+};
 use crate::service_area::ServiceArea;
 use crate::{Error, Kind, NewFeature, Result};
 
@@ -75,6 +78,7 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
         }
     };
     let mut row_ids = ids::RowIds::default();
+    let mut swapped_rows = 0u64;
     while let Some(next) = table.next() {
         let (line, record) = match next {
             Ok(r) => r,
@@ -96,12 +100,18 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
             )
         };
         let location = Row::Line(line);
-        match row_feature(opts, &transform, &get, &mut id)
-            .and_then(|f| NewFeature::parse(opts.kind, &f, area, c.now))
-        {
+        match row_feature(opts, &transform, &get, &mut id).and_then(|(f, swapped)| {
+            swapped_rows += u64::from(swapped);
+            NewFeature::parse(opts.kind, &f, area, c.now)
+        }) {
             Ok(f) => c.accept(location, f),
             Err(e) => c.reject(location, &e),
         }
+    }
+    if swapped_rows > 0 {
+        c.out.notes.push(format!(
+            "{swapped_rows} rows had the northing in the x column (X is north in Swedish geodesy) and were read the right way round"
+        ));
     }
 }
 
@@ -121,13 +131,60 @@ fn number(v: Option<&str>, field: &str) -> Result<f64> {
         .ok_or_else(|| Error::invalid(field, format!("`{v}` is not a number")))
 }
 
-fn time(v: Option<&str>, opts: &Options, field: &str) -> Result<Value> {
-    let t = parse_time(
-        v.ok_or_else(|| Error::invalid(field, "is empty"))?,
-        opts.timezone,
-        field,
-    )?;
-    Ok(json!(t))
+/// A row's time of a logical column (`time`, `end`): a date-time, or a
+/// clock alone (`21:30`) on the date of the row's date column (`Datum;Tid`,
+/// `Datum;Starttid;Sluttid`, as logs kept in Excel have them).
+fn when<'a>(
+    get: &dyn Fn(&str) -> Option<&'a str>,
+    opts: &Options,
+    logical: &str,
+) -> Result<DateTime<Utc>> {
+    let v = get(logical).ok_or_else(|| Error::invalid(logical, "is empty"))?;
+    if parse_clock(v).is_none() {
+        return parse_time(v, opts.timezone, logical);
+    }
+    match get("date").filter(|d| *d != v) {
+        Some(date) => parse_time(&format!("{date} {v}"), opts.timezone, logical),
+        None => Err(Error::invalid(
+            logical,
+            format!(
+                "`{v}` is a time of day without a date: name the date column with --columns date=HEADER"
+            ),
+        )),
+    }
+}
+
+/// The end of a row (`end`), if it has one. An end written as a clock
+/// alone that comes before the start is on the next day (a night shift
+/// from 21:00 to 01:30).
+fn until<'a>(
+    get: &dyn Fn(&str) -> Option<&'a str>,
+    opts: &Options,
+    start: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    if get("end").is_none() {
+        return Ok(None);
+    }
+    let end = when(get, opts, "end")?;
+    let clock_only = get("end").and_then(parse_clock).is_some();
+    Ok(Some(if clock_only && end < start {
+        end + chrono::Duration::days(1)
+    } else {
+        end
+    }))
+}
+
+/// Easting and northing of a row in SWEREF 99. Swedish geodesy calls the
+/// northing X and the easting Y, so a file's `X` column often holds
+/// northings: in Sweden a northing is over 6,000,000 m and an easting under
+/// 1,000,000 m, so the two cannot be confused and are put right (`true`:
+/// they were swapped).
+fn easting_northing(crs: Crs, x: f64, y: f64) -> (f64, f64, bool) {
+    if crs != Crs::Wgs84 && x > 5_000_000.0 && y < 2_000_000.0 {
+        (y, x, true)
+    } else {
+        (x, y, false)
+    }
 }
 
 /// A vocabulary value as its wire name (Swedish names and `--map`s).
@@ -138,14 +195,17 @@ fn named(opts: &Options, field: &str, raw: &str) -> Result<Value> {
     }
 }
 
-/// The GeoJSON Feature a row stands for.
+/// The GeoJSON Feature a row stands for, and whether its SWEREF 99
+/// columns were swapped (see [`easting_northing`]).
 fn row_feature<'a>(
     opts: &Options,
     transform: &ToWgs84,
     get: &dyn Fn(&str) -> Option<&'a str>,
     id: &mut dyn FnMut() -> String,
-) -> Result<Value> {
-    let (lon, lat) = transform.convert(number(get("x"), "x")?, number(get("y"), "y")?, "x, y")?;
+) -> Result<(Value, bool)> {
+    let (x, y, swapped) =
+        easting_northing(opts.crs, number(get("x"), "x")?, number(get("y"), "y")?);
+    let (lon, lat) = transform.convert(x, y, "x, y")?;
     let mut p = Map::new();
     let mut put = |k: &str, v: Value| {
         p.insert(k.to_owned(), v);
@@ -157,9 +217,10 @@ fn row_feature<'a>(
             // The file's own label is kept where it was translated.
             let label = get("source_type").or((category != raw).then_some(raw));
             put("category", category);
-            put("occurred_at", time(get("time"), opts, "time")?);
-            if get("end").is_some() {
-                put("occurred_until", time(get("end"), opts, "end")?);
+            let start = when(get, opts, "time")?;
+            put("occurred_at", json!(start));
+            if let Some(end) = until(get, opts, start)? {
+                put("occurred_until", json!(end));
             }
             if let Some(pr) = get("precision") {
                 put(
@@ -189,7 +250,7 @@ fn row_feature<'a>(
                 "source",
                 named(opts, "source", get("source").unwrap_or("survey"))?,
             );
-            put("reported_at", time(get("time"), opts, "time")?);
+            put("reported_at", json!(when(get, opts, "time")?));
             if let Some(t) = get("time_of_day") {
                 put("time_of_day", named(opts, "time_of_day", t)?);
             }
@@ -203,14 +264,10 @@ fn row_feature<'a>(
                 "unit_type",
                 named(opts, "unit_type", get("unit_type").unwrap_or("other"))?,
             );
-            let started = parse_time(
-                get("time").ok_or_else(|| Error::invalid("time", "is empty"))?,
-                opts.timezone,
-                "time",
-            )?;
+            let started = when(get, opts, "time")?;
             put("started_at", json!(started));
-            if get("end").is_some() {
-                put("ended_at", time(get("end"), opts, "end")?);
+            if let Some(end) = until(get, opts, started)? {
+                put("ended_at", json!(end));
             } else if let Some(d) = get("duration") {
                 let minutes = number(Some(d), "duration")
                     .map(|m| chrono::Duration::milliseconds((m * 60_000.0).round() as i64))
@@ -232,9 +289,10 @@ fn row_feature<'a>(
             ));
         }
     }
-    Ok(
+    Ok((
         json!({ "type": "Feature", "geometry": { "type": "Point", "coordinates": [lon, lat] }, "properties": Value::Object(p) }),
-    )
+        swapped,
+    ))
 }
 
 #[cfg(test)]
@@ -437,6 +495,82 @@ mod tests {
         assert!(
             o.set("default-duration", "25h", "--default-duration")
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_date_and_a_clock_in_columns_of_their_own_make_one_time() {
+        // A night walkers' log kept in Excel: the end past midnight is on
+        // the next day.
+        let csv = excel(
+            "sep=;\n\
+             Datum;Starttid;Sluttid;Enhetstyp;Lat;Long\n\
+             2024-03-05;21:00;01:30;Nattvandrare;58,4108;15,6214\n\
+             2024-03-06;18.15;19.05;Polis;58,4108;15,6214\n\
+             2024-03-07;22:00;;Polis;58,4108;15,6214\n",
+        );
+        let p = read(&csv, &Options::new(Kind::Presence, Format::Csv));
+        let span = |i: usize| match &p.features[i].attributes {
+            Attributes::Presence(x) => {
+                (x.started_at.to_rfc3339(), x.ended_at.unwrap().to_rfc3339())
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(p.features.len(), 2, "{:?} {:?}", p.rejects, p.fatal);
+        assert_eq!(
+            span(0),
+            (
+                "2024-03-05T20:00:00+00:00".to_owned(),
+                "2024-03-06T00:30:00+00:00".to_owned()
+            )
+        );
+        assert_eq!(span(1).1, "2024-03-06T18:05:00+00:00");
+        assert_eq!(p.rejects[0].location, "line 5", "the sep= line counts");
+        assert_eq!(p.rejects[0].field, "properties.ended_at");
+        // `Datum;Tid` for incidents; a clock without any date says so.
+        let p = read(
+            "lat;lon;datum;tid;typ\n58,41;15,62;2024-03-05;21:30;Rån\n".as_bytes(),
+            &incidents(),
+        );
+        let Attributes::Incident(i) = &p.features[0].attributes else {
+            panic!("{:?}", p.rejects)
+        };
+        assert_eq!(i.occurred_at.to_rfc3339(), "2024-03-05T20:30:00+00:00");
+        let p = read(
+            "lat;lon;tid;typ\n58,41;15,62;21:30;Rån\n".as_bytes(),
+            &incidents(),
+        );
+        assert_eq!(p.rejects[0].field, "time");
+        assert!(
+            p.rejects[0].reason.contains("--columns date="),
+            "{:?}",
+            p.rejects
+        );
+    }
+
+    #[test]
+    fn sweref_northings_in_the_x_column_are_read_the_right_way_round() {
+        // Swedish geodesy's X is north: a municipal file with X and Y.
+        let mut o = incidents();
+        o.crs = Crs::Sweref(3006);
+        let p = read(
+            &excel("X;Y;Datum;Typ\n6474614,998755;536308,536354;2024-01-05;Stöld\n"),
+            &o,
+        );
+        assert_eq!(p.features.len(), 1, "{:?}", p.rejects);
+        let geo_types::Geometry::Point(pt) = p.features[0].geometry else {
+            panic!()
+        };
+        assert!(
+            (pt.x() - 15.6214).abs() < 1e-6 && (pt.y() - 58.4108).abs() < 1e-6,
+            "{pt:?}"
+        );
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("1 rows had the northing")),
+            "{:?}",
+            p.notes
         );
     }
 

@@ -32,7 +32,9 @@ pub use columns::Columns;
 pub use crs::{Crs, ToWgs84};
 pub use names::ValueMaps;
 pub use text::{TextEncoding, decode, detect_delimiter, parse_delimiter};
-pub use time::{DEFAULT_TIMEZONE, parse_duration, parse_local_time, parse_time, parse_timezone};
+pub use time::{
+    DEFAULT_TIMEZONE, parse_clock, parse_duration, parse_local_time, parse_time, parse_timezone,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

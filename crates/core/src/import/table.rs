@@ -3,6 +3,9 @@
 //! the csv crate, which counts a CRLF file's line breaks one record late; a
 //! record that spans lines (a quoted line break) is named by the line it
 //! starts on.
+//!
+//! Excel's delimiter hint, a first line `sep=;`, names the delimiter and is
+//! not the header; lines are still counted from the top of the file.
 
 use super::Reject;
 
@@ -53,18 +56,46 @@ pub(super) struct Table<'t> {
     reader: csv::Reader<&'t [u8]>,
     lines: Lines<'t>,
     delimiter: u8,
+    /// Bytes before the header (Excel's `sep=` line): the reader's offsets
+    /// start after them.
+    skipped: u64,
+}
+
+/// Excel's `sep=X` first line: the delimiter it names and the bytes of the
+/// line with its line break.
+fn separator_hint(text: &str) -> Option<(u8, usize)> {
+    let rest = text.strip_prefix("sep=")?;
+    let delimiter = *rest.as_bytes().first()?;
+    let after = &rest[1..];
+    let line_end = after.len() - after.trim_start_matches([' ', '\t']).len();
+    let after = &after[line_end..];
+    let newline = if after.starts_with("\r\n") {
+        2
+    } else if after.starts_with(['\n', '\r']) {
+        1
+    } else {
+        return None;
+    };
+    (delimiter.is_ascii_punctuation() || delimiter == b'\t')
+        .then_some((delimiter, 5 + line_end + newline))
 }
 
 impl<'t> Table<'t> {
     pub(super) fn open(text: &'t str, delimiter: Option<u8>) -> std::result::Result<Self, Reject> {
-        let delimiter = delimiter.unwrap_or_else(|| super::text::detect_delimiter(text));
+        let hint = separator_hint(text);
+        let skipped = hint.map_or(0, |(_, len)| len);
+        let body = &text[skipped..];
+        // A delimiter the user names wins over the file's hint.
+        let delimiter = delimiter
+            .or(hint.map(|(d, _)| d))
+            .unwrap_or_else(|| super::text::detect_delimiter(body));
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
             .delimiter(delimiter)
-            .from_reader(text.as_bytes());
+            .from_reader(body.as_bytes());
         let headers = reader.headers().map_err(|e| Reject {
-            location: "line 1".into(),
+            location: format!("line {}", if hint.is_some() { 2 } else { 1 }),
             field: "header".into(),
             reason: e.to_string(),
         })?;
@@ -73,6 +104,7 @@ impl<'t> Table<'t> {
             reader,
             lines: Lines::new(text),
             delimiter,
+            skipped: skipped as u64,
         })
     }
 
@@ -87,7 +119,7 @@ impl<'t> Table<'t> {
                 Ok(true) => {
                     let line = self
                         .lines
-                        .of(record.position().map_or(0, csv::Position::byte));
+                        .of(self.skipped + record.position().map_or(0, csv::Position::byte));
                     if record.iter().all(str::is_empty) {
                         continue;
                     }
@@ -109,7 +141,9 @@ impl<'t> Table<'t> {
                     Some(Ok((line, record)))
                 }
                 Err(e) => {
-                    let line = self.lines.of(e.position().map_or(0, csv::Position::byte));
+                    let line = self
+                        .lines
+                        .of(self.skipped + e.position().map_or(0, csv::Position::byte));
                     let reason = match e.kind() {
                         csv::ErrorKind::Utf8 { .. } => "is not valid text".to_owned(),
                         _ => e.to_string(),
@@ -122,5 +156,31 @@ impl<'t> Table<'t> {
                 }
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &str, delimiter: Option<u8>) -> (Vec<String>, Vec<u64>) {
+        let mut t = Table::open(text, delimiter).unwrap();
+        let headers = t.headers.iter().map(str::to_owned).collect();
+        let mut lines = Vec::new();
+        while let Some(Ok((line, _))) = t.next() {
+            lines.push(line);
+        }
+        (headers, lines)
+    }
+
+    #[test]
+    fn excels_sep_line_names_the_delimiter_and_is_not_the_header() {
+        let (headers, lines) = lines_of("sep=;\r\na;b,c\r\n1;2,5\r\n\r\n3;4\r\n", None);
+        assert_eq!(headers, ["a", "b,c"]);
+        assert_eq!(lines, [3, 5], "lines counted from the top of the file");
+        // A delimiter the user names wins; without a line break it is data.
+        assert_eq!(lines_of("sep=;\na,b\n1,2\n", Some(b',')).0, ["a", "b"]);
+        assert_eq!(separator_hint("sep=;"), None);
+        assert_eq!(separator_hint("sep=\t\n"), Some((b'\t', 6)));
     }
 }

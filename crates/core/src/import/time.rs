@@ -93,6 +93,19 @@ pub fn parse_time(s: &str, tz: Tz, field: &str) -> Result<DateTime<Utc>> {
     }
 }
 
+/// A clock time alone (`21:30`, `1:05`, `21.30`, `21:30:00`), as a
+/// spreadsheet writes it in a column of its own beside the date.
+pub fn parse_clock(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    if !s.contains([':', '.']) {
+        return None;
+    }
+    match clock(s)? {
+        (t, "") => Some(t),
+        _ => None,
+    }
+}
+
 /// [`parse_time`] in Swedish local time.
 pub fn parse_local_time(s: &str, field: &str) -> Result<DateTime<Utc>> {
     parse_time(s, DEFAULT_TIMEZONE, field)
@@ -331,6 +344,23 @@ mod tests {
         }
         assert_eq!(utc("20240105"), "2024-01-04T23:00:00+00:00");
         assert_eq!(utc("2024-01-05"), "2024-01-04T23:00:00+00:00");
+    }
+
+    #[test]
+    fn a_clock_alone_is_told_from_a_date() {
+        assert_eq!(parse_clock("21:30"), NaiveTime::from_hms_opt(21, 30, 0));
+        assert_eq!(parse_clock(" 1.05 "), NaiveTime::from_hms_opt(1, 5, 0));
+        assert_eq!(parse_clock("21:30:15"), NaiveTime::from_hms_opt(21, 30, 15));
+        for not_a_clock in [
+            "2130",
+            "5.1.2024",
+            "2024-01-05 21:30",
+            "21:30 +01:00",
+            "25:00",
+            "",
+        ] {
+            assert_eq!(parse_clock(not_a_clock), None, "{not_a_clock}");
+        }
     }
 
     #[test]
