@@ -146,6 +146,14 @@ on_both_backends! {
 
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 0);
 
+        // A rejects file that cannot be written stops the import first.
+        let mut a = args(&bad_row, Kind::Incident, Format::Csv);
+        a.skip_invalid = true;
+        a.rejects = Some(dir.path());
+        let err = import(store.as_ref(), &linkoping(), a).await.unwrap_err().to_string();
+        assert!(err.starts_with("--rejects ") && err.ends_with("nothing was imported"), "{err}");
+        assert_eq!(store.count(Kind::Incident).await.unwrap(), 0);
+
         // --skip-invalid keeps the good row and lists the bad one.
         let mut a = args(&bad_row, Kind::Incident, Format::Csv);
         a.skip_invalid = true;
@@ -401,6 +409,41 @@ on_both_backends! {
         let csv = export(store.as_ref(), Kind::Area, false, &[]).await.unwrap();
         assert!(csv.contains("\"Hamnen-Stortorget\"") || csv.contains("Hamnen"), "Malmö's names");
         assert!(!csv.contains("RegSO-"), "the prefix is dropped");
+    }
+}
+
+on_both_backends! {
+    async fn a_municipal_gis_export_in_sweref_without_a_crs_member_imports_with_crs(store) {
+        // Uppsala's districts as a municipal GIS writes them: OBJECTID,
+        // namn, Shape_Area, SWEREF 99 TM and no `crs` member.
+        let (fc, area, names) = districts_of("0380", true);
+        let mut fc: serde_json::Value = serde_json::from_str(&fc).unwrap();
+        fc.as_object_mut().unwrap().remove("crs");
+        for f in fc["features"].as_array_mut().unwrap() {
+            let p = f["properties"].as_object_mut().unwrap();
+            let name = p["regsonamn"].clone();
+            p.retain(|k, _| k == "OBJECTID" || k == "Shape_Area");
+            p.insert("namn".into(), name);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("stadsdelar.geojson");
+        std::fs::write(&file, fc.to_string()).unwrap();
+        let err = import(store.as_ref(), &area, args(&file, Kind::Area, Format::GeoJson)).await.unwrap_err().to_string();
+        assert!(err.contains("feature 1: geometry.coordinates:") && err.contains("--crs"), "{err}");
+        assert_eq!(store.count(Kind::Area).await.unwrap(), 0);
+        let mut a = args(&file, Kind::Area, Format::GeoJson);
+        a.crs = Some("EPSG:3006");
+        let out = import(store.as_ref(), &area, a).await.unwrap();
+        assert!(out.contains(&format!("{} inserted, 0 updated, 0 unchanged", names.len())), "{out}");
+        assert!(out.ends_with("\nnote: attributes not imported: OBJECTID, Shape_Area"), "{out}");
+        let geojson = export(store.as_ref(), Kind::Area, false, &[]).await.unwrap();
+        for name in &names {
+            assert!(geojson.contains(&format!("\"name\":\"{name}\"")), "{name}");
+        }
+        let mut a = args(&file, Kind::Area, Format::GeoJson);
+        a.crs = Some("EPSG:3006");
+        let again = import(store.as_ref(), &area, a).await.unwrap();
+        assert!(again.contains(&format!("0 inserted, 0 updated, {} unchanged", names.len())), "{again}");
     }
 }
 

@@ -117,14 +117,26 @@ pub fn default_rejects_path(file: &Path) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("{stem}.rejects.csv"))
 }
 
-fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
+/// The rejects file, opened before anything is imported so that a path
+/// that cannot be written stops the import instead of following it.
+fn open_rejects(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::create(path).map_err(|e| {
+        Error::Usage(format!(
+            "--rejects {}: {e}; nothing was imported",
+            path.display()
+        ))
+    })
+}
+
+fn write_rejects(mut file: std::fs::File, path: &Path, rejects: &[Reject]) -> Result<()> {
+    use std::io::Write as _;
     let mut out = String::from("location,field,reason\n");
     for r in rejects {
         let cells = [&r.location, &r.field, &r.reason].map(|c| trygg_core::export::csv_field(c));
         out.push_str(&cells.join(","));
         out.push('\n');
     }
-    std::fs::write(path, out)
+    file.write_all(out.as_bytes())
         .map_err(|e| Error::Usage(format!("the rejects file {}: {e}", path.display())))?;
     Ok(())
 }
@@ -142,7 +154,7 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
             "{name}: {fatal}; nothing was imported"
         )));
     }
-    let mut rejects_note = String::new();
+    let mut rejects_path = None;
     if !parsed.rejects.is_empty() {
         if !a.skip_invalid {
             let more = parsed.rejects.len() - 1;
@@ -159,8 +171,7 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
         let path = a
             .rejects
             .map_or_else(|| default_rejects_path(a.file), Path::to_path_buf);
-        write_rejects(&path, &parsed.rejects)?;
-        rejects_note = format!(" (listed in {})", path.display());
+        rejects_path = Some((open_rejects(&path)?, path));
     }
     let bar = ProgressBar::new(parsed.features.len() as u64);
     bar.set_style(
@@ -178,8 +189,25 @@ pub async fn import(store: &dyn Store, area: &ServiceArea, a: ImportArgs<'_>) ->
             a.dry_run,
             &move |done| tick.set_position(done),
         )
-        .await?;
+        .await;
     progress_bar.finish_and_clear();
+    // Filled once the records are written; a failed import leaves no list
+    // that speaks as if the other rows were imported.
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some((file, path)) = rejects_path {
+                drop(file);
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e.into());
+        }
+    };
+    let mut rejects_note = String::new();
+    if let Some((file, path)) = rejects_path {
+        write_rejects(file, &path, &parsed.rejects)?;
+        rejects_note = format!(" (listed in {})", path.display());
+    }
     let mut out = format!(
         "{}{name}: {} inserted, {} updated, {} unchanged, {} skipped, {} rejected{rejects_note}",
         if a.dry_run {

@@ -64,11 +64,19 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
         });
         return;
     }
-    if opts.kind == Kind::Incident && !columns.contains_key("category") {
-        c.out.notes.push(
-            "no category column: every row is `other` (name one with --columns category=HEADER)"
-                .to_owned(),
-        );
+    // A vocabulary column the file lacks is `other` in every row: say so.
+    let defaulted = match opts.kind {
+        Kind::Incident => Some(("category", "every row is `other`")),
+        Kind::Report => Some(("reasons", "every row's reason is `other`")),
+        Kind::Presence => Some(("unit_type", "every row's unit type is `other`")),
+        _ => None,
+    };
+    if let Some((logical, what)) = defaulted
+        && !columns.contains_key(logical)
+    {
+        c.out.notes.push(format!(
+            "no {logical} column: {what} (name one with --columns {logical}=HEADER)"
+        ));
     }
     let transform = match ToWgs84::new(opts.crs) {
         Ok(t) => t,

@@ -9,8 +9,8 @@
 //!   hour (`2022-10-07 1:03:33 +02:00`), and offsets as `+0200`, `+02`, `Z`,
 //!   `UTC`;
 //! - local times `2024-01-05 21:00`, `2024-01-05T21:00[:00]`, `2024-01-05
-//!   21.00` (the Swedish clock with a dot), a date alone (local midnight),
-//!   `20240105` and `20240105T2100[00]`;
+//!   21.00` (the Swedish clock with a dot), `2024-01-05 kl. 21.00`, a date
+//!   alone (local midnight), `20240105` and `20240105T2100[00]`;
 //! - day-first dotted dates `5.1.2024 21:00` (dotted dates are day-first
 //!   wherever they are written: Norway, Finland, Denmark, Germany).
 //!
@@ -75,6 +75,11 @@ pub fn parse_time(s: &str, tz: Tz, field: &str) -> Result<DateTime<Utc>> {
         .strip_prefix(['T', 't', ' '])
         .unwrap_or(rest)
         .trim_start();
+    // `2024-01-05 kl. 21.30`, as Swedish is written.
+    let rest = ["kl.", "kl", "Kl.", "Kl", "KL"]
+        .iter()
+        .find_map(|kl| rest.strip_prefix(kl).filter(|r| r.starts_with(' ')))
+        .map_or(rest, str::trim_start);
     let (time, rest) = if rest.is_empty() {
         (NaiveTime::MIN, "")
     } else {
@@ -333,6 +338,8 @@ mod tests {
             "2024-01-05 21:00",
             "2024-01-05T21:00",
             "2024-01-05 21.00",
+            "2024-01-05 kl. 21.00",
+            "2024-01-05 kl 21:00",
             "2024-1-5 21:00",
             "20240105T2100",
             "20240105 210000",
