@@ -313,6 +313,27 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    async fn a_night_walkers_log_kept_in_excel_imports_with_its_shifts_past_midnight(store) {
+        // Excel's `sep=` line, a date column and clocks alone, SWEREF 99
+        // 15 00 with the northing under `X` as Swedish geodesy names it.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nattvandring.csv");
+        std::fs::write(&file, excel("sep=;\nDatum;Starttid;Sluttid;Enhetstyp;X;Y\n\
+            2024-03-05;21:00;01:30;Nattvandrare;6477205,881108;186323,06558\n\
+            2024-03-06;kl. 18.15;19:05;Trygghetsvärd;6477205,881108;186323,06558\n")).unwrap();
+        let mut a = args(&file, Kind::Presence, Format::Csv);
+        a.crs = Some("EPSG:3009");
+        let out = import(store.as_ref(), &linkoping(), a).await.unwrap();
+        assert!(out.contains("2 inserted, 0 updated, 0 unchanged"), "{out}");
+        assert!(out.contains("note: 2 rows had the northing in the x column"), "{out}");
+        let csv = export(store.as_ref(), Kind::Presence, true, &[]).await.unwrap();
+        assert!(csv.contains("2024-03-05T20:00:00Z,2024-03-06T00:30:00Z"), "past midnight: {csv}");
+        assert!(csv.contains("2024-03-06T17:15:00Z,2024-03-06T18:05:00Z"), "{csv}");
+        assert!(csv.contains("15.6214,58.4108"), "{csv}");
+    }
+}
+
 /// Calls `op` on every position of a GeoJSON coordinates array.
 fn each_position(v: &mut serde_json::Value, op: &mut dyn FnMut(&mut serde_json::Value)) {
     let serde_json::Value::Array(items) = v else {

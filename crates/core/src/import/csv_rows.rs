@@ -3,6 +3,8 @@
 //! (`x=E,y=N,time=datum`). Each row becomes a GeoJSON Feature and goes
 //! through `NewFeature::parse`, the same validation as an API write.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -14,11 +16,13 @@ use super::{
 use crate::service_area::ServiceArea;
 use crate::{Error, Kind, NewFeature, Result};
 
-pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
-    let opts = c.opts;
-    let Some(mut table) = c.or_fatal(Table::open(text, opts.delimiter)) else {
-        return;
-    };
+/// Which column holds each logical column, or why the file cannot be
+/// read: a column the user named is missing, there is no x or y, or the
+/// kind is not one CSV holds.
+fn header_columns(
+    opts: &Options,
+    table: &Table,
+) -> std::result::Result<HashMap<&'static str, usize>, Reject> {
     let (columns, missing) = opts.columns.resolve(&table.headers);
     let header_list = || {
         table
@@ -28,33 +32,34 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let at_header = |field: &str, reason: String| Reject {
+        location: format!("line {}", table.header_line),
+        field: field.into(),
+        reason,
+    };
     if !missing.is_empty() {
-        c.out.fatal = Some(Reject {
-            location: "line 1".into(),
-            field: "columns".into(),
-            reason: format!(
+        return Err(at_header(
+            "columns",
+            format!(
                 "the header has no column {}; it has {}",
                 missing.join(", "),
                 header_list()
             ),
-        });
-        return;
+        ));
     }
     for needed in ["x", "y"] {
         if !columns.contains_key(needed) {
-            c.out.fatal = Some(Reject {
-                location: "line 1".into(),
-                field: needed.into(),
-                reason: format!(
+            return Err(at_header(
+                needed,
+                format!(
                     "no {needed} column; name it with --columns {needed}=HEADER (the header has {})",
                     header_list()
                 ),
-            });
-            return;
+            ));
         }
     }
     if !matches!(opts.kind, Kind::Incident | Kind::Report | Kind::Presence) {
-        c.out.fatal = Some(Reject {
+        return Err(Reject {
             location: "file".into(),
             field: "kind".into(),
             reason: format!(
@@ -62,8 +67,18 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
                 opts.kind.collection()
             ),
         });
-        return;
     }
+    Ok(columns)
+}
+
+pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
+    let opts = c.opts;
+    let Some(mut table) = c.or_fatal(Table::open(text, opts.delimiter)) else {
+        return;
+    };
+    let Some(columns) = c.or_fatal(header_columns(opts, &table)) else {
+        return;
+    };
     // A vocabulary column the file lacks is `other` in every row: say so.
     let defaulted = match opts.kind {
         Kind::Incident => Some(("category", "every row is `other`")),
@@ -81,7 +96,7 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     let transform = match ToWgs84::new(opts.crs) {
         Ok(t) => t,
         Err(e) => {
-            c.out.fatal = Some(Reject::from_error("line 1".into(), &e));
+            c.out.fatal = Some(Reject::from_error("file".into(), &e));
             return;
         }
     };

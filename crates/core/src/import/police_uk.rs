@@ -58,7 +58,7 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
         col("Crime type"),
     ) else {
         c.out.fatal = Some(Reject {
-            location: "line 1".into(),
+            location: format!("line {}", table.header_line),
             field: "header".into(),
             reason: "not a police.uk street file: needs Crime ID, Month, Longitude, Latitude, Crime type".into(),
         });

@@ -35,7 +35,7 @@ fn events_from_csv(
         col("name"),
     ) else {
         return Err(Reject {
-            location: "line 1".into(),
+            location: format!("line {}", table.header_line),
             field: "header".into(),
             reason: "not the police feed as CSV: needs id, datetime, type, location_name, lat, lon, name".into(),
         });

@@ -53,6 +53,8 @@ impl<'t> Lines<'t> {
 /// header, is a reject with its line.
 pub(super) struct Table<'t> {
     pub headers: csv::StringRecord,
+    /// The line of the header: 1, or 2 after a `sep=` line.
+    pub header_line: u64,
     reader: csv::Reader<&'t [u8]>,
     lines: Lines<'t>,
     delimiter: u8,
@@ -65,7 +67,7 @@ pub(super) struct Table<'t> {
 /// line with its line break.
 fn separator_hint(text: &str) -> Option<(u8, usize)> {
     let rest = text.strip_prefix("sep=")?;
-    let delimiter = *rest.as_bytes().first()?;
+    let delimiter = *rest.as_bytes().first().filter(|b| b.is_ascii())?;
     let after = &rest[1..];
     let line_end = after.len() - after.trim_start_matches([' ', '\t']).len();
     let after = &after[line_end..];
@@ -94,13 +96,15 @@ impl<'t> Table<'t> {
             .trim(csv::Trim::All)
             .delimiter(delimiter)
             .from_reader(body.as_bytes());
+        let header_line = if hint.is_some() { 2 } else { 1 };
         let headers = reader.headers().map_err(|e| Reject {
-            location: format!("line {}", if hint.is_some() { 2 } else { 1 }),
+            location: format!("line {header_line}"),
             field: "header".into(),
             reason: e.to_string(),
         })?;
         Ok(Self {
             headers: headers.clone(),
+            header_line,
             reader,
             lines: Lines::new(text),
             delimiter,
@@ -182,5 +186,6 @@ mod tests {
         assert_eq!(lines_of("sep=;\na,b\n1,2\n", Some(b',')).0, ["a", "b"]);
         assert_eq!(separator_hint("sep=;"), None);
         assert_eq!(separator_hint("sep=\t\n"), Some((b'\t', 6)));
+        assert_eq!(separator_hint("sep=å\n"), None, "not a panic");
     }
 }

@@ -75,11 +75,7 @@ pub fn parse_time(s: &str, tz: Tz, field: &str) -> Result<DateTime<Utc>> {
         .strip_prefix(['T', 't', ' '])
         .unwrap_or(rest)
         .trim_start();
-    // `2024-01-05 kl. 21.30`, as Swedish is written.
-    let rest = ["kl.", "kl", "Kl.", "Kl", "KL"]
-        .iter()
-        .find_map(|kl| rest.strip_prefix(kl).filter(|r| r.starts_with(' ')))
-        .map_or(rest, str::trim_start);
+    let rest = strip_kl(rest);
     let (time, rest) = if rest.is_empty() {
         (NaiveTime::MIN, "")
     } else {
@@ -101,7 +97,7 @@ pub fn parse_time(s: &str, tz: Tz, field: &str) -> Result<DateTime<Utc>> {
 /// A clock time alone (`21:30`, `1:05`, `21.30`, `21:30:00`), as a
 /// spreadsheet writes it in a column of its own beside the date.
 pub fn parse_clock(s: &str) -> Option<NaiveTime> {
-    let s = s.trim();
+    let s = strip_kl(s.trim());
     if !s.contains([':', '.']) {
         return None;
     }
@@ -114,6 +110,14 @@ pub fn parse_clock(s: &str) -> Option<NaiveTime> {
 /// [`parse_time`] in Swedish local time.
 pub fn parse_local_time(s: &str, field: &str) -> Result<DateTime<Utc>> {
     parse_time(s, DEFAULT_TIMEZONE, field)
+}
+
+/// `kl. 21.30` → `21.30`: the Swedish "klockan" before a clock.
+fn strip_kl(s: &str) -> &str {
+    ["kl.", "kl", "Kl.", "Kl", "KL"]
+        .iter()
+        .find_map(|kl| s.strip_prefix(kl).filter(|r| r.starts_with(' ')))
+        .map_or(s, str::trim_start)
 }
 
 fn digits(s: &str, min: usize, max: usize) -> Option<(u32, &str)> {
@@ -357,6 +361,7 @@ mod tests {
     fn a_clock_alone_is_told_from_a_date() {
         assert_eq!(parse_clock("21:30"), NaiveTime::from_hms_opt(21, 30, 0));
         assert_eq!(parse_clock(" 1.05 "), NaiveTime::from_hms_opt(1, 5, 0));
+        assert_eq!(parse_clock("kl. 18.15"), NaiveTime::from_hms_opt(18, 15, 0));
         assert_eq!(parse_clock("21:30:15"), NaiveTime::from_hms_opt(21, 30, 15));
         for not_a_clock in [
             "2130",
