@@ -489,3 +489,38 @@ on_both_backends! {
         assert!(xlsx.body["detail"].as_str().unwrap().contains("xlsx"), "{}", xlsx.body);
     }
 }
+
+on_both_backends! {
+    async fn the_api_imports_sweref_districts_with_crs_and_columns_and_names_a_bad_feature(store) {
+        use axum::http::{Method, StatusCode};
+        let app = crate::api::app(store).await;
+        let planner = format!("Bearer {}", app.ids.planner);
+        let (fc, _, names) = districts_of("0580", true);
+        let mut fc: serde_json::Value = serde_json::from_str(&fc).unwrap();
+        fc.as_object_mut().unwrap().remove("crs");
+        for f in fc["features"].as_array_mut().unwrap() {
+            let p = f["properties"].as_object_mut().unwrap();
+            let name = p["regsonamn"].clone();
+            p.retain(|k, _| k == "OBJECTID");
+            p.insert("BENAMNING".into(), name);
+        }
+        let post = |uri: String, body: Vec<u8>| {
+            let app = &app;
+            let planner = planner.clone();
+            async move { crate::api::call_bytes(app, Method::POST, &uri, body, &[("authorization", &planner)]).await }
+        };
+        let body = gzip(fc.to_string().as_bytes());
+        let metres = post("/api/v1/import?kind=areas&format=geojson".into(), body.clone()).await;
+        crate::api::assert_problem(&metres, StatusCode::UNPROCESSABLE_ENTITY, "geometry.coordinates");
+        assert_eq!(metres.body["location"], "feature 1", "{}", metres.body);
+        let uri = "/api/v1/import?kind=areas&format=geojson&crs=EPSG:3006";
+        let unnamed = post(uri.into(), body.clone()).await;
+        crate::api::assert_problem(&unnamed, StatusCode::UNPROCESSABLE_ENTITY, "properties.name");
+        assert!(unnamed.body["detail"].as_str().unwrap().contains("--columns name=ATTRIBUTE (this feature has BENAMNING, OBJECTID)"), "{}", unnamed.body);
+        let ok = post(format!("{uri}&columns=name%3DBENAMNING"), body).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert_eq!(ok.body["inserted"], names.len(), "{}", ok.body);
+        assert_eq!(ok.body["notes"], serde_json::json!(["attributes not imported: OBJECTID"]));
+        assert_eq!(app.store.count(Kind::Area).await.unwrap() as usize, names.len());
+    }
+}
