@@ -516,7 +516,7 @@ on_both_backends! {
         let uri = "/api/v1/import?kind=areas&format=geojson&crs=EPSG:3006";
         let unnamed = post(uri.into(), body.clone()).await;
         crate::api::assert_problem(&unnamed, StatusCode::UNPROCESSABLE_ENTITY, "properties.name");
-        assert!(unnamed.body["detail"].as_str().unwrap().contains("--columns name=ATTRIBUTE (this feature has BENAMNING, OBJECTID)"), "{}", unnamed.body);
+        assert!(unnamed.body["detail"].as_str().unwrap().contains("with columns=name=ATTRIBUTE (this feature has BENAMNING, OBJECTID)"), "{}", unnamed.body);
         let ok = post(format!("{uri}&columns=name%3DBENAMNING"), body).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
         assert_eq!(ok.body["inserted"], names.len(), "{}", ok.body);

@@ -108,10 +108,10 @@ async fn import_file(
         return Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
             field,
-            format!(
+            api_wording(&format!(
                 "{problem}; nothing was imported ({} rows refused in all)",
                 parsed.rejects.len().max(1)
-            ),
+            )),
         )
         .with_member("location", json!(problem.location)));
     }
@@ -132,8 +132,9 @@ async fn import_file(
         .rejects
         .iter()
         .take(1000)
-        .map(|r| json!({ "location": r.location, "field": r.field, "reason": r.reason }))
+        .map(|r| json!({ "location": r.location, "field": r.field, "reason": api_wording(&r.reason) }))
         .collect();
+    let notes: Vec<String> = parsed.notes.iter().map(|n| api_wording(n)).collect();
     Ok(Json(json!({
         "dry_run": dry_run,
         "inserted": summary.inserted,
@@ -143,9 +144,41 @@ async fn import_file(
         "merged": parsed.merged,
         "rejected": parsed.rejects.len(),
         "rejects": rejects,
-        "notes": parsed.notes,
+        "notes": notes,
     }))
     .into_response())
+}
+
+/// An import message as an API caller needs it: core's messages name the
+/// command line's flags (`--columns name=ATTRIBUTE`, `--crs`), which are
+/// this endpoint's query parameters (`columns=name=ATTRIBUTE`, `crs`).
+fn api_wording(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+            .unwrap_or(after.len());
+        if name_len == 0 {
+            out.push_str("--");
+            rest = after;
+            continue;
+        }
+        out.push_str(&after[..name_len].replace('-', "_"));
+        rest = &after[name_len..];
+        // A value follows as `=VALUE` in a query (`15m`, `name=…`, `utf-16le`).
+        if let Some(value) = rest.strip_prefix(' ') {
+            let word = value.split(' ').next().unwrap_or("");
+            if word.contains(['=', ':']) || word.contains(|c: char| c.is_ascii_digit()) {
+                out.push('=');
+                rest = value;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every matching feature (not a page) as GeoJSON or CSV.
@@ -228,4 +261,39 @@ async fn export(
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_wording;
+
+    #[test]
+    fn flags_in_import_messages_become_query_parameters() {
+        for (cli, api) in [
+            (
+                "no name; name the attribute with --columns name=ATTRIBUTE (this feature has namn)",
+                "no name; name the attribute with columns=name=ATTRIBUTE (this feature has namn)",
+            ),
+            (
+                "is in metres: name the coordinate system with --crs (SWEREF 99 TM is EPSG:3006)",
+                "is in metres: name the coordinate system with crs (SWEREF 99 TM is EPSG:3006)",
+            ),
+            ("or --default-duration 15m", "or default_duration=15m"),
+            (
+                "or map it with --map category=Misshandlat:VALUE",
+                "or map it with map=category=Misshandlat:VALUE",
+            ),
+            (
+                "leave out --encoding to have it detected",
+                "leave out encoding to have it detected",
+            ),
+            (
+                "name it with --encoding utf-16le)",
+                "name it with encoding=utf-16le)",
+            ),
+            ("a -- b, a value of --5", "a -- b, a value of --5"),
+        ] {
+            assert_eq!(api_wording(cli), api, "{cli}");
+        }
+    }
 }
