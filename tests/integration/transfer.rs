@@ -433,19 +433,31 @@ on_both_backends! {
     }
 }
 
+/// A municipality's districts as its GIS exports them: SWEREF 99 TM
+/// without a `crs` member, the name under `name_attribute`, and of the
+/// other attributes only `kept`.
+fn municipal_gis_export(
+    kommunkod: &str,
+    name_attribute: &str,
+    kept: &[&str],
+) -> (serde_json::Value, ServiceArea, Vec<String>) {
+    let (fc, area, names) = districts_of(kommunkod, true);
+    let mut fc: serde_json::Value = serde_json::from_str(&fc).unwrap();
+    fc.as_object_mut().unwrap().remove("crs");
+    for f in fc["features"].as_array_mut().unwrap() {
+        let p = f["properties"].as_object_mut().unwrap();
+        let name = p["regsonamn"].clone();
+        p.retain(|k, _| kept.contains(&k.as_str()));
+        p.insert(name_attribute.into(), name);
+    }
+    (fc, area, names)
+}
+
 on_both_backends! {
     async fn a_municipal_gis_export_in_sweref_without_a_crs_member_imports_with_crs(store) {
         // Uppsala's districts as a municipal GIS writes them: OBJECTID,
         // namn, Shape_Area, SWEREF 99 TM and no `crs` member.
-        let (fc, area, names) = districts_of("0380", true);
-        let mut fc: serde_json::Value = serde_json::from_str(&fc).unwrap();
-        fc.as_object_mut().unwrap().remove("crs");
-        for f in fc["features"].as_array_mut().unwrap() {
-            let p = f["properties"].as_object_mut().unwrap();
-            let name = p["regsonamn"].clone();
-            p.retain(|k, _| k == "OBJECTID" || k == "Shape_Area");
-            p.insert("namn".into(), name);
-        }
+        let (fc, area, names) = municipal_gis_export("0380", "namn", &["OBJECTID", "Shape_Area"]);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("stadsdelar.geojson");
         std::fs::write(&file, fc.to_string()).unwrap();
@@ -495,15 +507,7 @@ on_both_backends! {
         use axum::http::{Method, StatusCode};
         let app = crate::api::app(store).await;
         let planner = format!("Bearer {}", app.ids.planner);
-        let (fc, _, names) = districts_of("0580", true);
-        let mut fc: serde_json::Value = serde_json::from_str(&fc).unwrap();
-        fc.as_object_mut().unwrap().remove("crs");
-        for f in fc["features"].as_array_mut().unwrap() {
-            let p = f["properties"].as_object_mut().unwrap();
-            let name = p["regsonamn"].clone();
-            p.retain(|k, _| k == "OBJECTID");
-            p.insert("BENAMNING".into(), name);
-        }
+        let (fc, _, names) = municipal_gis_export("0580", "BENAMNING", &["OBJECTID"]);
         let post = |uri: String, body: Vec<u8>| {
             let app = &app;
             let planner = planner.clone();
