@@ -11,6 +11,7 @@ mod connect;
 mod error;
 mod followups;
 mod rows;
+mod service_area;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +25,7 @@ pub use accounts::{Accounts, AuditEntry, NewUser, SessionRecord, TokenRecord, Us
 pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
 pub use followups::{Followups, PublishedRecord};
+pub use service_area::ServiceAreas;
 
 /// Who a write is attributed to in the records and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -77,7 +79,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Followups + Send + Sync + 'static {
+pub trait Store: Accounts + Followups + ServiceAreas + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Changes written by other server instances (PostgreSQL only; `None`

@@ -148,8 +148,14 @@ fn validate(
     field: &str,
 ) -> Result<NewFeature> {
     geometry::check_rule(&f.geometry, f.kind().geometry_rule(), "geometry")?;
-    area.check(&f.geometry, field)?;
-    let attributes = Attributes::parse(f.kind(), &f.attributes.to_value(), now)?;
+    let attributes = match Attributes::parse(f.kind(), &f.attributes.to_value(), now) {
+        Ok(a) => a,
+        Err(e) => {
+            area.check(&f.geometry, field)?;
+            return Err(e);
+        }
+    };
+    area.check_feature(&f.geometry, &attributes, field)?;
     Ok(NewFeature {
         geometry: f.geometry,
         attributes,
@@ -274,16 +280,14 @@ fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime
         }
     };
     for (i, event) in events.iter().enumerate() {
-        // Only the service area's own events: the feed places every other
-        // municipality's at its own midpoint, which is not ours to map.
-        if event.municipality() != area.name {
+        let Some(municipality) = polisen_concerns(event, area) else {
             out.skipped += 1;
             continue;
-        }
+        };
         let incident = if event.is_summary() && opts.include_summaries {
-            event.to_summary_incident(i)
+            event.to_summary_incident(i, municipality)
         } else {
-            event.to_incident(i)
+            event.to_incident(i, municipality)
         };
         match incident {
             Ok(Some(f)) => match validate(f, area, now, "location.gps") {
@@ -295,6 +299,35 @@ fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime
         }
     }
     out
+}
+
+/// Whether a police event is the service area's, and the municipality
+/// (SCB code) it is counted by. The feed places every event at its
+/// municipality's or its county's midpoint, so the event's own words
+/// decide, not its position:
+///
+/// - made of Swedish municipalities: events whose title ends in a served
+///   municipality (or whose location is one), wherever their midpoint
+///   lies; a county's nightly summary only when the area is that county;
+/// - a boundary file: municipality-level events whose midpoint lies inside
+///   (a county's midpoint says nothing about the boundary).
+fn polisen_concerns<'a>(
+    event: &crate::polisen::Event,
+    area: &'a ServiceArea,
+) -> Option<Option<&'a str>> {
+    if let Some(m) = event.served_member(area) {
+        return Some(Some(area.members[m].code.as_str()));
+    }
+    if let crate::service_area::Definition::County(c) = &area.definition {
+        let county = crate::service_area::county_name(c)?;
+        return (event.municipality() == county).then_some(None);
+    }
+    if !area.members.is_empty() || event.is_county_level() {
+        return None;
+    }
+    let (lon, lat) = event.position("location.gps").ok()?;
+    area.contains(geo_types::Coord { x: lon, y: lat })
+        .then_some(None)
 }
 
 #[cfg(test)]

@@ -129,6 +129,7 @@ pub(super) fn parse(bytes: &[u8], area: &ServiceArea, now: DateTime<Utc>) -> Par
                     source_id: Some(source_id),
                     source_type: Some(field(kind).to_owned()),
                     source_url: None,
+                    municipality: None,
                 }),
             };
             let value = serde_json::json!({
