@@ -132,6 +132,13 @@ pub struct PointHit {
 /// police-feed event at the municipality's midpoint is not a place.
 pub const POINT_MAX_PRECISION_M: u32 = 1_000;
 
+/// The coarsest position a hexagon layer at `resolution` counts: twice
+/// the hexagon's edge. Anything coarser is a stand-in for an area, not a
+/// place in a hexagon.
+pub fn hexagon_precision_limit_m(resolution: cells::LayerResolution) -> u32 {
+    (resolution.edge_m() * 2.0) as u32
+}
+
 /// The in-memory index of one kind. Points (most features: incidents,
 /// reports, presence) sit in spatial buckets, each sorted by start time, so
 /// that a small box over a short window reads only what it returns; lines
@@ -295,6 +302,23 @@ impl LayerIndex {
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// The ids of entries whose position is `min_precision_m` or coarser
+    /// (stand-ins for a municipality or county, which no hexagon or point
+    /// layer shows) and whose time meets the window: what is counted by the
+    /// municipality it names instead. One pass over the kind.
+    pub fn coarse_ids(&self, window: crate::time::TimeWindow, min_precision_m: u32) -> Vec<Uuid> {
+        self.spans
+            .iter()
+            .chain(self.buckets.values().flatten())
+            .filter(|e| {
+                e.precision_m >= min_precision_m
+                    && e.t_start <= window.end
+                    && e.t_end >= window.start
+            })
+            .map(|e| e.id)
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -503,7 +527,7 @@ impl LayerIndex {
             &q.filters,
             q.window.start,
             search.as_ref(),
-            (q.resolution.edge_m() * 2.0) as u32,
+            hexagon_precision_limit_m(q.resolution),
             q.organisation,
         );
         // Whether a feature inside the box itself counted in the cell: a

@@ -146,6 +146,16 @@ impl Layers {
         self.read(kind).page_ids(q)
     }
 
+    /// See [`trygg_core::index::LayerIndex::coarse_ids`].
+    pub fn coarse_ids(
+        &self,
+        kind: Kind,
+        window: trygg_core::time::TimeWindow,
+        min_precision_m: u32,
+    ) -> Vec<Uuid> {
+        self.read(kind).coarse_ids(window, min_precision_m)
+    }
+
     pub fn len(&self, kind: Kind) -> usize {
         self.read(kind).len()
     }

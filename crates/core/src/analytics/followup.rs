@@ -43,11 +43,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::dosage::{DosageConfig, PlaceArea, PlaceDosage, PresenceLog, dosage, visits};
+pub use super::municipalities::MunicipalityFigures;
+use super::municipalities::municipality_figures;
 use super::period::Period;
 use crate::attrs::{
     Attributes, IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus,
     Respondent, UnitType,
 };
+use crate::service_area::Member;
 use crate::time::{EpochMs, TimeWindow, to_ms};
 use crate::{Error, Feature, Result};
 
@@ -58,6 +61,11 @@ const MS_PER_HOUR: f64 = 3_600_000.0;
 pub struct IncidentRecord {
     pub category: IncidentCategory,
     pub occurred_at_ms: EpochMs,
+    /// Index of the member municipality it is counted in (see
+    /// `ServiceArea::member_of`), set by whoever knows the area.
+    pub municipality: Option<u16>,
+    /// Its position only stands in for a municipality or county.
+    pub stand_in: bool,
 }
 
 impl IncidentRecord {
@@ -68,6 +76,8 @@ impl IncidentRecord {
         Some(Self {
             category: i.category,
             occurred_at_ms: to_ms(i.occurred_at),
+            municipality: None,
+            stand_in: i.precision_m >= crate::service_area::NOT_A_POSITION_M,
         })
     }
 }
@@ -85,6 +95,8 @@ pub struct ReportRecord {
     pub respondent: Option<Respondent>,
     /// The score card's overall feeling (1–5), if any.
     pub overall_score: Option<u8>,
+    /// Index of the member municipality it lies in.
+    pub municipality: Option<u16>,
 }
 
 impl ReportRecord {
@@ -104,6 +116,7 @@ impl ReportRecord {
             reasons: r.reasons.clone(),
             respondent: r.respondent.clone(),
             overall_score: r.scores.as_ref().and_then(|s| s.overall),
+            municipality: None,
         })
     }
 }
@@ -116,6 +129,8 @@ pub struct MeasureRecord {
     /// Every status with the time it took effect, oldest first.
     pub history: Vec<(MeasureStatus, EpochMs)>,
     pub place_id: Option<Uuid>,
+    /// Index of the member municipality it lies in.
+    pub municipality: Option<u16>,
 }
 
 impl MeasureRecord {
@@ -132,6 +147,7 @@ impl MeasureRecord {
                 .map(|c| (c.status, to_ms(c.at)))
                 .collect(),
             place_id: m.place_id,
+            municipality: None,
         })
     }
 
@@ -165,6 +181,9 @@ pub struct FollowUpInput<'a> {
     pub dosage: DosageConfig,
     /// The privacy threshold: `privacy::PublicPolicy::k`.
     pub k: u64,
+    /// The service area's member municipalities, which the records'
+    /// `municipality` indexes (empty for a boundary file).
+    pub municipalities: &'a [Member],
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,7 +211,7 @@ pub struct YearOnYear {
 }
 
 impl YearOnYear {
-    fn new(current: u64, year_before: u64) -> Self {
+    pub(super) fn new(current: u64, year_before: u64) -> Self {
         Self {
             current,
             year_before,
@@ -269,6 +288,10 @@ pub struct FollowUp {
     pub incidents: IncidentFigures,
     pub reports: ReportFigures,
     pub groups: GroupSplit,
+    /// Per member municipality, for a service area made of several (or
+    /// one) Swedish municipalities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub municipalities: Vec<MunicipalityFigures>,
 }
 
 /// Computes the follow-up of `input.period`.
@@ -282,19 +305,17 @@ pub fn follow_up(input: &FollowUpInput<'_>) -> Result<FollowUp> {
         return Err(Error::invalid("k", "must be at least 2"));
     }
     let window = input.period.window();
+    let year_before = input.period.year_earlier()?.window();
     let places = place_figures(input, window);
     Ok(FollowUp {
         period: input.period,
         presence: presence_figures(input.presence, window, &places),
         places,
         measures: measure_figures(input.measures, window),
-        incidents: incident_figures(
-            input.incidents,
-            window,
-            input.period.year_earlier()?.window(),
-        ),
+        incidents: incident_figures(input.incidents, window, year_before),
         reports: report_figures(input.reports, window),
         groups: group_split(input.reports, window, input.k),
+        municipalities: municipality_figures(input, window, year_before),
     })
 }
 
@@ -320,10 +341,7 @@ fn presence_figures(
     let mut by_unit: BTreeMap<UnitType, f64> = BTreeMap::new();
     let mut by_org: BTreeMap<String, f64> = BTreeMap::new();
     for log in logs {
-        // The window is closed: time runs to just after its last millisecond.
-        let from = log.start_ms.max(window.start);
-        let to = log.end_ms.min(window.end.saturating_add(1));
-        let h = (to - from).max(0) as f64 / MS_PER_HOUR;
+        let h = hours_in(log, window);
         if h <= 0.0 {
             continue;
         }
@@ -342,7 +360,15 @@ fn presence_figures(
     }
 }
 
-fn in_window(window: TimeWindow, t: EpochMs) -> bool {
+/// A log's hours inside a window.
+pub(super) fn hours_in(log: &PresenceLog, window: TimeWindow) -> f64 {
+    // The window is closed: time runs to just after its last millisecond.
+    let from = log.start_ms.max(window.start);
+    let to = log.end_ms.min(window.end.saturating_add(1));
+    (to - from).max(0) as f64 / MS_PER_HOUR
+}
+
+pub(super) fn in_window(window: TimeWindow, t: EpochMs) -> bool {
     window.start <= t && t <= window.end
 }
 
@@ -552,6 +578,16 @@ pub fn corrections(published: &Published, current: &FollowUp) -> Result<Vec<Corr
         ));
     };
     let mut out = Vec::new();
+    // A figure the published version did not have yet (a section added
+    // later, such as `municipalities`) was never published, so it cannot
+    // have been corrected.
+    let b = match (&a, b) {
+        (Value::Object(x), Value::Object(mut y)) => {
+            y.retain(|k, _| x.contains_key(k));
+            Value::Object(y)
+        }
+        (_, b) => b,
+    };
     diff("", &a, &b, &mut out);
     Ok(out)
 }
@@ -646,6 +682,7 @@ mod tests {
             start_ms,
             end_ms: start_ms + minutes * 60_000,
             geometry: Geometry::Point(Point::new(lon, 58.4105)),
+            municipality: None,
         }
     }
 
@@ -662,6 +699,7 @@ mod tests {
                 lgbtq: None,
             }),
             overall_score: Some(2),
+            municipality: None,
         }
     }
 
@@ -671,6 +709,7 @@ mod tests {
             kind,
             history: history.iter().map(|(s, t)| (*s, ms(t))).collect(),
             place_id: None,
+            municipality: None,
         }
     }
 
@@ -691,6 +730,7 @@ mod tests {
             reports,
             dosage: DosageConfig::default(),
             k: 5,
+            municipalities: &[],
         }
     }
 
@@ -786,6 +826,8 @@ mod tests {
         let inc = |c, t: &str| IncidentRecord {
             category: c,
             occurred_at_ms: ms(t),
+            municipality: None,
+            stand_in: false,
         };
         let incidents = [
             inc(IncidentCategory::Theft, "2026-10-03T12:00:00Z"),
@@ -907,6 +949,8 @@ mod tests {
         let inc = |t: &str| IncidentRecord {
             category: IncidentCategory::Theft,
             occurred_at_ms: ms(t),
+            municipality: None,
+            stand_in: false,
         };
         let before = [inc("2026-10-03T12:00:00Z")];
         let published = Published {
@@ -925,6 +969,8 @@ mod tests {
             IncidentRecord {
                 category: IncidentCategory::Burglary,
                 occurred_at_ms: ms("2026-10-05T12:00:00Z"),
+                municipality: None,
+                stand_in: false,
             },
         ];
         let now = follow_up(&input(&[], &[], &[], &after, &[])).unwrap();

@@ -19,6 +19,7 @@ pub mod emerging;
 pub mod evaluation;
 pub mod followup;
 pub mod hotspots;
+pub mod municipalities;
 pub mod period;
 pub mod stats;
 

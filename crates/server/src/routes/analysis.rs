@@ -284,6 +284,7 @@ async fn picture(
     cells.dedup();
     let districts = super::public::district_outlines(&state).await?;
     let mut by_district: BTreeMap<String, [f64; 5]> = BTreeMap::new();
+    let mut by_municipality = vec![[0.0; 6]; state.area.members.len()];
     let features: Vec<Value> = cells
         .iter()
         .map(|c| {
@@ -296,13 +297,15 @@ async fn picture(
             let rep: f64 = reasons.get(c).map_or(0.0, |m| m.values().sum());
             let (visits, minutes) = presence.get(c).copied().unwrap_or((0, 0.0));
             let mea = measures.get(c).copied().unwrap_or(0.0);
+            let weighted_inc = weighted_incidents.get(c).copied().unwrap_or(0.0);
+            let figures = [inc, weighted_inc, rep, minutes, mea];
             if let Some(d) = &district {
                 let row = by_district.entry(d.clone()).or_insert([0.0; 5]);
-                row[0] += inc;
-                row[1] += weighted_incidents.get(c).copied().unwrap_or(0.0);
-                row[2] += rep;
-                row[3] += minutes;
-                row[4] += mea;
+                row.iter_mut().zip(figures).for_each(|(r, v)| *r += v);
+            }
+            if let Some(m) = state.area.member_at(geo_types::coord! { x: ll.lng(), y: ll.lat() }) {
+                let row = &mut by_municipality[m];
+                row.iter_mut().zip(figures).for_each(|(r, v)| *r += v);
             }
             hex_feature(
                 *c,
@@ -323,10 +326,51 @@ async fn picture(
         .into_iter()
         .map(|(name, v)| json!({ "district": name, "incidents": v[0], "incidents_weighted": v[1], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
         .collect();
+    coarse_incidents(&state, res, window, &weights, &mut by_municipality).await?;
+    let municipalities: Vec<Value> = state
+        .area
+        .members
+        .iter()
+        .zip(by_municipality)
+        .map(|(m, v)| json!({ "code": m.code, "municipality": m.name, "county": m.county_name, "incidents": v[0], "incidents_weighted": v[1], "incidents_without_position": v[5], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
+        .collect();
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "districts": districts }),
+        json!({ "resolution": u8::from(res.get()), "districts": districts, "municipalities": municipalities }),
     ))
+}
+
+/// Incidents whose position is too coarse for a hexagon at `res` (the
+/// police feed's municipality and county midpoints), counted in the
+/// municipality they name or lie in: `[incidents, weighted, …, without
+/// position]` of each member's row.
+async fn coarse_incidents(
+    state: &AppState,
+    res: LayerResolution,
+    window: TimeWindow,
+    weights: &CategoryWeights,
+    rows: &mut [[f64; 6]],
+) -> Result<(), ApiError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let limit = trygg_core::index::hexagon_precision_limit_m(res);
+    let ids = state
+        .layers
+        .coarse_ids(Kind::Incident, window, limit.saturating_add(1));
+    for chunk in ids.chunks(1_000) {
+        for f in state.store.get_many(Kind::Incident, chunk, None).await? {
+            let Attributes::Incident(i) = &f.attributes else {
+                continue;
+            };
+            if let Some(m) = state.area.member_of(&f.geometry, &f.attributes) {
+                rows[m][0] += 1.0;
+                rows[m][1] += weights.weight(i.category);
+                rows[m][5] += 1.0;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn gi_feature(g: &GiStar) -> Value {

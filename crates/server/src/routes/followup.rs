@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
-use trygg_core::Kind;
+use trygg_core::{Feature, Kind};
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
 use trygg_core::analytics::followup::{
     FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
@@ -55,10 +55,22 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         start: w.start - 120 * 86_400_000,
         end: w.end,
     };
+    // Each record's member municipality: where it lies, or for a stand-in
+    // position the municipality it names.
+    let area = &state.area;
+    let member = |f: &Feature| {
+        area.member_of(&f.geometry, &f.attributes)
+            .map(|m| m as u16)
+    };
     let presence: Vec<PresenceLog> = super::all_features(state, Kind::Presence, presence_window)
         .await?
         .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now))
+        .filter_map(|f| {
+            PresenceLog::from_feature(f, now).map(|l| PresenceLog {
+                municipality: member(f),
+                ..l
+            })
+        })
         .collect();
     let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL)
         .await?
@@ -68,23 +80,39 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
     let measures: Vec<MeasureRecord> = super::all_features(state, Kind::Measure, TimeWindow::ALL)
         .await?
         .iter()
-        .filter_map(MeasureRecord::from_feature)
+        .filter_map(|f| {
+            MeasureRecord::from_feature(f).map(|m| MeasureRecord {
+                municipality: member(f),
+                ..m
+            })
+        })
         .collect();
+    let incident = |f: &Feature| {
+        IncidentRecord::from_feature(f).map(|i| IncidentRecord {
+            municipality: member(f),
+            ..i
+        })
+    };
     let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w)
         .await?
         .iter()
-        .filter_map(IncidentRecord::from_feature)
+        .filter_map(incident)
         .collect();
     incidents.extend(
         super::all_features(state, Kind::Incident, earlier)
             .await?
             .iter()
-            .filter_map(IncidentRecord::from_feature),
+            .filter_map(incident),
     );
     let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window)
         .await?
         .iter()
-        .filter_map(ReportRecord::from_feature)
+        .filter_map(|f| {
+            ReportRecord::from_feature(f).map(|r| ReportRecord {
+                municipality: member(f),
+                ..r
+            })
+        })
         .collect();
     follow_up(&FollowUpInput {
         period,
@@ -96,6 +124,7 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         reports: &reports,
         dosage: DosageConfig::default(),
         k: state.public_policy.k,
+        municipalities: &state.area.members,
     })
     .map_err(ApiError::query)
 }
