@@ -13,5 +13,6 @@ mod followup;
 mod instances;
 mod interop;
 mod store;
+mod service_area;
 mod tiles;
 mod transfer;

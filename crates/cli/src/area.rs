@@ -155,7 +155,7 @@ pub async fn set(store: &dyn Store, choice: &AreaChoice, outside: Outside, dry_r
     if !records.is_empty() {
         let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
         for r in &records {
-            *by_kind.entry(r.kind.as_str()).or_default() += 1;
+            *by_kind.entry(r.kind.collection()).or_default() += 1;
         }
         let counts = by_kind
             .iter()

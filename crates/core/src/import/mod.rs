@@ -308,7 +308,8 @@ fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime
 ///
 /// - made of Swedish municipalities: events whose title ends in a served
 ///   municipality (or whose location is one), wherever their midpoint
-///   lies; a county's nightly summary only when the area is that county;
+///   lies; events named only to a county when the area is that county
+///   (kept, but counted in no municipality);
 /// - a boundary file: municipality-level events whose midpoint lies inside
 ///   (a county's midpoint says nothing about the boundary).
 fn polisen_concerns<'a>(
