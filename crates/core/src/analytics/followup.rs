@@ -184,6 +184,8 @@ pub struct FollowUpInput<'a> {
     /// The service area's member municipalities, which the records'
     /// `municipality` indexes (empty for a boundary file).
     pub municipalities: &'a [Member],
+    /// The service area's time zone: the period runs from local midnight.
+    pub timezone: chrono_tz::Tz,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,8 +306,8 @@ pub fn follow_up(input: &FollowUpInput<'_>) -> Result<FollowUp> {
     if input.k < 2 {
         return Err(Error::invalid("k", "must be at least 2"));
     }
-    let window = input.period.window();
-    let year_before = input.period.year_earlier()?.window();
+    let window = input.period.window_in(input.timezone);
+    let year_before = input.period.year_earlier()?.window_in(input.timezone);
     let places = place_figures(input, window);
     Ok(FollowUp {
         period: input.period,
@@ -731,6 +733,7 @@ mod tests {
             dosage: DosageConfig::default(),
             k: 5,
             municipalities: &[],
+            timezone: chrono_tz::UTC,
         }
     }
 

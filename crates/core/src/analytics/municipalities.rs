@@ -169,6 +169,7 @@ mod tests {
             dosage: DosageConfig::default(),
             k: 5,
             municipalities: &members,
+            timezone: chrono_tz::UTC,
         })
         .unwrap();
         assert_eq!(f.incidents.total.current, 3);

@@ -425,7 +425,7 @@ async fn emerging(
     let now = Utc::now().timestamp_millis();
     let end = match q.get("end") {
         Some(p) => Period::parse(p, "end").map_err(ApiError::query)?,
-        None => Period::containing(Cadence::Monthly, now)
+        None => Period::containing_in(Cadence::Monthly, now, state.area.timezone)
             .and_then(Period::previous)
             .map_err(ApiError::query)?,
     };
@@ -433,7 +433,7 @@ async fn emerging(
     let area = area_cells(&state, res.get())?;
     let mut runs = Vec::with_capacity(periods.len());
     for p in &periods {
-        let values = weighted(&state, res, p.window(), &weights)?;
+        let values = weighted(&state, res, p.window_in(state.area.timezone), &weights)?;
         runs.push(
             gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
         );
@@ -462,10 +462,10 @@ async fn dosage_report(
     let now = Utc::now().timestamp_millis();
     let period = match q.get("period") {
         Some(p) => Period::parse(p, "period").map_err(ApiError::query)?,
-        None => Period::containing(Cadence::Monthly, now).map_err(ApiError::query)?,
+        None => Period::containing_in(Cadence::Monthly, now, state.area.timezone).map_err(ApiError::query)?,
     };
     let config = DosageConfig::default();
-    let w = period.window();
+    let w = period.window_in(state.area.timezone);
     let horizon = TimeWindow {
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
@@ -652,7 +652,7 @@ async fn yearly(
     let months = Period::new(Cadence::Monthly, year, 12)
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
-    let w = period.window();
+    let w = period.window_in(state.area.timezone);
     let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w)
         .await?
         .iter()
@@ -661,7 +661,7 @@ async fn yearly(
     let trend: Vec<Value> = months
         .iter()
         .map(|m| {
-            let mw = m.window();
+            let mw = m.window_in(state.area.timezone);
             let hours: f64 = logs
                 .iter()
                 .map(|l| mw.overlap_ms(l.start_ms, l.end_ms) as f64 / 3_600_000.0)

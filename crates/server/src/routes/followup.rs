@@ -42,13 +42,17 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
 /// The follow-up as the records say now.
 pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp, ApiError> {
     let now = Utc::now().timestamp_millis();
-    let w = period.window();
+    let tz = state.area.timezone;
+    let w = period.window_in(tz);
     // A visit across the period's start merges with the one before it.
     let presence_window = TimeWindow {
         start: w.start - 5 * 60_000,
         end: w.end,
     };
-    let earlier = period.year_earlier().map_err(ApiError::query)?.window();
+    let earlier = period
+        .year_earlier()
+        .map_err(ApiError::query)?
+        .window_in(tz);
     // Public reports decided this period may have been sent up to a few
     // months before it.
     let report_window = TimeWindow {
@@ -125,12 +129,16 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         dosage: DosageConfig::default(),
         k: state.public_policy.k,
         municipalities: &state.area.members,
+        timezone: tz,
     })
     .map_err(ApiError::query)
 }
 
-fn stamp(ms: i64) -> String {
-    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// An instant in the service area's local time, with its offset.
+fn stamp(state: &AppState, ms: i64) -> String {
+    from_ms(ms)
+        .with_timezone(&state.area.timezone)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 async fn published(state: &AppState, period: Period) -> Result<Option<Published>, ApiError> {
@@ -238,8 +246,8 @@ async fn internal(
     let frozen = published(&state, period).await?;
     let meta = Meta {
         municipality: state.area.name.clone(),
-        published_at: frozen.as_ref().map(|p| stamp(p.published_at_ms)),
-        generated_at: stamp(Utc::now().timestamp_millis()),
+        published_at: frozen.as_ref().map(|p| stamp(&state, p.published_at_ms)),
+        generated_at: stamp(&state, Utc::now().timestamp_millis()),
         corrections: frozen
             .as_ref()
             .map(|p| corrections(p, &current))
@@ -256,7 +264,7 @@ async fn publish(
     Path(label): Path<String>,
 ) -> Result<Response, ApiError> {
     let period = period_of(&label)?;
-    if !period.has_ended(Utc::now().timestamp_millis()) {
+    if !period.has_ended_in(Utc::now().timestamp_millis(), state.area.timezone) {
         return Err(ApiError::field(
             StatusCode::CONFLICT,
             "period",
@@ -273,7 +281,7 @@ async fn publish(
         .store
         .publish_followup(&period.label(), &json, &caller.actor(), Utc::now())
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(record.published_at), "published_by": record.published_by }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(&state, record.published_at), "published_by": record.published_by }))).into_response())
 }
 
 async fn public_list(
@@ -288,7 +296,7 @@ async fn public_list(
         .map(|r| {
             json!({
                 "period": r.period,
-                "published_at": stamp(r.published_at),
+                "published_at": stamp(&state, r.published_at),
                 "links": {
                     "json": absolute(&headers, &format!("/api/v1/public/followup/{}", r.period)),
                     "html": absolute(&headers, &format!("/api/v1/public/followup/{}?format=html", r.period)),
@@ -318,8 +326,8 @@ async fn public_one(
     let current = compute(&state, period).await?;
     let mut meta = Meta {
         municipality: state.area.name.clone(),
-        published_at: Some(stamp(frozen.published_at_ms)),
-        generated_at: stamp(Utc::now().timestamp_millis()),
+        published_at: Some(stamp(&state, frozen.published_at_ms)),
+        generated_at: stamp(&state, Utc::now().timestamp_millis()),
         corrections: corrections(&frozen, &current).map_err(ApiError::query)?,
     };
     public_corrections(&mut meta);
@@ -361,7 +369,7 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
             .unwrap_or_default();
         entries.push(FeedEntry {
             period: r.period,
-            published_at: stamp(r.published_at),
+            published_at: stamp(&state, r.published_at),
             summary,
         });
     }
