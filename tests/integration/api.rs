@@ -26,6 +26,11 @@ pub(crate) struct TestApp {
 }
 
 pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
+    app_in(store, linkoping()).await
+}
+
+/// The app serving another service area.
+pub(crate) async fn app_in(store: Arc<dyn Store>, area: trygg_core::service_area::ServiceArea) -> TestApp {
     let ids = identities(store.as_ref()).await;
     let settings = Settings {
         limits: Limits {
@@ -34,7 +39,7 @@ pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
         },
         ..Settings::default()
     };
-    let state = AppState::new(Arc::clone(&store), linkoping(), settings)
+    let state = AppState::new(Arc::clone(&store), area, settings)
         .await
         .expect("state");
     let layers = Arc::clone(&state.layers);

@@ -142,3 +142,73 @@ on_both_backends! {
         }
     }
 }
+
+/// Incidents the feed names to each municipality, per local month.
+fn expected_per_month() -> BTreeMap<(String, String), u64> {
+    let events = polisen::parse_events(&std::fs::read_to_string(feed()).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for e in &events {
+        if polisen::category_of(&e.kind).is_none() {
+            continue;
+        }
+        let month = e
+            .published_at("datetime")
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .format("%Y-%m")
+            .to_string();
+        *out.entry((e.municipality().to_owned(), month)).or_default() += 1;
+    }
+    out
+}
+
+on_both_backends! {
+    async fn a_police_area_sees_each_municipality_in_the_picture_and_the_follow_up(store) {
+        use crate::api::{app_in, get, post};
+        let area = trygg_cli::data::service_area("0580,0583,0586").unwrap();
+        let said = import(store.as_ref(), &area, args(&feed())).await.unwrap();
+        assert!(said.contains("0 rejected"), "{said}");
+        let app = app_in(store, area).await;
+        app.layers.reload(app.store.as_ref(), Kind::Incident).await.unwrap();
+        // A precise incident in Motala's centre counts there by its position.
+        let r = post(&app, "/api/v1/incidents", &trygg_tests::point(15.0364, 58.5378, serde_json::json!({ "category": "theft", "occurred_at": "2024-03-10T12:00:00Z" }))).await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+
+        let expected = expected_per_municipality();
+        let r = get(&app, "/api/v1/analysis/picture?resolution=9&datetime=2022-01-01T00:00:00Z/..").await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+        let rows = r.body["municipalities"].as_array().unwrap();
+        let names: Vec<&str> = rows.iter().map(|m| m["municipality"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Linköping", "Motala", "Mjölby"]);
+        for row in rows {
+            let name = row["municipality"].as_str().unwrap();
+            let coarse = expected[name] as f64;
+            let precise = if name == "Motala" { 1.0 } else { 0.0 };
+            assert_eq!(row["incidents_without_position"], coarse, "{row}");
+            assert_eq!(row["incidents"], coarse + precise, "{row}");
+            assert_eq!(row["county"], "Östergötlands län");
+        }
+        // Only the precise one is in a hexagon.
+        let in_cells: f64 = r.body["features"].as_array().unwrap().iter().map(|f| f["properties"]["incidents"].as_f64().unwrap()).sum();
+        assert_eq!(in_cells, 1.0);
+
+        // The follow-up of the month with most of Motala's events.
+        let months = expected_per_month();
+        let ((_, month), _) = months.iter().filter(|((m, _), _)| m == "Motala").max_by_key(|(_, n)| **n).unwrap();
+        let r = get(&app, &format!("/api/v1/followup/{month}")).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+        let rows = r.body["figures"]["municipalities"].as_array().unwrap();
+        assert_eq!(rows.len(), 3);
+        let mut sum = 0;
+        for row in rows {
+            let name = row["name"].as_str().unwrap();
+            let want = months.get(&(name.to_owned(), month.clone())).copied().unwrap_or(0) + u64::from(name == "Motala" && month == "2024-03");
+            assert_eq!(row["incidents"]["current"], want, "{name} {month}: {row}");
+            sum += want;
+        }
+        assert_eq!(r.body["figures"]["incidents"]["total"]["current"], sum);
+        let html = get(&app, &format!("/api/v1/followup/{month}?format=html")).await;
+        let html = html.body.as_str().unwrap();
+        assert!(html.contains("Per kommun") && html.contains("Mjölby"), "{html}");
+    }
+}

@@ -17,9 +17,14 @@ use crate::{Error, Result};
 const WHAT_TO_PASS: &str = "pass --service-area with a municipality (`Linköping` or `0580`), several (`0580,0583,0586`), a county (`05` or `Östergötlands län`) or a boundary file (`area.geojson`), and --timezone if not Europe/Stockholm";
 
 /// The area this database serves. A database that has none yet records
-/// the one given (or, with `demo`, Linköping's); one given that differs
-/// from the stored one is refused, naming both.
-pub async fn resolve(store: &dyn Store, choice: &AreaChoice, demo: bool) -> Result<ServiceArea> {
+/// the one given (or, with `demo`, Linköping's), unless `dry_run`; one
+/// given that differs from the stored one is refused, naming both.
+pub async fn resolve(
+    store: &dyn Store,
+    choice: &AreaChoice,
+    demo: bool,
+    dry_run: bool,
+) -> Result<ServiceArea> {
     let started = std::time::Instant::now();
     let given = choice.build()?;
     let area = match store.service_area().await? {
@@ -38,10 +43,12 @@ pub async fn resolve(store: &dyn Store, choice: &AreaChoice, demo: bool) -> Resu
                     )));
                 }
             };
-            store
-                .set_service_area(&area.to_stored(), &Actor::system("first start"), Utc::now())
-                .await?;
-            tracing::info!(service_area = %area.name, definition = %area.definition.key(), timezone = %area.timezone, "service area recorded in the database");
+            if !dry_run {
+                store
+                    .set_service_area(&area.to_stored(), &Actor::system("first start"), Utc::now())
+                    .await?;
+                tracing::info!(service_area = %area.name, definition = %area.definition.key(), timezone = %area.timezone, "service area recorded in the database");
+            }
             area
         }
     };

@@ -455,7 +455,7 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, area: AreaChoice) -> trygg_cli::R
 
 async fn import(i: ImportCli, url: &DatabaseUrl, choice: &AreaChoice) -> trygg_cli::Result<String> {
     let store = trygg_store::connect(url).await?;
-    let area = area::resolve(store.as_ref(), choice, false).await?;
+    let area = area::resolve(store.as_ref(), choice, false, i.dry_run).await?;
     let kind: trygg_core::Kind = i.kind.parse().map_err(|e: trygg_core::Error| {
         trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
     })?;

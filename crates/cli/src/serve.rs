@@ -22,7 +22,7 @@ pub struct ServeOptions {
 pub async fn run(opts: ServeOptions) -> Result<()> {
     tracing::info!(database = %opts.database_url, "opening database");
     let store = trygg_store::connect(&opts.database_url).await?;
-    let area = area::resolve(store.as_ref(), &opts.area, opts.demo).await?;
+    let area = area::resolve(store.as_ref(), &opts.area, opts.demo, false).await?;
     if opts.demo {
         if demo::is_empty(store.as_ref()).await? {
             let summary = demo::load(store.as_ref(), &area, Utc::now(), Scale::default()).await?;

@@ -427,9 +427,36 @@ async function loadPicture() {
       rows,
       filename: 'trygg-districts.csv',
     });
+    renderMunicipalities(fc.municipalities || [], `/api/v1/analysis/picture?${p}`);
   } catch (e) {
     root.textContent = t('map.loadError', { detail: e.message });
   }
+}
+
+// A service area of several municipalities (a police area, a county) shows
+// each one; incidents the police feed names only to a municipality or county
+// count here, never in a hexagon.
+function renderMunicipalities(list, query) {
+  const section = document.getElementById('municipalities-section');
+  section.hidden = list.length < 2;
+  if (section.hidden) return;
+  const root = document.getElementById('municipalities-table');
+  root.dataset.query = query;
+  renderTable(root, {
+    id: 'table-municipalities',
+    caption: t('analysis.municipalities.caption'),
+    columns: [
+      { key: 'municipality', label: t('analysis.municipalities.municipality') },
+      { key: 'incidents', label: t('kinds.incidents'), numeric: true },
+      { key: 'incidents_without_position', label: t('analysis.municipalities.withoutPosition'), numeric: true },
+      { key: 'incidents_weighted', label: t('analysis.districts.weighted'), numeric: true },
+      { key: 'reports', label: t('kinds.reports'), numeric: true },
+      { key: 'presence_hours', label: t('analysis.districts.presenceHours'), numeric: true, format: (v) => formatNumber(v, 1) },
+      { key: 'measures', label: t('kinds.measures'), numeric: true },
+    ],
+    rows: list.map((m) => ({ ...m, presence_hours: m.presence_minutes / 60 })),
+    filename: 'trygg-municipalities.csv',
+  });
 }
 
 // ---------------------------------------------------------------- month
