@@ -279,7 +279,8 @@ pub fn query_params(data: &[u8]) {
         if let Ok(r) = privacy::public_resolution(Some(value), &PublicPolicy::default()) {
             check_resolution(r);
         }
-        if let Ok((name, w)) = privacy::closed_month(Some(value), now, chrono_tz::Europe::Stockholm) {
+        if let Ok((name, w)) = privacy::closed_month(Some(value), now, chrono_tz::Europe::Stockholm)
+        {
             check_window(w);
             assert!(
                 w.end < time::to_ms(now),

@@ -30,7 +30,10 @@ pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
 }
 
 /// The app serving another service area.
-pub(crate) async fn app_in(store: Arc<dyn Store>, area: trygg_core::service_area::ServiceArea) -> TestApp {
+pub(crate) async fn app_in(
+    store: Arc<dyn Store>,
+    area: trygg_core::service_area::ServiceArea,
+) -> TestApp {
     let ids = identities(store.as_ref()).await;
     let settings = Settings {
         limits: Limits {

@@ -12,7 +12,7 @@ mod api;
 mod followup;
 mod instances;
 mod interop;
-mod store;
 mod service_area;
+mod store;
 mod tiles;
 mod transfer;

@@ -27,13 +27,12 @@ pub async fn resolve(
 ) -> Result<ServiceArea> {
     let started = std::time::Instant::now();
     let given = choice.build()?;
-    let area = match store.service_area().await? {
-        Some(stored) => {
-            let area = ServiceArea::from_stored(&stored, data::sweden()?)?;
-            refuse_other(&area, &stored, given.as_ref(), choice)?;
-            area
-        }
-        None => {
+    let area = if let Some(stored) = store.service_area().await? {
+        let area = ServiceArea::from_stored(&stored, data::sweden()?)?;
+        refuse_other(&area, &stored, given.as_ref(), choice)?;
+        area
+    } else {
+        {
             let area = match given {
                 Some(a) => a,
                 None if demo => data::service_area(data::LINKOPING_CODE)?,
@@ -91,7 +90,12 @@ fn refuse_other(
         return Ok(());
     }
     let asked = given.map_or_else(
-        || format!("time zone {}", choice.timezone.as_deref().unwrap_or_default()),
+        || {
+            format!(
+                "time zone {}",
+                choice.timezone.as_deref().unwrap_or_default()
+            )
+        },
         |g| describe(&g.to_stored()),
     );
     Err(Error::Usage(format!(
@@ -149,13 +153,21 @@ pub async fn records_outside(store: &dyn Store, area: &ServiceArea) -> Result<Ve
 
 /// `trygg service-area set`: re-checks every record against the new area
 /// and records it, or refuses with counts and examples.
-pub async fn set(store: &dyn Store, choice: &AreaChoice, outside: Outside, dry_run: bool) -> Result<String> {
+pub async fn set(
+    store: &dyn Store,
+    choice: &AreaChoice,
+    outside: Outside,
+    dry_run: bool,
+) -> Result<String> {
     let area = choice
         .build()?
         .ok_or_else(|| Error::Usage(format!("service-area set: {WHAT_TO_PASS}")))?;
     let before = store.service_area().await?;
     if before.as_ref().is_some_and(|b| area.same_as(b, true)) {
-        return Ok(format!("the database already serves {}", describe(&area.to_stored())));
+        return Ok(format!(
+            "the database already serves {}",
+            describe(&area.to_stored())
+        ));
     }
     let records = records_outside(store, &area).await?;
     let mut report = String::new();
@@ -178,7 +190,11 @@ pub async fn set(store: &dyn Store, choice: &AreaChoice, outside: Outside, dry_r
                 "dry run: {} stored records lie outside {} ({counts}) and would be {}; nothing was changed",
                 records.len(),
                 area.name,
-                if outside == Outside::Delete { "deleted" } else { "kept" }
+                if outside == Outside::Delete {
+                    "deleted"
+                } else {
+                    "kept"
+                }
             ));
         }
         if outside == Outside::Refuse {
@@ -188,7 +204,11 @@ pub async fn set(store: &dyn Store, choice: &AreaChoice, outside: Outside, dry_r
                 area.name,
             )));
         }
-        let _ = write!(report, "{} records outside the new area ({counts}) ", records.len());
+        let _ = write!(
+            report,
+            "{} records outside the new area ({counts}) ",
+            records.len()
+        );
         if outside == Outside::Delete {
             let actor = Actor::system("service-area set");
             for r in &records {
@@ -206,7 +226,11 @@ pub async fn set(store: &dyn Store, choice: &AreaChoice, outside: Outside, dry_r
         ));
     }
     store
-        .set_service_area(&area.to_stored(), &Actor::system("service-area set"), Utc::now())
+        .set_service_area(
+            &area.to_stored(),
+            &Actor::system("service-area set"),
+            Utc::now(),
+        )
         .await?;
     Ok(format!(
         "{report}the database now serves {}{}; restart `trygg serve` to use it",

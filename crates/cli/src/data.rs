@@ -77,8 +77,10 @@ impl AreaChoice {
 
 /// Whether a selector names a boundary file rather than municipalities.
 fn is_file(selector: &str) -> bool {
-    let lower = selector.to_lowercase();
-    lower.ends_with(".geojson") || lower.ends_with(".json") || Path::new(selector).is_file()
+    let path = Path::new(selector);
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"))
+        || path.is_file()
 }
 
 /// What a `--service-area` value names, and the name a boundary file gives
@@ -128,11 +130,15 @@ fn file_name(bytes: &[u8], path: &Path) -> String {
                     .find_map(|k| p.get(*k).and_then(serde_json::Value::as_str))
             })
         })
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            path.file_stem()
-                .map_or_else(|| "Service area".to_owned(), |s| s.to_string_lossy().into_owned())
-        })
+        .map_or_else(
+            || {
+                path.file_stem().map_or_else(
+                    || "Service area".to_owned(),
+                    |s| s.to_string_lossy().into_owned(),
+                )
+            },
+            str::to_owned,
+        )
 }
 
 /// The service area a selector names, in the default time zone (what the

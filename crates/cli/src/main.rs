@@ -301,39 +301,16 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
         crs: cli.service_area_crs,
         timezone: cli.timezone,
     };
-    if !matches!(cli.command, Command::Serve(_) | Command::Import(_) | Command::ServiceArea { .. }) {
+    if !matches!(
+        cli.command,
+        Command::Serve(_) | Command::Import(_) | Command::ServiceArea { .. }
+    ) {
         let store = trygg_store::connect(&url).await?;
         area::check_given(store.as_ref(), &choice).await?;
     }
     match cli.command {
         Command::Serve(a) => serve(a, url, choice).await,
-        Command::ServiceArea { command } => {
-            let store = trygg_store::connect(&url).await?;
-            match command {
-                AreaCommand::Show => area::show(store.as_ref()).await,
-                AreaCommand::Set {
-                    area: selector,
-                    outside,
-                    dry_run,
-                } => {
-                    if choice.selector.as_ref().is_some_and(|s| *s != selector) {
-                        return Err(trygg_cli::Error::Usage(
-                            "service-area set takes the new area as its argument; leave --service-area out".into(),
-                        ));
-                    }
-                    let outside = match outside {
-                        OutsidePolicy::Refuse => area::Outside::Refuse,
-                        OutsidePolicy::Keep => area::Outside::Keep,
-                        OutsidePolicy::Delete => area::Outside::Delete,
-                    };
-                    let choice = AreaChoice {
-                        selector: Some(selector),
-                        ..choice
-                    };
-                    area::set(store.as_ref(), &choice, outside, dry_run).await
-                }
-            }
-        }
+        Command::ServiceArea { command } => service_area(command, &url, choice).await,
         Command::Org { command } => {
             let store = trygg_store::connect(&url).await?;
             match command {
@@ -343,56 +320,7 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
         }
         Command::User { command } => {
             let store = trygg_store::connect(&url).await?;
-            match command {
-                UserCommand::Add {
-                    username,
-                    role,
-                    organisation,
-                    display_name,
-                    publish,
-                } => {
-                    let password = accounts::read_password()?;
-                    let user = accounts::add_user(
-                        store.as_ref(),
-                        AddUser {
-                            username: &username,
-                            display_name: display_name.as_deref(),
-                            role: &role,
-                            organisation: &organisation,
-                            publish,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Ok(accounts::describe(&user))
-                }
-                UserCommand::List => accounts::list_users(store.as_ref()).await,
-                UserCommand::Set {
-                    username,
-                    role,
-                    publish,
-                    disabled,
-                    password,
-                } => {
-                    let password = if password {
-                        Some(accounts::read_password()?)
-                    } else {
-                        None
-                    };
-                    let user = accounts::set_user(
-                        store.as_ref(),
-                        SetUser {
-                            username: &username,
-                            role: role.as_deref(),
-                            publish,
-                            disabled,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Ok(accounts::describe(&user))
-                }
-            }
+            user(command, store.as_ref()).await
         }
         Command::Import(i) => import(i, &url, &choice).await,
         Command::Export {
@@ -422,6 +350,92 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
                     Ok(format!("revoked {id}"))
                 }
             }
+        }
+    }
+}
+
+async fn user(command: UserCommand, store: &dyn trygg_store::Store) -> trygg_cli::Result<String> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            organisation,
+            display_name,
+            publish,
+        } => {
+            let password = accounts::read_password()?;
+            let user = accounts::add_user(
+                store,
+                AddUser {
+                    username: &username,
+                    display_name: display_name.as_deref(),
+                    role: &role,
+                    organisation: &organisation,
+                    publish,
+                    password,
+                },
+            )
+            .await?;
+            Ok(accounts::describe(&user))
+        }
+        UserCommand::List => accounts::list_users(store).await,
+        UserCommand::Set {
+            username,
+            role,
+            publish,
+            disabled,
+            password,
+        } => {
+            let password = if password {
+                Some(accounts::read_password()?)
+            } else {
+                None
+            };
+            let user = accounts::set_user(
+                store,
+                SetUser {
+                    username: &username,
+                    role: role.as_deref(),
+                    publish,
+                    disabled,
+                    password,
+                },
+            )
+            .await?;
+            Ok(accounts::describe(&user))
+        }
+    }
+}
+
+async fn service_area(
+    command: AreaCommand,
+    url: &DatabaseUrl,
+    choice: AreaChoice,
+) -> trygg_cli::Result<String> {
+    let store = trygg_store::connect(url).await?;
+    match command {
+        AreaCommand::Show => area::show(store.as_ref()).await,
+        AreaCommand::Set {
+            area: selector,
+            outside,
+            dry_run,
+        } => {
+            if choice.selector.as_ref().is_some_and(|s| *s != selector) {
+                return Err(trygg_cli::Error::Usage(
+                    "service-area set takes the new area as its argument; leave --service-area out"
+                        .into(),
+                ));
+            }
+            let outside = match outside {
+                OutsidePolicy::Refuse => area::Outside::Refuse,
+                OutsidePolicy::Keep => area::Outside::Keep,
+                OutsidePolicy::Delete => area::Outside::Delete,
+            };
+            let choice = AreaChoice {
+                selector: Some(selector),
+                ..choice
+            };
+            area::set(store.as_ref(), &choice, outside, dry_run).await
         }
     }
 }

@@ -13,7 +13,8 @@ use trygg_core::service_area::{DEFAULT_TIMEZONE, Definition, ServiceArea, Sweden
 const OUTLINES: &[u8] = include_bytes!("../../../fixtures/sweden_municipalities.outlines");
 
 fn build(sweden: &Sweden<'_>, definition: Definition) -> ServiceArea {
-    ServiceArea::build(definition, None, DEFAULT_TIMEZONE, sweden).expect("the embedded outlines build")
+    ServiceArea::build(definition, None, DEFAULT_TIMEZONE, sweden)
+        .expect("the embedded outlines build")
 }
 
 fn start_up(c: &mut Criterion) {
@@ -43,10 +44,35 @@ fn per_position(c: &mut Criterion) {
     let county = build(&sweden, Definition::County("14".into()));
     let mut g = c.benchmark_group("service_area_contains");
     for (name, area, at) in [
-        ("Linköping, centre", &linkoping, Coord { x: 15.6214, y: 58.4108 }),
-        ("Linköping, outside", &linkoping, Coord { x: 15.0, y: 58.4108 }),
-        ("Västra Götaland, Göteborg centre", &county, Coord { x: 11.9668, y: 57.7089 }),
-        ("Västra Götaland, at sea", &county, Coord { x: 11.5, y: 57.7 }),
+        (
+            "Linköping, centre",
+            &linkoping,
+            Coord {
+                x: 15.6214,
+                y: 58.4108,
+            },
+        ),
+        (
+            "Linköping, outside",
+            &linkoping,
+            Coord {
+                x: 15.0,
+                y: 58.4108,
+            },
+        ),
+        (
+            "Västra Götaland, Göteborg centre",
+            &county,
+            Coord {
+                x: 11.9668,
+                y: 57.7089,
+            },
+        ),
+        (
+            "Västra Götaland, at sea",
+            &county,
+            Coord { x: 11.5, y: 57.7 },
+        ),
     ] {
         g.bench_function(name, |b| b.iter(|| area.contains(black_box(at))));
     }

@@ -103,7 +103,11 @@ impl Event {
     /// `municipality` is the SCB code of the municipality it concerns: its
     /// position is only that municipality's or county's midpoint, so it is
     /// counted by this code (see `service_area::NOT_A_POSITION_M`).
-    pub fn to_incident(&self, index: usize, municipality: Option<&str>) -> Result<Option<NewFeature>> {
+    pub fn to_incident(
+        &self,
+        index: usize,
+        municipality: Option<&str>,
+    ) -> Result<Option<NewFeature>> {
         let Some(category) = category_of(&self.kind) else {
             return Ok(None);
         };
@@ -120,7 +124,11 @@ impl Event {
 
     /// A nightly summary kept as an incident of category `other` (asked for
     /// with `--include-summaries`).
-    pub fn to_summary_incident(&self, index: usize, municipality: Option<&str>) -> Result<Option<NewFeature>> {
+    pub fn to_summary_incident(
+        &self,
+        index: usize,
+        municipality: Option<&str>,
+    ) -> Result<Option<NewFeature>> {
         self.incident(index, IncidentCategory::Other, None, municipality)
             .map(Some)
     }

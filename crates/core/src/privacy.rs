@@ -366,7 +366,8 @@ mod tests {
 
     #[test]
     fn the_current_month_is_refused() {
-        let err = closed_month(Some("2024-05"), at("2024-05-31T23:59:59Z"), chrono_tz::UTC).unwrap_err();
+        let err =
+            closed_month(Some("2024-05"), at("2024-05-31T23:59:59Z"), chrono_tz::UTC).unwrap_err();
         assert_eq!(err.field(), "period");
         assert!(err.reason().contains("months that have ended"));
         assert!(closed_month(Some("2025-01"), at("2024-05-10T00:00:00Z"), chrono_tz::UTC).is_err());
@@ -404,10 +405,16 @@ mod tests {
 
     #[test]
     fn a_leap_february_ends_on_the_twenty_ninth() {
-        let (name, w) = closed_month(Some(" 2024-02 "), at("2024-06-01T00:00:00Z"), chrono_tz::UTC).unwrap();
+        let (name, w) = closed_month(
+            Some(" 2024-02 "),
+            at("2024-06-01T00:00:00Z"),
+            chrono_tz::UTC,
+        )
+        .unwrap();
         assert_eq!(name, "2024-02");
         assert_eq!(w.end, ms("2024-02-29T23:59:59.999Z"));
-        let (_, w) = closed_month(Some("2023-02"), at("2024-06-01T00:00:00Z"), chrono_tz::UTC).unwrap();
+        let (_, w) =
+            closed_month(Some("2023-02"), at("2024-06-01T00:00:00Z"), chrono_tz::UTC).unwrap();
         assert_eq!(w.end, ms("2023-02-28T23:59:59.999Z"));
     }
 

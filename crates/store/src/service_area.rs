@@ -15,7 +15,12 @@ pub trait ServiceAreas: Send + Sync {
     /// The area recorded, if any.
     async fn service_area(&self) -> Result<Option<Stored>>;
     /// Records the area (replacing any earlier one), audited.
-    async fn set_service_area(&self, area: &Stored, actor: &Actor, now: DateTime<Utc>) -> Result<()>;
+    async fn set_service_area(
+        &self,
+        area: &Stored,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
 }
 
 macro_rules! service_areas {

@@ -42,8 +42,7 @@ pub(super) fn municipality_figures(
     window: TimeWindow,
     year_before: TimeWindow,
 ) -> Vec<MunicipalityFigures> {
-    let mut rows: Vec<Row> =
-        vec![(0, 0, 0, 0.0, 0, 0); input.municipalities.len()];
+    let mut rows: Vec<Row> = vec![(0, 0, 0, 0.0, 0, 0); input.municipalities.len()];
     for i in input.incidents {
         if let Some(r) = row(&mut rows, i.municipality) {
             if in_window(window, i.occurred_at_ms) {
@@ -79,15 +78,17 @@ pub(super) fn municipality_figures(
         .municipalities
         .iter()
         .zip(rows)
-        .map(|(m, (now, before, stand_in, hours, reports, done))| MunicipalityFigures {
-            code: m.code.clone(),
-            name: m.name.clone(),
-            incidents: YearOnYear::new(now, before),
-            incidents_without_position: stand_in,
-            presence_hours: hours,
-            reports_received: reports,
-            measures_done: done,
-        })
+        .map(
+            |(m, (now, before, stand_in, hours, reports, done))| MunicipalityFigures {
+                code: m.code.clone(),
+                name: m.name.clone(),
+                incidents: YearOnYear::new(now, before),
+                incidents_without_position: stand_in,
+                presence_hours: hours,
+                reports_received: reports,
+                measures_done: done,
+            },
+        )
         .collect()
 }
 
@@ -176,7 +177,10 @@ mod tests {
         let [linkoping, motala] = f.municipalities.as_slice() else {
             panic!("{:?}", f.municipalities)
         };
-        assert_eq!((linkoping.code.as_str(), linkoping.name.as_str()), ("0580", "Linköping"));
+        assert_eq!(
+            (linkoping.code.as_str(), linkoping.name.as_str()),
+            ("0580", "Linköping")
+        );
         assert_eq!(linkoping.incidents, YearOnYear::new(1, 0));
         assert_eq!(linkoping.reports_received, 1);
         assert_eq!(motala.incidents, YearOnYear::new(1, 1));

@@ -374,7 +374,9 @@ mod tests {
     #[test]
     fn a_period_in_a_time_zone_starts_at_local_midnight() {
         let stockholm = chrono_tz::Europe::Stockholm;
-        let oct = Period::parse("2026-10", "period").unwrap().window_in(stockholm);
+        let oct = Period::parse("2026-10", "period")
+            .unwrap()
+            .window_in(stockholm);
         // Summer time at the start, winter time at the end.
         assert_eq!(oct.start, ms("2026-09-30T22:00:00Z"));
         assert_eq!(oct.end, ms("2026-10-31T23:00:00Z") - 1);

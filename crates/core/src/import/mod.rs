@@ -280,9 +280,13 @@ fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime
         }
     };
     for (i, event) in events.iter().enumerate() {
-        let Some(municipality) = polisen_concerns(event, area) else {
-            out.skipped += 1;
-            continue;
+        let municipality = match polisen_concerns(event, area) {
+            Concerns::Municipality(code) => Some(code),
+            Concerns::Area => None,
+            Concerns::Other => {
+                out.skipped += 1;
+                continue;
+            }
         };
         let incident = if event.is_summary() && opts.include_summaries {
             event.to_summary_incident(i, municipality)
@@ -312,23 +316,34 @@ fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime
 ///   (kept, but counted in no municipality);
 /// - a boundary file: municipality-level events whose midpoint lies inside
 ///   (a county's midpoint says nothing about the boundary).
-fn polisen_concerns<'a>(
-    event: &crate::polisen::Event,
-    area: &'a ServiceArea,
-) -> Option<Option<&'a str>> {
+enum Concerns<'a> {
+    /// A served municipality (SCB code), which counts it.
+    Municipality(&'a str),
+    /// The area as a whole (a county's own events), counted in no municipality.
+    Area,
+    /// Somewhere else.
+    Other,
+}
+
+fn polisen_concerns<'a>(event: &crate::polisen::Event, area: &'a ServiceArea) -> Concerns<'a> {
     if let Some(m) = event.served_member(area) {
-        return Some(Some(area.members[m].code.as_str()));
+        return Concerns::Municipality(area.members[m].code.as_str());
     }
     if let crate::service_area::Definition::County(c) = &area.definition {
-        let county = crate::service_area::county_name(c)?;
-        return (event.municipality() == county).then_some(None);
+        let named_to_county = crate::service_area::county_name(c) == Some(event.municipality());
+        return if named_to_county {
+            Concerns::Area
+        } else {
+            Concerns::Other
+        };
     }
     if !area.members.is_empty() || event.is_county_level() {
-        return None;
+        return Concerns::Other;
     }
-    let (lon, lat) = event.position("location.gps").ok()?;
-    area.contains(geo_types::Coord { x: lon, y: lat })
-        .then_some(None)
+    match event.position("location.gps") {
+        Ok((lon, lat)) if area.contains(geo_types::Coord { x: lon, y: lat }) => Concerns::Area,
+        _ => Concerns::Other,
+    }
 }
 
 #[cfg(test)]

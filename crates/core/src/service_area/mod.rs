@@ -149,7 +149,10 @@ pub fn parse_timezone(name: &str, field: &str) -> Result<Tz> {
 ///
 /// # Errors
 /// Not JSON, no polygon, or coordinates that do not convert.
-pub fn boundary_from_geojson(bytes: &[u8], crs: Option<crate::import::Crs>) -> Result<MultiPolygon<f64>> {
+pub fn boundary_from_geojson(
+    bytes: &[u8],
+    crs: Option<crate::import::Crs>,
+) -> Result<MultiPolygon<f64>> {
     let mut value: Value =
         serde_json::from_slice(bytes).map_err(|e| Error::invalid("service_area", e))?;
     let crs = match value
@@ -227,9 +230,9 @@ fn collect_polygons(
 ) -> Result<()> {
     match value["type"].as_str() {
         Some("FeatureCollection") => {
-            let features = value["features"].as_array().ok_or_else(|| {
-                Error::invalid(format!("{field}.features"), "must be an array")
-            })?;
+            let features = value["features"]
+                .as_array()
+                .ok_or_else(|| Error::invalid(format!("{field}.features"), "must be an array"))?;
             for (i, f) in features.iter().enumerate() {
                 collect_polygons(f, &format!("{field}.features[{i}]"), out)?;
             }
@@ -307,7 +310,12 @@ impl ServiceArea {
     ///
     /// # Errors
     /// An unknown municipality or county, or an empty boundary.
-    pub fn build(definition: Definition, name: Option<&str>, timezone: Tz, sweden: &Sweden<'_>) -> Result<Self> {
+    pub fn build(
+        definition: Definition,
+        name: Option<&str>,
+        timezone: Tz,
+        sweden: &Sweden<'_>,
+    ) -> Result<Self> {
         let name = name.map(str::trim).filter(|n| !n.is_empty());
         let codes = match &definition {
             Definition::Boundary(shape) => {
@@ -345,10 +353,7 @@ impl ServiceArea {
             max_lat: b.max_lat.max(o.bbox.max_lat),
         });
         let (code, default_name) = match &definition {
-            Definition::County(c) => (
-                c.clone(),
-                county_name(c).unwrap_or("county").to_owned(),
-            ),
+            Definition::County(c) => (c.clone(), county_name(c).unwrap_or("county").to_owned()),
             _ => (codes.join(","), list_names(&members)),
         };
         Ok(Self {
@@ -395,6 +400,11 @@ impl ServiceArea {
                     .any(|o| o.boundary_within_m(c, self.tolerance_m)))
     }
 
+    /// Whether a position lies inside the outline itself (no tolerance).
+    pub fn strictly_contains(&self, c: Coord<f64>) -> bool {
+        self.outlines.iter().any(|o| o.contains(c))
+    }
+
     /// How far outside the area a position lies, in metres.
     pub fn distance_outside_m(&self, c: Coord<f64>) -> f64 {
         if self.outlines.iter().any(|o| o.contains(c)) {
@@ -412,11 +422,14 @@ impl ServiceArea {
         if self.members.is_empty() {
             return None;
         }
-        self.outlines.iter().position(|o| o.contains(c)).or_else(|| {
-            self.outlines
-                .iter()
-                .position(|o| o.boundary_within_m(c, self.tolerance_m))
-        })
+        self.outlines
+            .iter()
+            .position(|o| o.contains(c))
+            .or_else(|| {
+                self.outlines
+                    .iter()
+                    .position(|o| o.boundary_within_m(c, self.tolerance_m))
+            })
     }
 
     /// The member municipality with this name (any case; hyphens as
@@ -471,7 +484,12 @@ impl ServiceArea {
     /// The service-area rule for a whole record: [`Self::check`], except
     /// for a stand-in position (see the module documentation), which must
     /// name a served municipality instead.
-    pub fn check_feature(&self, geometry: &Geometry<f64>, attributes: &Attributes, field: &str) -> Result<()> {
+    pub fn check_feature(
+        &self,
+        geometry: &Geometry<f64>,
+        attributes: &Attributes,
+        field: &str,
+    ) -> Result<()> {
         let Some(code) = stand_in_municipality(attributes).filter(|_| !self.members.is_empty())
         else {
             return self.check(geometry, field);
@@ -568,10 +586,7 @@ mod tests {
         let a = square();
         assert!(a.contains(Coord { x: 15.6, y: 58.4 }));
         // ≈ 60 m east of the edge: within the 100 m tolerance.
-        assert!(a.contains(Coord {
-            x: 15.701,
-            y: 58.4
-        }));
+        assert!(a.contains(Coord { x: 15.701, y: 58.4 }));
         // ≈ 200 m east: outside.
         assert!(!a.contains(Coord {
             x: 15.7034,
@@ -586,7 +601,11 @@ mod tests {
         let a = square();
         let g = Geometry::Point(geo_types::Point::new(15.7034, 58.4));
         let err = a.check(&g, "geometry.coordinates").unwrap_err();
-        assert!(err.reason().contains("lies 198 m outside"), "{}", err.reason());
+        assert!(
+            err.reason().contains("lies 198 m outside"),
+            "{}",
+            err.reason()
+        );
     }
 
     #[test]

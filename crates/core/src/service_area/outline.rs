@@ -158,8 +158,10 @@ impl Outline {
             (((lat - self.min_lat) / self.band_height).max(0.0) as usize).min(self.bands() - 1)
         };
         let cos = c.y.to_radians().cos();
-        (band(c.y - dlat)..=band(c.y + dlat))
-            .any(|b| self.band_edges(b).any(|e| segment_distance_m(c, e, cos) <= m))
+        (band(c.y - dlat)..=band(c.y + dlat)).any(|b| {
+            self.band_edges(b)
+                .any(|e| segment_distance_m(c, e, cos) <= m)
+        })
     }
 
     /// The distance in metres from `c` to the nearest point of the
@@ -177,21 +179,22 @@ impl Outline {
     }
 }
 
-fn segment_distance_m(c: Coord<f64>, e: &Edge, cos: f64) -> f64 {
+fn segment_distance_m(point: Coord<f64>, edge: &Edge, cos: f64) -> f64 {
     let to_m = |p: Coord<f64>| Coord {
-        x: (p.x - c.x) * M_PER_DEG_LAT * cos,
-        y: (p.y - c.y) * M_PER_DEG_LAT,
+        x: (p.x - point.x) * M_PER_DEG_LAT * cos,
+        y: (p.y - point.y) * M_PER_DEG_LAT,
     };
-    let (a, b) = (to_m(e.a), to_m(e.b));
-    let d = b - a;
-    let len2 = d.x * d.x + d.y * d.y;
-    let t = if len2 > 0.0 {
-        (-(a.x * d.x + a.y * d.y) / len2).clamp(0.0, 1.0)
+    // The point is the origin; find the edge's nearest point to it.
+    let (start, end) = (to_m(edge.a), to_m(edge.b));
+    let along = end - start;
+    let len2 = along.x * along.x + along.y * along.y;
+    let share = if len2 > 0.0 {
+        (-(start.x * along.x + start.y * along.y) / len2).clamp(0.0, 1.0)
     } else {
         0.0
     };
-    let p = a + d * t;
-    p.x.hypot(p.y)
+    let nearest = start + along * share;
+    nearest.x.hypot(nearest.y)
 }
 
 #[cfg(test)]
@@ -203,8 +206,24 @@ mod tests {
 
     fn ring_with_hole() -> MultiPolygon<f64> {
         MultiPolygon(vec![Polygon::new(
-            vec![(15.0, 58.0), (16.0, 58.0), (16.0, 59.0), (15.0, 59.0), (15.0, 58.0)].into(),
-            vec![vec![(15.4, 58.4), (15.6, 58.4), (15.6, 58.6), (15.4, 58.6), (15.4, 58.4)].into()],
+            vec![
+                (15.0, 58.0),
+                (16.0, 58.0),
+                (16.0, 59.0),
+                (15.0, 59.0),
+                (15.0, 58.0),
+            ]
+            .into(),
+            vec![
+                vec![
+                    (15.4, 58.4),
+                    (15.6, 58.4),
+                    (15.6, 58.6),
+                    (15.4, 58.6),
+                    (15.4, 58.4),
+                ]
+                .into(),
+            ],
         )])
     }
 
@@ -223,7 +242,13 @@ mod tests {
         // 0.01° of latitude north of the top edge ≈ 1 113 m.
         let d = o.distance_to_boundary_m(Coord { x: 15.5, y: 59.01 });
         assert!((d - 1_113.2).abs() < 1.0, "{d}");
-        assert!(o.boundary_within_m(Coord { x: 15.5, y: 59.0005 }, 100.0));
+        assert!(o.boundary_within_m(
+            Coord {
+                x: 15.5,
+                y: 59.0005
+            },
+            100.0
+        ));
         assert!(!o.boundary_within_m(Coord { x: 15.5, y: 59.002 }, 100.0));
     }
 

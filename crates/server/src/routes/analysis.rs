@@ -303,7 +303,10 @@ async fn picture(
                 let row = by_district.entry(d.clone()).or_insert([0.0; 5]);
                 row.iter_mut().zip(figures).for_each(|(r, v)| *r += v);
             }
-            if let Some(m) = state.area.member_at(geo_types::coord! { x: ll.lng(), y: ll.lat() }) {
+            if let Some(m) = state
+                .area
+                .member_at(geo_types::coord! { x: ll.lng(), y: ll.lat() })
+            {
                 let row = &mut by_municipality[m];
                 row.iter_mut().zip(figures).for_each(|(r, v)| *r += v);
             }
@@ -462,7 +465,8 @@ async fn dosage_report(
     let now = Utc::now().timestamp_millis();
     let period = match q.get("period") {
         Some(p) => Period::parse(p, "period").map_err(ApiError::query)?,
-        None => Period::containing_in(Cadence::Monthly, now, state.area.timezone).map_err(ApiError::query)?,
+        None => Period::containing_in(Cadence::Monthly, now, state.area.timezone)
+            .map_err(ApiError::query)?,
     };
     let config = DosageConfig::default();
     let w = period.window_in(state.area.timezone);

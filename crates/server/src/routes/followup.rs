@@ -10,7 +10,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
-use trygg_core::{Feature, Kind};
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
 use trygg_core::analytics::followup::{
     FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
@@ -19,6 +18,7 @@ use trygg_core::analytics::followup::{
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
+use trygg_core::{Feature, Kind};
 
 use super::absolute;
 use crate::auth::Caller;
@@ -62,10 +62,7 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
     // Each record's member municipality: where it lies, or for a stand-in
     // position the municipality it names.
     let area = &state.area;
-    let member = |f: &Feature| {
-        area.member_of(&f.geometry, &f.attributes)
-            .map(|m| m as u16)
-    };
+    let member = |f: &Feature| area.member_of(&f.geometry, &f.attributes).map(|m| m as u16);
     let presence: Vec<PresenceLog> = super::all_features(state, Kind::Presence, presence_window)
         .await?
         .iter()

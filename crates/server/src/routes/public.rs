@@ -206,8 +206,8 @@ async fn hexagons(
     let policy = state.public_policy;
     let resolution =
         public_resolution(param(&params, "resolution"), &policy).map_err(ApiError::query)?;
-    let (period, window) =
-        closed_month(param(&params, "period"), Utc::now(), state.area.timezone).map_err(ApiError::query)?;
+    let (period, window) = closed_month(param(&params, "period"), Utc::now(), state.area.timezone)
+        .map_err(ApiError::query)?;
     let generation = state.layers.generation(kind) + state.layers.generation(Kind::Area);
     let key = format!(
         "hexagons|{kind}|{period}|{}|{}",
@@ -272,7 +272,8 @@ pub(crate) async fn public_cells(
     kind: Kind,
     period: Option<&str>,
 ) -> Result<Arc<Vec<HexCount>>, ApiError> {
-    let (period, window) = closed_month(period, Utc::now(), state.area.timezone).map_err(ApiError::query)?;
+    let (period, window) =
+        closed_month(period, Utc::now(), state.area.timezone).map_err(ApiError::query)?;
     published_cells(state, kind, &period, window, &state.public_policy).await
 }
 
@@ -299,8 +300,8 @@ async fn measures(
 ) -> Result<Response, ApiError> {
     limit(&state, &headers, peer, &state.auth.public_reads)?;
     only(&params, &["period", "f"])?;
-    let (period, window) =
-        closed_month(param(&params, "period"), Utc::now(), state.area.timezone).map_err(ApiError::query)?;
+    let (period, window) = closed_month(param(&params, "period"), Utc::now(), state.area.timezone)
+        .map_err(ApiError::query)?;
     let mut q = ListQuery::parse(Kind::Measure, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
