@@ -28,8 +28,15 @@ fi
 
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
-cargo build -p trygg-cli
-bin="$root/target/debug/trygg"
+# scripts/test.sh passes the binary `cargo test --workspace` just built;
+# `cargo build -p trygg-cli` alone resolves other features and compiles much
+# of the workspace again (ten minutes on a busy 2-core machine).
+if [ -n "${TRYGG_BIN:-}" ]; then
+  bin="$TRYGG_BIN"
+else
+  cargo build -p trygg-cli
+  bin="$root/target/debug/trygg"
+fi
 
 work="$(mktemp -d)"
 server_pid=""

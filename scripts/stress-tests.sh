@@ -94,7 +94,7 @@ for i in $(seq 1 "$runs"); do
       scripts/browser-tests.sh >"$log" 2>&1 || status=$?
       ;;
     all)
-      { ${cases:+env PROPTEST_CASES=$cases} cargo test --workspace --locked && scripts/browser-tests.sh; } >"$log" 2>&1 || status=$?
+      { ${cases:+env PROPTEST_CASES=$cases} cargo test --workspace --locked && TRYGG_BIN="$root/target/debug/trygg" scripts/browser-tests.sh; } >"$log" 2>&1 || status=$?
       ;;
   esac
   # Rust: "test name ... FAILED"; node's spec reporter: "✖ name (123ms)".

@@ -54,12 +54,16 @@ if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
 fi
 python3 -m openapi_spec_validator "$artifacts/openapi.json"
 
+step "OGC API clients: OWSLib, GDAL ogr2ogr, QGIS's OAPIF provider (headless)"
+tests/clients/run.sh target/debug/trygg 2>&1 | tee "$artifacts/clients.log"
+clients_passed=$(grep -Eo '^[0-9]+ passed, 0 failed' "$artifacts/clients.log" | awk '{s += $1} END {print s + 0}')
+
 browser_passed=0
 if [ -x scripts/browser-tests.sh ]; then
   step "browser tests (headless Chromium, axe-core)"
-  scripts/browser-tests.sh 2>&1 | tee "$artifacts/browser-tests.log"
+  TRYGG_BIN="$root/target/debug/trygg" scripts/browser-tests.sh 2>&1 | tee "$artifacts/browser-tests.log"
   browser_passed=$(grep -Eo '^ℹ pass [0-9]+' "$artifacts/browser-tests.log" | awk '{s += $3} END {print s + 0}')
 fi
 
 step "all tests passed"
-echo "total: $((rust_passed + browser_passed)) passed, 0 failed"
+echo "total: $((rust_passed + clients_passed + browser_passed)) passed, 0 failed"

@@ -59,6 +59,11 @@ on_both_backends! {
         let top = features.iter().max_by(|a, b| a["properties"]["value"].as_f64().partial_cmp(&b["properties"]["value"].as_f64()).unwrap()).unwrap();
         assert_eq!(top["properties"]["value"], 40.0);
         assert_eq!(top["properties"]["bin_fdr"], 3, "{top}");
+        // The study area is the cells whose centres lie in the service area,
+        // and the answer says so.
+        let area = trygg_core::analytics::hotspots::study_area(&trygg_tests::linkoping().shape, h3o::Resolution::Nine).unwrap();
+        assert_eq!(r.body["cells_in_area"], area.len(), "{}", r.body["study_area"]);
+        assert!(r.body["study_area"].as_str().unwrap().contains("centres lie in the service area"));
         assert!(features.iter().filter(|f| f["properties"]["bin_fdr"].as_i64() == Some(3)).count() <= 7, "only the spot and its ring");
         let weighted = get(&app, "/api/v1/analysis/hotspots?resolution=9&weights=theft=2").await;
         let top2 = weighted.body["features"].as_array().unwrap().iter().map(|f| f["properties"]["value"].as_f64().unwrap()).fold(0.0, f64::max);
@@ -68,6 +73,7 @@ on_both_backends! {
         let emerging = get(&app, "/api/v1/analysis/emerging?resolution=9&months=6").await;
         assert_eq!(emerging.status, StatusCode::OK, "{}", emerging.body);
         assert_eq!(emerging.body["periods"].as_array().unwrap().len(), 6);
+        assert_eq!(emerging.body["cells_in_area"], area.len());
     }
 }
 

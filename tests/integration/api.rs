@@ -118,7 +118,11 @@ pub(crate) async fn call(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     // A 304 carries the type of the body it stands for, but no body.
-    if content_type == "application/geo+json" && !text.is_empty() {
+    // Answers in another CRS (OGC API Part 2) are not RFC 7946 GeoJSON.
+    let crs84 = headers
+        .get("content-crs")
+        .is_none_or(|v| v.to_str().is_ok_and(|c| c.ends_with("/CRS84>")));
+    if content_type == "application/geo+json" && !text.is_empty() && crs84 {
         collect_geojson(uri, &text);
     }
     let body = if text.is_empty() {

@@ -12,6 +12,7 @@ mod api;
 mod followup;
 mod instances;
 mod interop;
+mod ogc;
 mod service_area;
 mod store;
 mod tiles;

@@ -152,6 +152,7 @@ fn incident_rows(n: usize, seed: u64) -> Vec<IndexRow> {
                 )],
                 precision_m: Some(precision),
                 organisation_id: None,
+                shape: trygg_core::Shape::Point,
             }
         })
         .collect()

@@ -157,6 +157,31 @@ pub fn at_resolution(cell: u64, res: Resolution, out: &mut Vec<CellIndex>) {
     }
 }
 
+/// A bound on how far apart two points of one cell at `res` can lie, in
+/// metres: three mean edge lengths. A regular hexagon spans two edges; H3
+/// cells vary in size over the globe (the largest about 1.3 times the mean
+/// edge), and the test below checks the bound on cells everywhere.
+pub fn reach_m(res: Resolution) -> f64 {
+    3.0 * res.edge_length_m()
+}
+
+/// Whether a cell's hexagon (its boundary as a polygon in degrees) touches
+/// a box: the one test of "the hexagons of a box" and "the hexagons of a
+/// tile", for every layer, public or not.
+pub fn touches(cell: CellIndex, b: &crate::bbox::Bbox) -> bool {
+    use geo::Intersects;
+    let centre = LatLng::from(cell);
+    if b.contains(centre.lng(), centre.lat()) {
+        return true;
+    }
+    let ring: Vec<geo_types::Coord<f64>> = cell
+        .boundary()
+        .iter()
+        .map(|ll| geo_types::coord! { x: ll.lng(), y: ll.lat() })
+        .collect();
+    geo_types::Polygon::new(LineString::new(ring), vec![]).intersects(&b.to_rect())
+}
+
 /// Hex string, as cells travel to browsers (JSON numbers lose precision past 2^53).
 pub fn hex(cell: CellIndex) -> String {
     cell.to_string()
@@ -219,6 +244,62 @@ mod tests {
         );
         assert!(LayerResolution::parse("4", "resolution").is_err());
         assert!(LayerResolution::parse("nine", "resolution").is_err());
+    }
+
+    #[test]
+    fn no_two_points_of_a_cell_lie_farther_apart_than_its_reach() {
+        use geo::{Distance, Haversine};
+        // Cells around the globe, near the poles and the equator, at every
+        // layer resolution and the coarse ones tiles use.
+        for (lat, lng) in [
+            (58.41, 15.62),
+            (0.0, 0.0),
+            (-45.0, 170.0),
+            (85.0, -40.0),
+            (69.0, 20.0),
+            (30.0, -100.0),
+        ] {
+            for r in 0..=11u8 {
+                let res = Resolution::try_from(r).unwrap();
+                let cell = LatLng::new(lat, lng).unwrap().to_cell(res);
+                let ring: Vec<_> = cell
+                    .boundary()
+                    .iter()
+                    .map(|ll| geo_types::Point::new(ll.lng(), ll.lat()))
+                    .collect();
+                for a in &ring {
+                    for b in &ring {
+                        let d = Haversine.distance(*a, *b);
+                        assert!(
+                            d <= reach_m(res),
+                            "res {r} at {lat},{lng}: {d} m > {}",
+                            reach_m(res)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cell_touches_a_box_it_only_grazes_and_not_one_beside_it() {
+        use crate::bbox::Bbox;
+        let cell = point_cell(15.62, 58.41)
+            .unwrap()
+            .parent(Resolution::Eight)
+            .unwrap();
+        let ring: Vec<LatLng> = cell.boundary().iter().copied().collect();
+        let east = ring.iter().map(|ll| ll.lng()).fold(f64::MIN, f64::max);
+        let lat = ring
+            .iter()
+            .find(|ll| (ll.lng() - east).abs() < 1e-12)
+            .unwrap()
+            .lat();
+        // A box whose west edge sits a hair inside the easternmost vertex.
+        let graze = Bbox::new(east - 1e-7, lat - 1e-4, east + 0.01, lat + 1e-4, "bbox").unwrap();
+        assert!(touches(cell, &graze));
+        let beside = Bbox::new(east + 1e-5, lat - 1e-4, east + 0.01, lat + 1e-4, "bbox").unwrap();
+        assert!(!touches(cell, &beside));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::attrs::{
 use crate::bbox::Bbox;
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
 use crate::time::EpochMs;
-use crate::{Error, Kind, Result, cells};
+use crate::{Error, Kind, Result, Shape, cells};
 
 /// A feature as the index needs it, in the form a store can read cheaply
 /// from its columns.
@@ -33,6 +33,7 @@ pub struct IndexRow {
     pub cells: Vec<u64>,
     pub precision_m: Option<u32>,
     pub organisation_id: Option<Uuid>,
+    pub shape: Shape,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,6 +73,7 @@ struct Entry {
     precision_m: u32,
     /// Index into `LayerIndex::organisations`, 0 for none.
     organisation: u16,
+    shape: Shape,
 }
 
 impl Entry {
@@ -231,6 +233,7 @@ struct Filter {
     max_precision_m: u32,
     /// An organisation never seen cannot match anything: `u16::MAX`.
     organisation: Option<u16>,
+    shape: Option<Shape>,
 }
 
 impl Filter {
@@ -238,6 +241,7 @@ impl Filter {
         e.t_end >= self.window_start
             && e.precision_m <= self.max_precision_m
             && self.organisation.is_none_or(|o| o == e.organisation)
+            && self.shape.is_none_or(|s| s == e.shape)
             && (self.tag_mask == 0 || e.tags & self.tag_mask != 0)
             && (self.status_mask == 0 || e.status & self.status_mask != 0)
             && (self.source_mask == 0 || e.source & self.source_mask != 0)
@@ -370,6 +374,7 @@ impl LayerIndex {
             cells,
             precision_m: row.precision_m.unwrap_or(0),
             organisation: self.intern_organisation(row.organisation_id),
+            shape: row.shape,
         }
     }
 
@@ -495,6 +500,7 @@ impl LayerIndex {
         bbox: Option<&Bbox>,
         max_precision_m: u32,
         organisation: Option<Uuid>,
+        shape: Option<Shape>,
     ) -> Filter {
         Filter {
             window_start,
@@ -509,6 +515,7 @@ impl LayerIndex {
                     .position(|x| *x == Some(o))
                     .map_or(u16::MAX, |i| i as u16)
             }),
+            shape,
         }
     }
 
@@ -519,34 +526,69 @@ impl LayerIndex {
     /// once in every hexagon it touches; presence minutes (clipped to the
     /// window, open presence counted up to `now`) are shared evenly among
     /// the hexagons of a track. More than `max_cells` hexagons is refused.
+    ///
+    /// With a box (a `bbox`, a tile), the answer is exactly the hexagons
+    /// whose outline touches the box ([`cells::touches`]), each with its
+    /// whole count — the count it has without a box, features outside the
+    /// box included — so a hexagon cut by a tile edge shows the same number
+    /// in both tiles, and a track through the box adds nothing to hexagons
+    /// far from it.
     pub fn hexagons(&self, q: &HexQuery, now: EpochMs, max_cells: usize) -> Result<Vec<HexCount>> {
         let res = q.resolution.get();
-        // Features just outside the box still put weight in its edge hexagons.
-        let search = q.bbox.map(|b| b.expanded_m(q.resolution.edge_m() * 2.0));
+        // A feature counts in a hexagon through one of its stored cells; for
+        // that hexagon to touch the box, the feature lies within the reach of
+        // the hexagon and of the stored cell from it. Searching that far
+        // (per stored resolution) finds every feature of every hexagon that
+        // touches the box; the exact touch test then drops the others.
+        let search: Option<Vec<[E7; 4]>> = q.bbox.map(|b| {
+            (0..=u8::from(cells::INDEX_RESOLUTION))
+                .map(|stored| {
+                    let stored =
+                        h3o::Resolution::try_from(stored).unwrap_or(cells::INDEX_RESOLUTION);
+                    bbox_e7(&b.expanded_m(cells::reach_m(res) + cells::reach_m(stored)))
+                })
+                .collect()
+        });
         let filter = self.filter(
             &q.filters,
             q.window.start,
-            search.as_ref(),
+            None,
             hexagon_precision_limit_m(q.resolution),
             q.organisation,
+            None,
         );
-        // Whether a feature inside the box itself counted in the cell: a
-        // point near the edge can sit in a fine cell that pokes out of its
-        // coarse parent, whose outline then misses the box; the count must
-        // still be shown.
-        let mut counts: HashMap<CellIndex, (u64, f64, bool)> = HashMap::new();
+        let within_reach = |e: &Entry, coarsest: u8| {
+            search
+                .as_ref()
+                .is_none_or(|boxes| e.meets(&boxes[usize::from(coarsest).min(boxes.len() - 1)]))
+        };
+        let mut counts: HashMap<CellIndex, (u64, f64)> = HashMap::new();
         let mut scratch = Vec::new();
         let presence = self.kind == Kind::Presence;
-        let inner = q.bbox.as_ref().map(bbox_e7);
-        self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
+        let points_box = search.as_ref().and_then(|boxes| boxes.last().copied());
+        self.each_candidate(q.window.start, q.window.end, points_box, true, |e| {
             if !filter.accepts(e) {
                 return Ok(());
             }
             scratch.clear();
             match e.cells {
-                Cells::One(c) => cells::at_resolution(c, res, &mut scratch),
+                Cells::One(c) => {
+                    if !within_reach(e, stored_resolution(c)) {
+                        return Ok(());
+                    }
+                    cells::at_resolution(c, res, &mut scratch);
+                }
                 Cells::Many { start, len } => {
-                    for c in &self.pool[start as usize..(start + len) as usize] {
+                    let stored = &self.pool[start as usize..(start + len) as usize];
+                    let coarsest = stored
+                        .iter()
+                        .map(|c| stored_resolution(*c))
+                        .min()
+                        .unwrap_or(0);
+                    if !within_reach(e, coarsest) {
+                        return Ok(());
+                    }
+                    for c in stored {
                         cells::at_resolution(*c, res, &mut scratch);
                     }
                     scratch.sort_unstable();
@@ -559,24 +601,20 @@ impl LayerIndex {
             } else {
                 0.0
             };
-            let inside = inner.is_none_or(|b| e.meets(&b));
             for cell in &scratch {
-                let slot = counts.entry(*cell).or_insert((0, 0.0, false));
+                let slot = counts.entry(*cell).or_insert((0, 0.0));
                 slot.0 += 1;
                 slot.1 += minutes;
-                slot.2 |= inside;
             }
-            if counts.len() > max_cells * 2 {
+            if counts.len() > max_cells * 4 {
                 return Err(too_many(counts.len(), max_cells));
             }
             Ok(())
         })?;
         let mut out: Vec<HexCount> = counts
             .into_iter()
-            .filter(|(cell, (_, _, inside))| {
-                *inside || q.bbox.is_none_or(|b| cell_touches(*cell, &b))
-            })
-            .map(|(cell, (count, minutes, _))| HexCount {
+            .filter(|(cell, _)| q.bbox.is_none_or(|b| cells::touches(*cell, &b)))
+            .map(|(cell, (count, minutes))| HexCount {
                 cell,
                 count,
                 minutes,
@@ -601,6 +639,7 @@ impl LayerIndex {
             q.bbox.as_ref(),
             u32::MAX,
             q.organisation,
+            q.shape,
         );
         let mut ids = Vec::new();
         let _ = self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
@@ -620,6 +659,35 @@ impl LayerIndex {
         (ids, more)
     }
 
+    /// How many features a list query matches (its cursor and limit aside):
+    /// the number whose position is exact against the box (points, and
+    /// everything when there is no box), and the ids of lines and polygons
+    /// whose bounds meet the box, which the caller checks against their
+    /// geometry as a page does.
+    pub fn count(&self, q: &ListQuery) -> (usize, Vec<Uuid>) {
+        let filter = self.filter(
+            &q.filters,
+            q.window.start,
+            q.bbox.as_ref(),
+            u32::MAX,
+            q.organisation,
+            q.shape,
+        );
+        let mut exact = 0;
+        let mut to_check = Vec::new();
+        let _ = self.each_candidate(q.window.start, q.window.end, filter.bbox, true, |e| {
+            if filter.accepts(e) {
+                if q.bbox.is_none() || e.is_point() {
+                    exact += 1;
+                } else {
+                    to_check.push(e.id);
+                }
+            }
+            Ok(())
+        });
+        (exact, to_check)
+    }
+
     /// The point features in a box and window, oldest first, for maps at
     /// street level. Lines and polygons are not points and are left out, as
     /// are positions known less exactly than [`POINT_MAX_PRECISION_M`].
@@ -632,6 +700,7 @@ impl LayerIndex {
             q.bbox.as_ref(),
             POINT_MAX_PRECISION_M,
             q.organisation,
+            None,
         );
         let mut hits: Vec<&Entry> = Vec::new();
         self.each_candidate(q.window.start, q.window.end, filter.bbox, false, |e| {
@@ -675,17 +744,9 @@ fn too_many(n: usize, max: usize) -> Error {
     )
 }
 
-fn cell_touches(cell: CellIndex, b: &Bbox) -> bool {
-    let boundary = cell.boundary();
-    let (mut min_lon, mut min_lat, mut max_lon, mut max_lat) =
-        (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for ll in boundary.iter() {
-        min_lon = min_lon.min(ll.lng());
-        max_lon = max_lon.max(ll.lng());
-        min_lat = min_lat.min(ll.lat());
-        max_lat = max_lat.max(ll.lat());
-    }
-    min_lon <= b.max_lon && max_lon >= b.min_lon && min_lat <= b.max_lat && max_lat >= b.min_lat
+/// The resolution of a stored cell (the bits H3 keeps it in).
+fn stored_resolution(cell: u64) -> u8 {
+    ((cell >> 52) & 0xF) as u8
 }
 
 impl IndexRow {
@@ -704,6 +765,7 @@ impl IndexRow {
             cells: cells::coverage(&f.geometry)?,
             precision_m: d.precision_m,
             organisation_id: f.organisation_id,
+            shape: Shape::of(&f.geometry),
         })
     }
 }
@@ -726,6 +788,7 @@ mod tests {
             cells: vec![u64::from(cells::point_cell(lon, lat).unwrap())],
             precision_m: Some(25),
             organisation_id: None,
+            shape: Shape::Point,
         }
     }
 
@@ -1021,24 +1084,40 @@ mod tests {
                 prop_assert_eq!(got, want.iter().map(|r| r.id).collect::<Vec<_>>());
             }
 
-            /// With a box, every point inside it is counted, even where its
-            /// fine cell pokes out of a coarse parent that misses the box.
+            /// With a box, the answer is exactly the hexagons of the whole
+            /// layer whose outline touches the box, each with the count and
+            /// minutes it has without a box: points and tracks, at every
+            /// resolution, whatever the box.
             #[test]
-            fn a_box_counts_every_point_inside_it(points in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, 0i64..1_000), 1..200), b in (15.50f64..15.75, 58.34f64..58.48, 0.0f64..0.1, 0.0f64..0.05), res in 5u8..=11) {
-                let rows = rows(&points);
-                let index = LayerIndex::build(Kind::Incident, &rows);
+            fn a_box_gives_exactly_the_touching_hexagons_with_whole_counts(points in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, 0i64..1_000), 0..120), tracks in prop::collection::vec((15.50f64..15.75, 58.34f64..58.48, -0.02f64..0.02, -0.01f64..0.01, 0i64..1_000), 0..12), b in (15.50f64..15.75, 58.34f64..58.48, 0.0f64..0.1, 0.0f64..0.05), res in 5u8..=11) {
+                let mut rows: Vec<IndexRow> = points.iter().map(|(lon, lat, t)| {
+                    let mut r = row(*lon, *lat, *t, "police");
+                    r.t_end = Some(t + 600_000);
+                    r
+                }).collect();
+                for (lon, lat, dlon, dlat, t) in &tracks {
+                    let line = geo_types::LineString::from(vec![(*lon, *lat), (lon + dlon, lat + dlat), (lon + dlon, *lat)]);
+                    let g = geo_types::Geometry::LineString(line);
+                    let (w, s, e, n) = crate::geometry::bounds(&g);
+                    let mut r = row(*lon, *lat, *t, "police");
+                    r.t_end = Some(t + 1_800_000);
+                    r.bounds = [w, s, e, n];
+                    r.cells = cells::coverage(&g).unwrap();
+                    r.shape = Shape::Line;
+                    rows.push(r);
+                }
+                let index = LayerIndex::build(Kind::Presence, &rows);
                 let bbox = Bbox::new(b.0, b.1, b.0 + b.2, b.1 + b.3, "bbox").unwrap();
-                let mut q = query(res, 0, 1_000);
+                let whole = index.hexagons(&query(res, 0, 10_000_000), 0, 1_000_000).unwrap();
+                let mut q = query(res, 0, 10_000_000);
                 q.bbox = Some(bbox);
-                let shown = index.hexagons(&q, 0, 100_000).unwrap();
-                let e7 = bbox_e7(&bbox);
-                for r in rows.iter().filter(|r| {
-                    let (lon, lat) = (to_e7(r.bounds[0]), to_e7(r.bounds[1]));
-                    lon >= e7[0] && lon <= e7[2] && lat >= e7[1] && lat <= e7[3]
-                }) {
-                    let mut cells = Vec::new();
-                    cells::at_resolution(r.cells[0], h3o::Resolution::try_from(res).unwrap(), &mut cells);
-                    prop_assert!(shown.iter().any(|h| h.cell == cells[0]), "a point inside the box is not shown");
+                let boxed = index.hexagons(&q, 0, 1_000_000).unwrap();
+                let want: Vec<HexCount> = whole.into_iter().filter(|h| cells::touches(h.cell, &bbox)).collect();
+                prop_assert_eq!(boxed.len(), want.len(), "hexagons touching the box");
+                for (got, want) in boxed.iter().zip(&want) {
+                    prop_assert_eq!(got.cell, want.cell);
+                    prop_assert_eq!(got.count, want.count, "count of {}", got.cell);
+                    prop_assert!((got.minutes - want.minutes).abs() < 1e-9, "minutes of {}", got.cell);
                 }
             }
 

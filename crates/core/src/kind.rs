@@ -25,7 +25,59 @@ pub enum GeometryRule {
     PolygonOnly,
 }
 
+/// The geometry classes a layer holds, each its own OGC API collection (a
+/// desktop GIS types a layer from its features, and a GeoPackage table
+/// holds one geometry type). Polygons include MultiPolygons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Shape {
+    Point,
+    Line,
+    Polygon,
+}
+
+impl Shape {
+    pub fn of(geometry: &geo_types::Geometry<f64>) -> Shape {
+        match geometry {
+            geo_types::Geometry::Point(_) | geo_types::Geometry::MultiPoint(_) => Shape::Point,
+            geo_types::Geometry::LineString(_)
+            | geo_types::Geometry::MultiLineString(_)
+            | geo_types::Geometry::Line(_) => Shape::Line,
+            _ => Shape::Polygon,
+        }
+    }
+
+    /// The plural used in collection names: `presence-points`.
+    pub const fn plural(self) -> &'static str {
+        match self {
+            Shape::Point => "points",
+            Shape::Line => "lines",
+            Shape::Polygon => "polygons",
+        }
+    }
+
+    /// The GeoJSON type every feature of the class is served as (polygons
+    /// as MultiPolygons, so one table type holds them all).
+    pub const fn geojson_type(self) -> &'static str {
+        match self {
+            Shape::Point => "Point",
+            Shape::Line => "LineString",
+            Shape::Polygon => "MultiPolygon",
+        }
+    }
+}
+
 impl Kind {
+    /// The geometry classes a kind's records come in.
+    pub const fn shapes(self) -> &'static [Shape] {
+        match self.geometry_rule() {
+            GeometryRule::PointOnly => &[Shape::Point],
+            GeometryRule::PointOrLine => &[Shape::Point, Shape::Line],
+            GeometryRule::PointOrPolygon => &[Shape::Point, Shape::Polygon],
+            GeometryRule::Any => &[Shape::Point, Shape::Line, Shape::Polygon],
+            GeometryRule::PolygonOnly => &[Shape::Polygon],
+        }
+    }
+
     pub const ALL: [Kind; 6] = [
         Kind::Incident,
         Kind::Report,

@@ -22,6 +22,7 @@ pub mod import;
 pub mod index;
 pub mod kind;
 pub mod mvt;
+pub mod ogc;
 pub mod points;
 pub mod polisen;
 pub mod privacy;
@@ -36,4 +37,4 @@ mod test_support;
 
 pub use error::{Error, Result};
 pub use feature::{Feature, NewFeature};
-pub use kind::Kind;
+pub use kind::{Kind, Shape};

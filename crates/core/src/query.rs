@@ -35,6 +35,9 @@ pub struct ListQuery {
     /// Only records of this organisation (set by the server from the
     /// caller's role, never from the query string).
     pub organisation: Option<Uuid>,
+    /// Only records of this geometry class (set by the server for the OGC
+    /// API's per-geometry collections).
+    pub shape: Option<crate::Shape>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +67,15 @@ pub fn tag_param(kind: Kind) -> Option<&'static str> {
         .iter()
         .find(|(_, slot, _)| matches!(slot, Slot::Tag))
         .map(|(name, _, _)| *name)
+}
+
+/// The filter parameters a kind takes (`category`, `status`, …) with the
+/// values each accepts, for documents that describe them.
+pub fn filter_vocabularies(kind: Kind) -> Vec<(&'static str, &'static [&'static str])> {
+    filter_params(kind)
+        .iter()
+        .map(|(name, _, values)| (*name, *values))
+        .collect()
 }
 
 /// The filter parameters a kind takes, with their vocabularies.
@@ -219,6 +231,7 @@ impl ListQuery {
             limit,
             after,
             organisation: None,
+            shape: None,
         })
     }
 

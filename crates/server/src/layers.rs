@@ -156,6 +156,11 @@ impl Layers {
         self.read(kind).coarse_ids(window, min_precision_m)
     }
 
+    /// See [`trygg_core::index::LayerIndex::count`].
+    pub fn count(&self, kind: Kind, q: &ListQuery) -> (usize, Vec<Uuid>) {
+        self.read(kind).count(q)
+    }
+
     pub fn len(&self, kind: Kind) -> usize {
         self.read(kind).len()
     }

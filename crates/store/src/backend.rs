@@ -814,7 +814,8 @@ macro_rules! backend {
                 use futures_util::TryStreamExt as _;
                 macro_rules! index_columns {
                     () => {
-                        "SELECT id, kind, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id FROM features"
+                        "SELECT id, kind, t_start, t_end, tags, status, source, min_lon, min_lat, max_lon, max_lat, cell, precision_m, organisation_id, \
+                         CASE WHEN geometry LIKE '%\"type\":\"Point\"%' THEN 1 WHEN geometry LIKE '%\"type\":\"LineString\"%' THEN 2 ELSE 3 END FROM features"
                     };
                 }
                 let mut conn = self.pool.acquire().await?;
@@ -860,6 +861,11 @@ macro_rules! backend {
                         },
                         precision_m: precision.map(|p| p as u32),
                         organisation_id: row.try_get(13)?,
+                        shape: match row.try_get::<i32, _>(14)? {
+                            1 => trygg_core::Shape::Point,
+                            2 => trygg_core::Shape::Line,
+                            _ => trygg_core::Shape::Polygon,
+                        },
                     });
                 }
                 Ok(())

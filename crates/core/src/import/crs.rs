@@ -55,7 +55,7 @@ impl Crs {
         }
     }
 
-    fn proj_string(self) -> Option<String> {
+    pub(crate) fn proj_string(self) -> Option<String> {
         match self {
             Crs::Wgs84 => None,
             Crs::Sweref(3006) => Some("+proj=utm +zone=33 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs".into()),

@@ -1,7 +1,9 @@
 //! Who is calling, and whether they may: sessions (cookie + CSRF header),
-//! API tokens (`Authorization: Bearer`), and the check of every request
-//! against [`policy::rule`], in one middleware.
+//! API tokens (`Authorization: Bearer`, or as the password of HTTP Basic),
+//! and the check of every request against [`policy::rule`], in one
+//! middleware.
 
+pub mod credentials;
 pub mod policy;
 pub mod secrets;
 pub mod throttle;
@@ -98,7 +100,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 pub fn unauthenticated() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "log in, or send an API token as `Authorization: Bearer …`",
+        "log in, or send an API token as `Authorization: Bearer …` (or as the password of HTTP Basic)",
     )
 }
 
@@ -166,19 +168,9 @@ async fn resolve(
 ) -> Result<Option<(Principal, Option<String>)>, ApiError> {
     let now = Utc::now();
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| t.starts_with(TOKEN_PREFIX))
-            .ok_or_else(|| {
-                ApiError::field(
-                    StatusCode::UNAUTHORIZED,
-                    "Authorization",
-                    "expected `Bearer trygg_…`",
-                )
-            })?;
+        let token = credentials::token(value)
+            .map_err(|why| ApiError::field(StatusCode::UNAUTHORIZED, "Authorization", why))?;
+        let token = token.as_str();
         let (record, user) = state
             .store
             .token(&secrets::token_hash(token))
@@ -245,9 +237,14 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         tracing::error!(route = %matched, method = %req.method(), "route without an access rule refused");
         return forbidden().into_response();
     };
+    let browser_script = credentials::from_browser_script(req.headers());
     let caller = match resolve(&state, req.headers()).await {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        // A public route never fails for credentials it does not need: a
+        // GIS client that sends its login with every request still reads
+        // the public landing page and layers.
+        Err(e) if rule == Rule::Public && e.status == StatusCode::UNAUTHORIZED => None,
+        Err(e) => return credentials::challenge(e.into_response(), browser_script),
     };
     if let Some((_, Some(csrf))) = &caller {
         let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -268,7 +265,9 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     let principal = caller.map(|(p, _)| p);
     let allowed = match (rule, &principal) {
         (Rule::Public, _) => true,
-        (_, None) => return unauthenticated().into_response(),
+        (_, None) => {
+            return credentials::challenge(unauthenticated().into_response(), browser_script);
+        }
         (Rule::LoggedIn, Some(p)) => !p.user.disabled,
         (Rule::Read, Some(p)) => p.allows(Permission::ReadFeatures(trygg_core::Kind::Area)),
         (Rule::Need(perm), Some(p)) => p.allows(perm),
@@ -277,7 +276,7 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         return forbidden().into_response();
     }
     req.extensions_mut().insert(Caller(principal));
-    next.run(req).await
+    credentials::challenge(next.run(req).await, browser_script)
 }
 
 /// Time source for throttles; a function so tests read naturally.

@@ -24,7 +24,7 @@ use trygg_core::analytics::dosage::{
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
 use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star,
+    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star, study_area,
 };
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
@@ -51,7 +51,18 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/places/from-cells", post(place_from_cells))
 }
 
-/// The service area's cells per resolution: tiling a municipality takes a
+/// What the study area of hot spots and emerging hot spots is, said in
+/// every answer that uses it.
+fn study_area_note(state: &AppState, res: Resolution, cells: usize) -> String {
+    format!(
+        "the {cells} H3 cells of resolution {} whose centres lie in the service area ({}); incidents in other cells are not counted",
+        u8::from(res),
+        state.area.name
+    )
+}
+
+/// The service area's cells per resolution (the study area, see
+/// `trygg_core::analytics::hotspots::study_area`): tiling a municipality takes a
 /// moment and never changes while the server runs.
 #[derive(Default)]
 pub struct AreaCells(Mutex<HashMap<u8, Arc<Vec<CellIndex>>>>);
@@ -67,10 +78,7 @@ fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, 
     {
         return Ok(Arc::clone(c));
     }
-    let cells = Arc::new(
-        cells_of(&Geometry::MultiPolygon(state.area.shape.clone()), res)
-            .map_err(ApiError::query)?,
-    );
+    let cells = Arc::new(study_area(&state.area.shape, res).map_err(ApiError::query)?);
     state
         .area_cells
         .0
@@ -404,7 +412,7 @@ async fn hotspots(
         .collect();
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "distance": config.distance, "fdr_q": config.fdr_q }),
+        json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()), "distance": config.distance, "fdr_q": config.fdr_q }),
     ))
 }
 
@@ -450,7 +458,7 @@ async fn emerging(
     let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "periods": labels }),
+        json!({ "resolution": u8::from(res.get()), "periods": labels, "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()) }),
     ))
 }
 

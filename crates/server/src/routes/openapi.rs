@@ -20,15 +20,18 @@ pub(super) fn router() -> Router<AppState> {
 
 /// Routes outside `/api/`, listed here for the document (their rules come
 /// from the policy, like every other route's).
-pub const OTHER_ROUTES: [(&str, &str); 15] = [
+pub const OTHER_ROUTES: [(&str, &str); 18] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
     ("get", "/metrics"),
     ("get", "/ogc"),
+    ("get", "/ogc/api"),
     ("get", "/ogc/conformance"),
     ("get", "/ogc/collections"),
     ("get", "/ogc/collections/{id}"),
+    ("get", "/ogc/collections/{id}/queryables"),
+    ("get", "/ogc/collections/{id}/schema"),
     ("get", "/ogc/collections/{id}/items"),
     ("get", "/ogc/collections/{id}/items/{feature}"),
     ("get", "/open311/v2/services.json"),
@@ -156,24 +159,14 @@ fn parameters(path: &str) -> Vec<Value> {
                 out.push(query(name, d, &string()));
             }
         }
+        // The OGC API's own document (/ogc/api) says more; these are the
+        // same parameters.
         p if p.starts_with("/ogc/collections/{id}/items") && !p.ends_with("{feature}") => {
-            out.extend(common_filters());
-            out.push(query("limit", "page size", &int));
-            out.push(query(
-                "after",
-                "cursor of feature collections (from the next link)",
-                &string(),
-            ));
-            out.push(query(
-                "offset",
-                "start of hexagon pages (from the next link)",
-                &int,
-            ));
-            out.push(query(
-                "period",
-                "public collections: a closed month",
-                &string(),
-            ));
+            out.extend(
+                super::ogc::api::item_parameters()
+                    .into_iter()
+                    .map(|(_, p)| p),
+            );
         }
         p if p.starts_with("/ogc") => out.push(query("f", "json", &string())),
         p if kind_of(p).is_some() && !p.ends_with('}') => {
@@ -302,6 +295,21 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     op
 }
 
+/// RFC 9457 problem+json, as every error is written.
+pub(crate) fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": { "type": "string" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string" },
+            "field": { "type": "string", "description": "the input that is wrong" },
+        },
+    })
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
@@ -332,19 +340,7 @@ pub fn document() -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "an API token, trygg_…" },
                 "session": { "type": "apiKey", "in": "cookie", "name": "trygg_session", "description": "from POST /api/v1/auth/login; writes also need X-CSRF-Token" },
             },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status"],
-                    "properties": {
-                        "type": { "type": "string" },
-                        "title": { "type": "string" },
-                        "status": { "type": "integer" },
-                        "detail": { "type": "string" },
-                        "field": { "type": "string", "description": "the input that is wrong" },
-                    },
-                },
-            },
+            "schemas": { "Problem": problem_schema() },
         },
     })
 }

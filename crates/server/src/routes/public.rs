@@ -224,13 +224,7 @@ async fn hexagons(
     let cells = published_cells(&state, kind, &period, window, &policy).await?;
     let visible: Vec<HexCount> = cells
         .iter()
-        .filter(|h| {
-            bbox.is_none_or(|b| {
-                let ll = h3o::LatLng::from(h.cell);
-                b.expanded_m(resolution.edge_m())
-                    .contains(ll.lng(), ll.lat())
-            })
-        })
+        .filter(|h| bbox.is_none_or(|b| trygg_core::cells::touches(h.cell, &b)))
         .copied()
         .collect();
     let mut meta = Map::new();
