@@ -19,18 +19,7 @@ fn feed() -> PathBuf {
 }
 
 fn args(file: &Path) -> ImportArgs<'_> {
-    ImportArgs {
-        file,
-        kind: Kind::Incident,
-        format: Format::Polisen,
-        crs: None,
-        columns: None,
-        source: None,
-        skip_invalid: false,
-        rejects: None,
-        dry_run: false,
-        include_summaries: false,
-    }
+    crate::transfer::args(file, Kind::Incident, Format::Polisen)
 }
 
 /// Incidents the feed names to each municipality (by its title's last

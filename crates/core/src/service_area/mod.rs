@@ -174,7 +174,8 @@ fn reproject(v: &mut Value, t: &crate::import::ToWgs84) -> Result<()> {
         Value::Object(map) => {
             for (k, child) in map.iter_mut() {
                 if k == "coordinates" {
-                    reproject_positions(child, t)?;
+                    crate::import::reproject(child, t)
+                        .map_err(|e| Error::invalid("service_area", e.reason()))?;
                 } else if k != "properties" && k != "crs" {
                     reproject(child, t)?;
                 }
@@ -184,20 +185,6 @@ fn reproject(v: &mut Value, t: &crate::import::ToWgs84) -> Result<()> {
         Value::Array(items) => items.iter_mut().try_for_each(|i| reproject(i, t)),
         _ => Ok(()),
     }
-}
-
-fn reproject_positions(v: &mut Value, t: &crate::import::ToWgs84) -> Result<()> {
-    let Value::Array(items) = v else {
-        return Err(Error::invalid("service_area", "coordinates must be arrays"));
-    };
-    if items.len() >= 2 && items.iter().all(Value::is_number) {
-        let x = items[0].as_f64().unwrap_or(f64::NAN);
-        let y = items[1].as_f64().unwrap_or(f64::NAN);
-        let (lon, lat) = t.convert(x, y, "service_area")?;
-        *v = serde_json::json!([lon, lat]);
-        return Ok(());
-    }
-    items.iter_mut().try_for_each(|i| reproject_positions(i, t))
 }
 
 /// Reads every polygon of a GeoJSON geometry, Feature or FeatureCollection
