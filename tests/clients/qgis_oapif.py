@@ -111,5 +111,9 @@ denied = layer("incidents", "qgis", "trygg_wrong")
 check(not denied.isValid() or sum(1 for _ in denied.getFeatures()) == 0, "a wrong token reads no incidents")
 
 print(f"{checks - len(failures)} passed, {len(failures)} failed", flush=True)
-app.exitQgis()
-sys.exit(1 if failures else 0)
+# QGIS 3.22 can crash inside its own teardown (exitQgis) when the OAPIF provider's network
+# threads outlive the layers: a segfault after every check has run and the verdict is out.
+# The verdict is what this test is for, so leave without the teardown.
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(1 if failures else 0)
