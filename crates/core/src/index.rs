@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use h3o::CellIndex;
 use uuid::Uuid;
 
+use crate::omitted::{Omission, Omitted};
 use crate::attrs::{
     IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
 };
@@ -688,6 +689,40 @@ impl LayerIndex {
         (exact, to_check)
     }
 
+    /// What a hexagon layer (`points: None`) or a point layer over `bbox`
+    /// (`points: Some(bbox)`) leaves out of the features the filters and
+    /// window select: positions coarser than `max_precision_m`, whichever
+    /// box is asked for, since they stand in for a whole municipality or
+    /// county; and for a point layer, lines and polygons meeting the box.
+    pub fn omitted(
+        &self,
+        filters: &Filters,
+        window: crate::time::TimeWindow,
+        organisation: Option<Uuid>,
+        max_precision_m: u32,
+        points: Option<Option<&Bbox>>,
+    ) -> Omitted {
+        let mut out = Omitted::of(if points.is_some() {
+            &[Omission::CoarsePosition, Omission::NotAPoint]
+        } else {
+            &[Omission::CoarsePosition]
+        });
+        let filter = self.filter(filters, window.start, None, u32::MAX, organisation, None);
+        let in_box = points.flatten().map(bbox_e7);
+        let _ = self.each_candidate(window.start, window.end, None, true, |e| {
+            if !filter.accepts(e) {
+                return Ok(());
+            }
+            if e.precision_m > max_precision_m {
+                out.add(Omission::CoarsePosition, 1);
+            } else if points.is_some() && !e.is_point() && in_box.is_none_or(|b| e.meets(&b)) {
+                out.add(Omission::NotAPoint, 1);
+            }
+            Ok(())
+        });
+        out
+    }
+
     /// The point features in a box and window, oldest first, for maps at
     /// street level. Lines and polygons are not points and are left out, as
     /// are positions known less exactly than [`POINT_MAX_PRECISION_M`].
@@ -967,6 +1002,40 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(index.len(), 2);
+        // And the point layer says so.
+        let q = point_query(None, 0, 100);
+        let said = index.omitted(&q.filters, q.window, None, POINT_MAX_PRECISION_M, Some(None));
+        assert_eq!(said.get(Omission::CoarsePosition), 1);
+        assert_eq!(said.get(Omission::NotAPoint), 1);
+        // Outside the window nothing is left out.
+        let later = TimeWindow::new(200, 300, "datetime").unwrap();
+        let said = index.omitted(&q.filters, later, None, POINT_MAX_PRECISION_M, Some(None));
+        assert_eq!(said.total(), 0);
+    }
+
+    #[test]
+    fn a_hexagon_layer_counts_what_it_leaves_out_whatever_the_box() {
+        let mut coarse = row(15.5198, 58.3454, 10, "theft");
+        coarse.precision_m = Some(60_000);
+        let mut burglary = coarse.clone();
+        burglary.id = Uuid::now_v7();
+        burglary.tags = Some("burglary".into());
+        let index = LayerIndex::build(
+            Kind::Incident,
+            &[coarse, burglary, row(15.6214, 58.4108, 10, "theft")],
+        );
+        let mut q = query(9, 0, 100);
+        let limit = hexagon_precision_limit_m(q.resolution);
+        let said = index.omitted(&q.filters, q.window, None, limit, None);
+        assert_eq!(said.to_json(), serde_json::json!({ "coarse_position": 2 }));
+        // The filters apply to what is left out as to what is shown.
+        q.filters.tags = vec!["burglary"];
+        assert_eq!(
+            index
+                .omitted(&q.filters, q.window, None, limit, None)
+                .get(Omission::CoarsePosition),
+            1
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod import;
 pub mod index;
 pub mod kind;
 pub mod mvt;
+pub mod omitted;
 pub mod ogc;
 pub mod points;
 pub mod polisen;
