@@ -723,6 +723,28 @@ impl LayerIndex {
         out
     }
 
+    /// What [`LayerIndex::hexagons`] leaves out of this query.
+    pub fn hexagons_omitted(&self, q: &HexQuery) -> Omitted {
+        self.omitted(
+            &q.filters,
+            q.window,
+            q.organisation,
+            hexagon_precision_limit_m(q.resolution),
+            None,
+        )
+    }
+
+    /// What [`LayerIndex::points`] leaves out of this query.
+    pub fn points_omitted(&self, q: &PointQuery) -> Omitted {
+        self.omitted(
+            &q.filters,
+            q.window,
+            q.organisation,
+            POINT_MAX_PRECISION_M,
+            Some(q.bbox.as_ref()),
+        )
+    }
+
     /// The point features in a box and window, oldest first, for maps at
     /// street level. Lines and polygons are not points and are left out, as
     /// are positions known less exactly than [`POINT_MAX_PRECISION_M`].

@@ -6,6 +6,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
+use trygg_core::omitted::Omitted;
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
@@ -140,6 +141,16 @@ impl Layers {
         max_points: usize,
     ) -> trygg_core::Result<Vec<PointHit>> {
         self.read(kind).points(q, max_points)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::hexagons_omitted`].
+    pub fn hexagons_omitted(&self, kind: Kind, q: &HexQuery) -> Omitted {
+        self.read(kind).hexagons_omitted(q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::points_omitted`].
+    pub fn points_omitted(&self, kind: Kind, q: &PointQuery) -> Omitted {
+        self.read(kind).points_omitted(q)
     }
 
     pub fn page_ids(&self, kind: Kind, q: &ListQuery) -> (Vec<Uuid>, bool) {

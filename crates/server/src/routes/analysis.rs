@@ -29,6 +29,7 @@ use trygg_core::analytics::hotspots::{
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
+use trygg_core::omitted::{Omission, Omitted};
 use trygg_core::query::{Filters, HexQuery};
 use trygg_core::report;
 use trygg_core::time::TimeWindow;
@@ -195,6 +196,44 @@ fn counts(
     Ok(cells.iter().map(|h| (h.cell, h.count as f64)).collect())
 }
 
+/// What an incident analysis over `window` leaves out: positions too
+/// coarse for a hexagon at `res` and, with a study area, incidents in
+/// hexagons outside it.
+fn incidents_omitted(
+    state: &AppState,
+    res: LayerResolution,
+    window: TimeWindow,
+    study_area: Option<&[CellIndex]>,
+) -> Result<Omitted, ApiError> {
+    let q = HexQuery {
+        resolution: res,
+        bbox: None,
+        window,
+        filters: Filters::default(),
+        organisation: None,
+    };
+    let mut omitted = state.layers.hexagons_omitted(Kind::Incident, &q);
+    if let Some(area) = study_area {
+        omitted.add(Omission::OutsideStudyArea, 0);
+        for (cell, n) in counts(state, Kind::Incident, res, window, vec![])? {
+            if area.binary_search(&cell).is_err() {
+                omitted.add(Omission::OutsideStudyArea, n as u64);
+            }
+        }
+    }
+    Ok(omitted)
+}
+
+/// The extra members of an answer: its own, then the window and what it
+/// left out.
+fn with_scope(extra: Value, window: TimeWindow, omitted: &Omitted) -> Value {
+    let mut extra = extra;
+    if let Value::Object(o) = &mut extra {
+        o.extend(super::scope(window, omitted));
+    }
+    extra
+}
+
 /// Incidents per cell, each category weighted.
 fn weighted(
     state: &AppState,
@@ -338,6 +377,7 @@ async fn picture(
         .map(|(name, v)| json!({ "district": name, "incidents": v[0], "incidents_weighted": v[1], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
         .collect();
     coarse_incidents(&state, res, window, &weights, &mut by_municipality).await?;
+    let omitted = incidents_omitted(&state, res, window, None)?;
     let municipalities: Vec<Value> = state
         .area
         .members
@@ -347,7 +387,11 @@ async fn picture(
         .collect();
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "districts": districts, "municipalities": municipalities }),
+        with_scope(
+            json!({ "resolution": u8::from(res.get()), "districts": districts, "municipalities": municipalities }),
+            window,
+            &omitted,
+        ),
     ))
 }
 
@@ -412,7 +456,11 @@ async fn hotspots(
         .collect();
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()), "distance": config.distance, "fdr_q": config.fdr_q }),
+        with_scope(
+            json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()), "distance": config.distance, "fdr_q": config.fdr_q }),
+            window,
+            &incidents_omitted(&state, res, window, Some(&area))?,
+        ),
     ))
 }
 
@@ -456,9 +504,17 @@ async fn emerging(
         .map(|c| hex_feature(c.cell, serde_json::to_value(c).unwrap_or(Value::Null)))
         .collect();
     let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
+    let window = TimeWindow {
+        start: periods.first().map_or(0, |p| p.window_in(state.area.timezone).start),
+        end: end.window_in(state.area.timezone).end,
+    };
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "periods": labels, "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()) }),
+        with_scope(
+            json!({ "resolution": u8::from(res.get()), "periods": labels, "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()) }),
+            window,
+            &incidents_omitted(&state, res, window, Some(&area))?,
+        ),
     ))
 }
 
@@ -496,16 +552,11 @@ async fn dosage_report(
         .filter_map(PlaceArea::from_feature)
         .collect();
     let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
-    let recent = counts(
-        &state,
-        Kind::Incident,
-        res10,
-        TimeWindow {
-            start: now - 90 * 86_400_000,
-            end: now,
-        },
-        vec![],
-    )?;
+    let last_90_days = TimeWindow {
+        start: now - 90 * 86_400_000,
+        end: now,
+    };
+    let recent = counts(&state, Kind::Incident, res10, last_90_days, vec![])?;
     let mut hot: BTreeMap<Uuid, f64> = BTreeMap::new();
     let mut rows = Vec::new();
     for (place, feature) in places.iter().zip(
@@ -519,9 +570,13 @@ async fn dosage_report(
         rows.push(serde_json::to_value(dosage(place, &v, w, now, &config)).unwrap_or(Value::Null));
     }
     let list = patrol_list(&places, &hot, &logs, now, &config);
-    Ok(Json(
+    // The patrol list's incident counts cannot use stand-in positions.
+    let omitted = incidents_omitted(&state, res10, last_90_days, None)?;
+    Ok(Json(with_scope(
         json!({ "period": period.label(), "places": rows, "patrol_list": list, "incidents_last_90_days": hot.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>() }),
-    ))
+        w,
+        &omitted,
+    )))
 }
 
 /// Before and after a measure or a place's designation: incidents in the
@@ -561,68 +616,55 @@ async fn evaluation(
                 ),
         },
     };
-    let now = Utc::now().timestamp_millis();
     let span = 366 * 86_400_000;
-    let incidents = super::all_features(
-        &state,
-        Kind::Incident,
-        TimeWindow {
-            start: date - span,
-            end: date + span,
-        },
-    )
-    .await?;
-    let events: Vec<(CellIndex, i64)> = incidents
-        .iter()
-        .filter_map(|f| match (&f.attributes, &f.geometry) {
-            // Coarse positions (the police feed's midpoints) say nothing about a street.
-            (Attributes::Incident(i), Geometry::Point(p)) if i.precision_m <= 100 => {
-                let cell = h3o::LatLng::new(p.y(), p.x())
-                    .ok()?
-                    .to_cell(Resolution::Ten);
-                Some((cell, i.occurred_at.timestamp_millis()))
-            }
-            _ => None,
-        })
-        .collect();
-    let treated = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
-    let area = area_cells(&state, Resolution::Ten)?;
-    let windows = difference_in_differences(
-        &events,
-        &area,
-        &treated,
-        date,
-        now,
-        &EvaluationConfig::default(),
-    )
-    .map_err(ApiError::query)?;
-    let body = json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows });
+    let window = TimeWindow {
+        start: date - span,
+        end: date + span,
+    };
+    let (events, omitted) = incident_events(&state, window).await?;
+    let windows = did_for(&state, &feature, date, &events)?;
+    let body = with_scope(
+        json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows }),
+        window,
+        &omitted,
+    );
     if q.get("format") == Some("html") {
         return Ok(super::report_page(evaluation_html(&body)));
     }
     Ok(Json(body).into_response())
 }
 
-/// Incidents as (res-10 cell, time) for before/after comparisons. Coarse
-/// positions (the police feed's midpoints) say nothing about a street and
-/// are left out.
+/// The coarsest incident position a before/after comparison of streets
+/// uses.
+const STREET_PRECISION_M: u32 = 100;
+
+/// Incidents as (res-10 cell, time) for before/after comparisons, and
+/// what was left out: coarse positions (the police feed's midpoints) say
+/// nothing about a street, and lines or polygons are not one place.
 async fn incident_events(
     state: &AppState,
     window: TimeWindow,
-) -> Result<Vec<(CellIndex, i64)>, ApiError> {
-    Ok(super::all_features(state, Kind::Incident, window)
-        .await?
-        .iter()
-        .filter_map(|f| match (&f.attributes, &f.geometry) {
-            (Attributes::Incident(i), Geometry::Point(p)) if i.precision_m <= 100 => {
-                let cell = h3o::LatLng::new(p.y(), p.x())
-                    .ok()?
-                    .to_cell(Resolution::Ten);
-                Some((cell, i.occurred_at.timestamp_millis()))
+) -> Result<(Vec<(CellIndex, i64)>, Omitted), ApiError> {
+    let mut omitted = Omitted::of(&[Omission::CoarsePosition, Omission::NotAPoint]);
+    let mut events = Vec::new();
+    for f in super::all_features(state, Kind::Incident, window).await? {
+        let Attributes::Incident(i) = &f.attributes else {
+            continue;
+        };
+        match &f.geometry {
+            _ if i.precision_m > STREET_PRECISION_M => omitted.add(Omission::CoarsePosition, 1),
+            Geometry::Point(p) => {
+                if let Ok(ll) = h3o::LatLng::new(p.y(), p.x()) {
+                    events.push((
+                        ll.to_cell(Resolution::Ten),
+                        i.occurred_at.timestamp_millis(),
+                    ));
+                }
             }
-            _ => None,
-        })
-        .collect())
+            _ => omitted.add(Omission::NotAPoint, 1),
+        }
+    }
+    Ok((events, omitted))
 }
 
 /// Difference in differences for a place or measure from `date_ms`.
@@ -682,7 +724,7 @@ async fn yearly(
         })
         .collect();
     let span = 366 * 86_400_000;
-    let events = incident_events(
+    let (events, _) = incident_events(
         &state,
         TimeWindow {
             start: w.start - span,
@@ -714,13 +756,20 @@ async fn yearly(
         let windows = did_for(&state, &f, done.at.timestamp_millis(), &events).unwrap_or_default();
         measures.push(json!({ "id": f.id, "kind": m.kind.as_str(), "title": m.title, "date": done.at, "windows": windows }));
     }
-    let body = json!({
-        "year": year,
-        "followup": followup,
-        "presence_by_month": trend,
-        "places": places,
-        "measures": measures,
-    });
+    // The year's incidents the before/after comparisons cannot place on
+    // a street (the follow-up counts them per municipality).
+    let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
+    let body = with_scope(
+        json!({
+            "year": year,
+            "followup": followup,
+            "presence_by_month": trend,
+            "places": places,
+            "measures": measures,
+        }),
+        w,
+        &incidents_omitted(&state, res10, w, None)?,
+    );
     if q.get("format") == Some("html") {
         return Ok(super::report_page(yearly_html(&state.area.name, &body)));
     }

@@ -29,9 +29,11 @@ async fn hexagons(
         .layers
         .hexagons(kind, &q, now, state.limits.max_hex_cells)
         .map_err(ApiError::query)?;
-    Ok(GeoJson(trygg_core::hexagons::to_geojson(
+    let omitted = state.layers.hexagons_omitted(kind, &q);
+    Ok(GeoJson(trygg_core::hexagons::to_geojson_with(
         kind,
         &cells,
         u8::from(q.resolution.get()),
+        &super::scope(q.window, &omitted),
     )))
 }

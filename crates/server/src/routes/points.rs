@@ -28,5 +28,10 @@ async fn points(
         .layers
         .points(kind, &q, state.limits.max_points)
         .map_err(ApiError::query)?;
-    Ok(GeoJson(trygg_core::points::to_geojson(kind, &hits)))
+    let omitted = state.layers.points_omitted(kind, &q);
+    Ok(GeoJson(trygg_core::points::to_geojson_with(
+        kind,
+        &hits,
+        &super::scope(q.window, &omitted),
+    )))
 }

@@ -126,6 +126,19 @@ async fn districts(state: &AppState) -> Result<Vec<MultiPolygon<f64>>, ApiError>
         .collect())
 }
 
+/// What the public map counts of a kind: public reports only once a
+/// moderator approved them.
+fn public_filters(kind: Kind) -> Filters {
+    if kind == Kind::Report {
+        Filters {
+            statuses: vec!["approved"],
+            ..Filters::default()
+        }
+    } else {
+        Filters::default()
+    }
+}
+
 async fn published_cells(
     state: &AppState,
     kind: Kind,
@@ -146,20 +159,11 @@ async fn published_cells(
         return Ok(Arc::clone(cells));
     }
     let resolution = public_resolution(None, policy).map_err(ApiError::query)?;
-    let filters = if kind == Kind::Report {
-        // Public reports count only once a moderator approved them.
-        Filters {
-            statuses: vec!["approved"],
-            ..Filters::default()
-        }
-    } else {
-        Filters::default()
-    };
     let q = HexQuery {
+        filters: public_filters(kind),
         resolution,
         bbox: None,
         window,
-        filters,
         organisation: None,
     };
     let cells = state
@@ -230,6 +234,20 @@ async fn hexagons(
     let mut meta = Map::new();
     meta.insert("period".into(), json!(period));
     meta.insert("k".into(), json!(policy.k));
+    // Stand-in positions are counted nowhere on the public map; how many
+    // there are is a monthly total, not a place. Hexagons left out below
+    // the threshold are not counted here: their sum would give them away.
+    let omitted = state.layers.hexagons_omitted(
+        kind,
+        &HexQuery {
+            resolution,
+            bbox: None,
+            window,
+            filters: public_filters(kind),
+            organisation: None,
+        },
+    );
+    meta.extend(super::scope(window, &omitted));
     meta.insert(
         "note".into(),
         json!(format!("Aggregated per H3 hexagon (resolution {}) for one closed month; hexagons with fewer than {} events, and some others so that none can be derived, are left out.", u8::from(resolution.get()), policy.k)),
