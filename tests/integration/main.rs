@@ -13,6 +13,7 @@ mod followup;
 mod instances;
 mod interop;
 mod ogc;
+mod omitted;
 mod service_area;
 mod store;
 mod tiles;

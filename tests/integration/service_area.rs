@@ -14,11 +14,11 @@ use trygg_core::service_area::ServiceArea;
 use trygg_core::{Kind, query::ListQuery};
 use trygg_tests::on_both_backends;
 
-fn feed() -> PathBuf {
+pub(crate) fn feed() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/polisen_events_ostergotland.json")
 }
 
-fn args(file: &Path) -> ImportArgs<'_> {
+pub(crate) fn args(file: &Path) -> ImportArgs<'_> {
     crate::transfer::args(file, Kind::Incident, Format::Polisen)
 }
 
@@ -49,7 +49,7 @@ const COUNTY_MIDPOINT: Coord<f64> = Coord {
     y: 58.345_364,
 };
 
-async fn stored_incidents(store: &dyn trygg_store::Store) -> Vec<trygg_core::Feature> {
+pub(crate) async fn stored_incidents(store: &dyn trygg_store::Store) -> Vec<trygg_core::Feature> {
     let mut q = ListQuery::parse(Kind::Incident, &[]).unwrap();
     q.limit = trygg_core::query::MAX_LIMIT;
     let mut all = Vec::new();

@@ -5,6 +5,7 @@
 // and priority places made from chosen hexagons.
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDateTime } from './i18n.js';
+import { scopeText } from './scope.js';
 import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
 import { getJson, listAll, postJson, ApiError } from './api.js';
 import { renderTable } from './table.js';
@@ -233,6 +234,8 @@ function renderLegend() {
   total.dataset.count = String(d.features.length);
   total.dataset.layer = d.layer;
   meta.textContent = t('analysis.legend.meta', { res: d.res, edge: EDGE_M[d.res], time: windowText(), weights: weightsText() });
+  // The window the server used and what it left out, as it says them.
+  document.getElementById('legend-scope').textContent = scopeText(d, 'hexagons');
   if (d.layer === 'hotspots') {
     heading.textContent = t(state.fdr ? 'analysis.legend.hotspotsFdr' : 'analysis.legend.hotspots');
     const counts = new Map(BINS.map((b) => [b, 0]));
@@ -428,6 +431,7 @@ async function loadPicture() {
       filename: 'trygg-districts.csv',
     });
     renderMunicipalities(fc.municipalities || [], `/api/v1/analysis/picture?${p}`);
+    document.getElementById('districts-scope').textContent = scopeText(fc, 'analysis');
   } catch (e) {
     root.textContent = t('map.loadError', { detail: e.message });
   }

@@ -3,6 +3,7 @@
 // drawing of priority places.
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDate, locale } from './i18n.js';
+import { scopeText } from './scope.js';
 import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
 import { hexagons, listAll, send, ApiError } from './api.js';
 import { renderTable } from './table.js';
@@ -193,7 +194,7 @@ async function refreshHeat() {
   document.getElementById('legend').setAttribute('aria-busy', 'true');
   try {
     const fc = await hexagons(kind, params, { signal: heatAbort.signal });
-    state.hex = { kind, res, features: fc.features, params };
+    state.hex = { kind, res, features: fc.features, params, scope: { datetime: fc.datetime, omitted: fc.omitted } };
     drawHeat();
     announce('');
   } catch (e) {
@@ -321,6 +322,8 @@ function renderLegend() {
   const total = document.getElementById('legend-total');
   list.replaceChildren();
   const hex = state.hex;
+  // Tiles carry no totals; the scope is said for the GeoJSON layer.
+  document.getElementById('legend-scope').textContent = scopeText(hex?.scope, 'hexagons');
   if (!hex) {
     heading.textContent = t('map.legend.none');
     meta.textContent = '';
