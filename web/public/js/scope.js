@@ -23,9 +23,16 @@ export function omittedText(omitted, where = 'hexagons') {
   return Object.entries(omitted)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => {
-      const specific = `scope.omitted.${where}.${reason}`;
-      const text = t(specific, { n: formatNumber(n) });
-      return text === specific ? t(`scope.omitted.${reason}`, { n: formatNumber(n) }) : text;
+      // The most specific wording the catalogue has: this layer's, then
+      // the reason's; each with a singular form ("…One") for one.
+      const keys = [`scope.omitted.${where}.${reason}`, `scope.omitted.${reason}`]
+        .flatMap((k) => (n === 1 ? [`${k}One`, k] : [k]));
+      const vars = { n: formatNumber(n) };
+      for (const k of keys) {
+        const text = t(k, vars);
+        if (text !== k) return text;
+      }
+      return keys.at(-1);
     })
     .join(' ');
 }

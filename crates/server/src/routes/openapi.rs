@@ -234,7 +234,16 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
             json!({ "description": "unchanged since the ETag sent in If-None-Match" }),
         );
     } else {
-        responses.insert(ok.into(), json!({ "description": "success", "content": { body_type: { "schema": { "type": "object" } } } }));
+        // Layers and analyses say their window and what they left out.
+        let description = if path.contains("hexagons")
+            || path.ends_with("/points")
+            || path.starts_with("/api/v1/analysis/")
+        {
+            "success; top-level `datetime` is the interval actually used (defaults included, `..` for an open end) and `omitted` counts what the answer leaves out per reason (`coarse_position`: a municipality or county stand-in; `not_a_point`; `outside_study_area`)"
+        } else {
+            "success"
+        };
+        responses.insert(ok.into(), json!({ "description": description, "content": { body_type: { "schema": { "type": "object" } } } }));
     }
     responses.insert(
         "400".into(),
