@@ -29,6 +29,11 @@ test('the embed shows the public API\'s numbers for the whole municipality', asy
   assert.equal(await page.getAttribute('[data-testid="summary"] li[data-kind="incidents"]', 'data-count'), String(sum));
   const note = await page.locator('[data-testid="data-note"]').textContent();
   assert.match(note, new RegExp(`färre än ${incidents.k} händelser`));
+  // The demo's police feed events at Linköping's midpoint are on no public
+  // map, and the note says how many.
+  const left = incidents.omitted.coarse_position;
+  assert.ok(left > 0, JSON.stringify(incidents.omitted));
+  assert.match(note, new RegExp(`${new Intl.NumberFormat('sv-SE').format(left)} händelser? har bara kommunen som plats och visas inte i hexagonerna\\.$`));
   assert.ok(apiPaths.every((p) => p.startsWith('/api/v1/public/')), `only the public API: ${apiPaths.join(', ')}`);
 
   // Another month re-asks the server.
