@@ -19,7 +19,9 @@ use crate::service_area::{args, feed, stored_incidents};
 async fn coarse_in(store: &dyn trygg_store::Store, window: TimeWindow) -> u64 {
     let mut n = 0;
     for f in stored_incidents(store).await {
-        let Attributes::Incident(i) = &f.attributes else { panic!() };
+        let Attributes::Incident(i) = &f.attributes else {
+            panic!()
+        };
         if i.precision_m < trygg_core::polisen::MUNICIPALITY_PRECISION_M {
             continue;
         }

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use h3o::CellIndex;
 use uuid::Uuid;
 
-use crate::omitted::{Omission, Omitted};
 use crate::attrs::{
     IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
 };
 use crate::bbox::Bbox;
+use crate::omitted::{Omission, Omitted};
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
 use crate::time::EpochMs;
 use crate::{Error, Kind, Result, Shape, cells};
@@ -1026,7 +1026,13 @@ mod tests {
         assert_eq!(index.len(), 2);
         // And the point layer says so.
         let q = point_query(None, 0, 100);
-        let said = index.omitted(&q.filters, q.window, None, POINT_MAX_PRECISION_M, Some(None));
+        let said = index.omitted(
+            &q.filters,
+            q.window,
+            None,
+            POINT_MAX_PRECISION_M,
+            Some(None),
+        );
         assert_eq!(said.get(Omission::CoarsePosition), 1);
         assert_eq!(said.get(Omission::NotAPoint), 1);
         // Outside the window nothing is left out.

@@ -94,7 +94,11 @@ impl TimeWindow {
                 from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
             }
         };
-        format!("{}/{}", edge(self.start, i64::MIN), edge(self.end, i64::MAX))
+        format!(
+            "{}/{}",
+            edge(self.start, i64::MIN),
+            edge(self.end, i64::MAX)
+        )
     }
 }
 
@@ -157,7 +161,10 @@ mod tests {
         }
         // A bare day is the whole day.
         let day = TimeWindow::parse("2024-02-29", "datetime").unwrap();
-        assert_eq!(day.interval(), "2024-02-29T00:00:00Z/2024-02-29T23:59:59.999Z");
+        assert_eq!(
+            day.interval(),
+            "2024-02-29T00:00:00Z/2024-02-29T23:59:59.999Z"
+        );
     }
 
     #[test]

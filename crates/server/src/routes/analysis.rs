@@ -378,13 +378,7 @@ async fn picture(
         .collect();
     coarse_incidents(&state, res, window, &weights, &mut by_municipality).await?;
     let omitted = incidents_omitted(&state, res, window, None)?;
-    let municipalities: Vec<Value> = state
-        .area
-        .members
-        .iter()
-        .zip(by_municipality)
-        .map(|(m, v)| json!({ "code": m.code, "municipality": m.name, "county": m.county_name, "incidents": v[0], "incidents_weighted": v[1], "incidents_without_position": v[5], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
-        .collect();
+    let municipalities = municipality_rows(&state, by_municipality);
     Ok(collection(
         features,
         with_scope(
@@ -393,6 +387,17 @@ async fn picture(
             &omitted,
         ),
     ))
+}
+
+/// The picture's row per member municipality.
+fn municipality_rows(state: &AppState, figures: Vec<[f64; 6]>) -> Vec<Value> {
+    state
+        .area
+        .members
+        .iter()
+        .zip(figures)
+        .map(|(m, v)| json!({ "code": m.code, "municipality": m.name, "county": m.county_name, "incidents": v[0], "incidents_weighted": v[1], "incidents_without_position": v[5], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
+        .collect()
 }
 
 /// Incidents whose position is too coarse for a hexagon at `res` (the
@@ -505,7 +510,9 @@ async fn emerging(
         .collect();
     let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
     let window = TimeWindow {
-        start: periods.first().map_or(0, |p| p.window_in(state.area.timezone).start),
+        start: periods
+            .first()
+            .map_or(0, |p| p.window_in(state.area.timezone).start),
         end: end.window_in(state.area.timezone).end,
     };
     Ok(collection(
