@@ -135,7 +135,10 @@ pub async fn records_outside(store: &dyn Store, area: &ServiceArea) -> Result<Ve
     for kind in Kind::ALL {
         let ids: Vec<uuid::Uuid> = store.index_rows(kind).await?.iter().map(|r| r.id).collect();
         for chunk in ids.chunks(500) {
-            for f in store.get_many(kind, chunk, None).await? {
+            for f in store
+                .get_many(kind, chunk, None, &trygg_core::access::View::everything())
+                .await?
+            {
                 if let Err(e) =
                     area.check_feature(&f.geometry, &f.attributes, "geometry.coordinates")
                 {

@@ -7,6 +7,7 @@ use trygg_cli::area;
 use trygg_cli::data::AreaChoice;
 use trygg_cli::serve::ServeOptions;
 use trygg_core::access::PresenceVisibility;
+use trygg_core::analytics::period::Cadence;
 use trygg_core::privacy::PublicPolicy;
 use trygg_server::{AuthConfig, Settings};
 use trygg_store::DatabaseUrl;
@@ -92,9 +93,19 @@ struct ServeArgs {
     /// Sites allowed to show the public map (/embed) in a frame, comma-separated.
     #[arg(long, env = "TRYGG_EMBED_ORIGINS", default_value = "")]
     embed_origins: String,
-    /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
+    /// Take client addresses from X-Forwarded-For: only behind exactly one
+    /// proxy that appends the address it saw (the right-most entry is used).
     #[arg(long, env = "TRYGG_TRUST_FORWARDED")]
     trust_forwarded: bool,
+    /// The address the public reaches Trygg at (https://trygg.kommun.se), for
+    /// every absolute link (feeds, follow-up, OGC); default: the listening address.
+    #[arg(long, env = "TRYGG_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The one period length whose ended periods show the respondent-group
+    /// split (monthly, quarterly, tertial, yearly): one length only, so no
+    /// difference of periods reveals a small group.
+    #[arg(long, env = "TRYGG_GROUP_PERIOD", default_value = "yearly")]
+    group_period: String,
 }
 
 #[derive(Subcommand)]
@@ -253,6 +264,9 @@ enum TokenCommand {
         /// Comma-separated: read, write, import.
         #[arg(long)]
         scopes: String,
+        /// Days until the token stops working (1 to 730).
+        #[arg(long, default_value_t = trygg_server::auth::TOKEN_DAYS)]
+        expires_days: u32,
     },
     List {
         #[arg(long)]
@@ -341,7 +355,11 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
                     username,
                     name,
                     scopes,
-                } => accounts::create_token(store.as_ref(), &username, &name, &scopes).await,
+                    expires_days,
+                } => {
+                    accounts::create_token(store.as_ref(), &username, &name, &scopes, expires_days)
+                        .await
+                }
                 TokenCommand::List { username } => {
                     accounts::list_tokens(store.as_ref(), username.as_deref()).await
                 }
@@ -454,6 +472,16 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, area: AreaChoice) -> trygg_cli::R
         public,
         embed_origins: trygg_server::parse_embed_origins(&a.embed_origins)
             .map_err(|e| trygg_cli::Error::Usage(format!("--embed-origins: {e}")))?,
+        public_url: a
+            .public_url
+            .as_deref()
+            .map(trygg_server::parse_public_url)
+            .transpose()
+            .map_err(|e| trygg_cli::Error::Usage(format!("--public-url: {e}")))?,
+        group_cadence: Some(
+            Cadence::parse(&a.group_period, "group_period")
+                .map_err(|e| trygg_cli::Error::Usage(format!("--group-period: {e}")))?,
+        ),
         ..Settings::default()
     };
     trygg_cli::serve::run(ServeOptions {

@@ -411,3 +411,60 @@ fn sigterm_lets_a_request_in_flight_finish() {
     let (_, _, list) = request_as(&server.addr, "GET", "/api/v1/incidents", None, Some(&token));
     assert!(list.contains("\"numberReturned\":1"), "{list}");
 }
+
+#[test]
+fn health_answers_while_heavy_analyses_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("heavy.db").display());
+    let token = planner_token(&db);
+    let server = start(Some(&db), &["--demo"]);
+    wait_ready(&server.addr);
+    // Four emerging-hot-spot analyses, each its own question (no two share
+    // a kept answer): more than this machine has cores, so some wait in
+    // the queue.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = [6, 7, 8, 9]
+        .into_iter()
+        .map(|months| {
+            let (addr, token, done) = (
+                server.addr.clone(),
+                token.clone(),
+                std::sync::Arc::clone(&done),
+            );
+            std::thread::spawn(move || {
+                let path = format!("/api/v1/analysis/emerging?resolution=9&months={months}");
+                let answer = support::exchange(
+                    &addr,
+                    "GET",
+                    &path,
+                    None,
+                    Some(&token),
+                    Duration::from_secs(600),
+                );
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                answer
+            })
+        })
+        .collect();
+    server.wait_for_log("analysis started", "no analysis began");
+    let (status, _, body) = request(&server.addr, "GET", "/healthz", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        done.load(std::sync::atomic::Ordering::SeqCst) < 4,
+        "/healthz answered only after every analysis had finished"
+    );
+    for w in workers {
+        let (status, _, body) = w.join().unwrap().unwrap();
+        assert_eq!(status, 200, "{}", &body[..body.len().min(300)]);
+    }
+    // Too much work is refused before it starts, naming what to change.
+    let (status, _, body) = request_as(
+        &server.addr,
+        "GET",
+        "/api/v1/analysis/emerging?resolution=10&months=36",
+        None,
+        Some(&token),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"field\":\"months\""), "{body}");
+}

@@ -10,11 +10,14 @@ pub mod changes;
 mod connect;
 mod error;
 mod followups;
+mod frozen;
 mod rows;
 mod service_area;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use trygg_core::access::View;
+use trygg_core::attrs::ReportStatus;
 use trygg_core::bbox::Bbox;
 use trygg_core::index::IndexRow;
 use trygg_core::query::ListQuery;
@@ -25,6 +28,7 @@ pub use accounts::{Accounts, AuditEntry, NewUser, SessionRecord, TokenRecord, Us
 pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
 pub use followups::{Followups, PublishedRecord};
+pub use frozen::{Frozen, FrozenRecord};
 pub use service_area::ServiceAreas;
 
 /// Who a write is attributed to in the records and the audit log.
@@ -79,7 +83,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Followups + ServiceAreas + Send + Sync + 'static {
+pub trait Store: Accounts + Followups + Frozen + ServiceAreas + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Changes written by other server instances (PostgreSQL only; `None`
@@ -92,8 +96,10 @@ pub trait Store: Accounts + Followups + ServiceAreas + Send + Sync + 'static {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
 
-    /// Writes a new feature. A feature whose client id was seen before for
-    /// its kind returns the stored one (`created: false`); a repeated
+    /// Writes a new feature. A feature whose client id the actor's
+    /// organisation used before for its kind returns the stored one
+    /// (`created: false`); another organisation's record with the same
+    /// client id is never matched (the write is a new record). A repeated
     /// source id is a conflict.
     async fn create(
         &self,
@@ -102,7 +108,9 @@ pub trait Store: Accounts + Followups + ServiceAreas + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Created>;
 
-    async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature>;
+    /// A feature the view sees; one it does not is `NotFound` (whether it
+    /// exists is itself information).
+    async fn get(&self, kind: Kind, id: Uuid, view: &View) -> Result<Feature>;
 
     /// Replaces a feature's geometry and attributes. Measures append to
     /// their status history when the status changes. With
@@ -117,6 +125,20 @@ pub trait Store: Accounts + Followups + ServiceAreas + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
+    /// Decides a pending public report: approved, or rejected with a
+    /// reason (`core::attrs::Report::decided`). The only write that changes
+    /// a public report's status; `update` refuses to. With
+    /// `expected_version`, a report changed meanwhile is a conflict.
+    async fn moderate(
+        &self,
+        id: Uuid,
+        decision: ReportStatus,
+        note: Option<&str>,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Feature>;
+
     /// Deletes a feature, returning what was deleted.
     async fn delete(
         &self,
@@ -126,14 +148,21 @@ pub trait Store: Accounts + Followups + ServiceAreas + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
-    async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page>;
+    /// One page of the features the view sees (`query.organisation` is set
+    /// from the view).
+    async fn list(&self, kind: Kind, query: &ListQuery, view: &View) -> Result<Page>;
 
     /// The features with these ids, in the order given; ids not (or no
     /// longer) stored are left out, and so is a feature whose geometry
-    /// misses `bbox` (ids chosen by bounding box). What a list answered
-    /// from the in-memory index reads.
-    async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>)
-    -> Result<Vec<Feature>>;
+    /// misses `bbox` (ids chosen by bounding box) and one the view does not
+    /// see. What a list answered from the in-memory index reads.
+    async fn get_many(
+        &self,
+        kind: Kind,
+        ids: &[Uuid],
+        bbox: Option<&Bbox>,
+        view: &View,
+    ) -> Result<Vec<Feature>>;
 
     async fn count(&self, kind: Kind) -> Result<u64>;
 

@@ -171,6 +171,8 @@ mod tests {
             k: 5,
             municipalities: &members,
             timezone: chrono_tz::UTC,
+            group_cadence: crate::analytics::period::Cadence::Monthly,
+            kept_groups: None,
         })
         .unwrap();
         assert_eq!(f.incidents.total.current, 3);

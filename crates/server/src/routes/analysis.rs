@@ -18,13 +18,14 @@ use geo::Contains;
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::{
     DosageConfig, PlaceArea, PresenceLog, dosage, patrol_list, visits,
 };
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
 use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star, study_area,
+    CategoryWeights, GiConfig, GiStar, cells_of, check_work, fill_area, gi_star, study_area,
 };
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
@@ -41,7 +42,7 @@ use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
 use crate::{ApiError, AppState};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/analysis/picture", get(picture))
         .route("/api/v1/analysis/hotspots", get(hotspots))
@@ -49,6 +50,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/analysis/dosage", get(dosage_report))
         .route("/api/v1/analysis/evaluation", get(evaluation))
         .route("/api/v1/analysis/yearly", get(yearly))
+        // Every analysis runs off the async workers (`heavy`).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::heavy::offload,
+        ))
         .route("/api/v1/places/from-cells", post(place_from_cells))
 }
 
@@ -166,9 +172,11 @@ impl Q {
     }
 }
 
-/// Counts per cell of one kind (optionally one tag) from the index.
+/// Counts per cell of one kind (optionally one tag) from the index, of
+/// what the view sees.
 fn counts(
     state: &AppState,
+    view: &View,
     kind: Kind,
     res: LayerResolution,
     window: TimeWindow,
@@ -189,6 +197,7 @@ fn counts(
         .hexagons(
             kind,
             &q,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -201,6 +210,7 @@ fn counts(
 /// hexagons outside it.
 fn incidents_omitted(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     window: TimeWindow,
     study_area: Option<&[CellIndex]>,
@@ -212,10 +222,10 @@ fn incidents_omitted(
         filters: Filters::default(),
         organisation: None,
     };
-    let mut omitted = state.layers.hexagons_omitted(Kind::Incident, &q);
+    let mut omitted = state.layers.hexagons_omitted(Kind::Incident, &q, view);
     if let Some(area) = study_area {
         omitted.add(Omission::OutsideStudyArea, 0);
-        for (cell, n) in counts(state, Kind::Incident, res, window, vec![])? {
+        for (cell, n) in counts(state, view, Kind::Incident, res, window, vec![])? {
             if area.binary_search(&cell).is_err() {
                 omitted.add(Omission::OutsideStudyArea, n as u64);
             }
@@ -237,6 +247,7 @@ fn with_scope(extra: Value, window: TimeWindow, omitted: &Omitted) -> Value {
 /// Incidents per cell, each category weighted.
 fn weighted(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     window: TimeWindow,
     weights: &CategoryWeights,
@@ -247,7 +258,7 @@ fn weighted(
         if w == 0.0 {
             continue;
         }
-        for (cell, n) in counts(state, Kind::Incident, res, window, vec![c.as_str()])? {
+        for (cell, n) in counts(state, view, Kind::Incident, res, window, vec![c.as_str()])? {
             *out.entry(cell).or_insert(0.0) += n * w;
         }
     }
@@ -292,11 +303,12 @@ async fn picture(
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(params, &["resolution", "datetime", "weights"])?;
     let (res, window, weights) = (q.resolution()?, q.window()?, q.weights()?);
-    let incidents = counts(&state, Kind::Incident, res, window, vec![])?;
-    let weighted_incidents = weighted(&state, res, window, &weights)?;
+    let view = caller.view();
+    let incidents = counts(&state, view, Kind::Incident, res, window, vec![])?;
+    let weighted_incidents = weighted(&state, view, res, window, &weights)?;
     let mut reasons: BTreeMap<CellIndex, BTreeMap<&str, f64>> = BTreeMap::new();
     for r in Reason::ALL {
-        for (cell, n) in counts(&state, Kind::Report, res, window, vec![r.as_str()])? {
+        for (cell, n) in counts(&state, view, Kind::Report, res, window, vec![r.as_str()])? {
             reasons.entry(cell).or_default().insert(r.as_str(), n);
         }
     }
@@ -305,13 +317,14 @@ async fn picture(
         bbox: None,
         window,
         filters: Filters::default(),
-        organisation: caller.presence_limit(state.auth.config.presence_visibility),
+        organisation: None,
     };
     let presence: BTreeMap<CellIndex, (u64, f64)> = state
         .layers
         .hexagons(
             Kind::Presence,
             &hq,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -319,7 +332,7 @@ async fn picture(
         .into_iter()
         .map(|h| (h.cell, (h.count, h.minutes)))
         .collect();
-    let measures = counts(&state, Kind::Measure, res, window, vec![])?;
+    let measures = counts(&state, view, Kind::Measure, res, window, vec![])?;
     let mut cells: Vec<CellIndex> = incidents
         .keys()
         .chain(reasons.keys())
@@ -376,8 +389,16 @@ async fn picture(
         .into_iter()
         .map(|(name, v)| json!({ "district": name, "incidents": v[0], "incidents_weighted": v[1], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
         .collect();
-    coarse_incidents(&state, res, window, &weights, &mut by_municipality).await?;
-    let omitted = incidents_omitted(&state, res, window, None)?;
+    coarse_incidents(
+        &state,
+        caller.view(),
+        res,
+        window,
+        &weights,
+        &mut by_municipality,
+    )
+    .await?;
+    let omitted = incidents_omitted(&state, caller.view(), res, window, None)?;
     let municipalities = municipality_rows(&state, by_municipality);
     Ok(collection(
         features,
@@ -406,6 +427,7 @@ fn municipality_rows(state: &AppState, figures: Vec<[f64; 6]>) -> Vec<Value> {
 /// position]` of each member's row.
 async fn coarse_incidents(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     window: TimeWindow,
     weights: &CategoryWeights,
@@ -419,7 +441,11 @@ async fn coarse_incidents(
         .layers
         .coarse_ids(Kind::Incident, window, limit.saturating_add(1));
     for chunk in ids.chunks(1_000) {
-        for f in state.store.get_many(Kind::Incident, chunk, None).await? {
+        for f in state
+            .store
+            .get_many(Kind::Incident, chunk, None, view)
+            .await?
+        {
             let Attributes::Incident(i) = &f.attributes else {
                 continue;
             };
@@ -443,6 +469,7 @@ fn gi_feature(g: &GiStar) -> Value {
 /// Getis-Ord Gi* over weighted incidents in the service area.
 async fn hotspots(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -450,8 +477,14 @@ async fn hotspots(
         &["resolution", "datetime", "weights", "distance", "fdr_q"],
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
-    let values = weighted(&state, res, window, &weights)?;
     let area = area_cells(&state, res.get())?;
+    let costly = if config.distance > 1 {
+        "distance"
+    } else {
+        "resolution"
+    };
+    check_work(area.len(), config.distance, 1, costly).map_err(ApiError::query)?;
+    let values = weighted(&state, caller.view(), res, window, &weights)?;
     let results =
         gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
     let features: Vec<Value> = results
@@ -464,7 +497,7 @@ async fn hotspots(
         with_scope(
             json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()), "distance": config.distance, "fdr_q": config.fdr_q }),
             window,
-            &incidents_omitted(&state, res, window, Some(&area))?,
+            &incidents_omitted(&state, caller.view(), res, window, Some(&area))?,
         ),
     ))
 }
@@ -473,6 +506,7 @@ async fn hotspots(
 /// month that has ended).
 async fn emerging(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -495,9 +529,16 @@ async fn emerging(
     };
     let periods = end.back(months).map_err(ApiError::query)?;
     let area = area_cells(&state, res.get())?;
+    check_work(area.len(), config.distance, months, "months").map_err(ApiError::query)?;
     let mut runs = Vec::with_capacity(periods.len());
     for p in &periods {
-        let values = weighted(&state, res, p.window_in(state.area.timezone), &weights)?;
+        let values = weighted(
+            &state,
+            caller.view(),
+            res,
+            p.window_in(state.area.timezone),
+            &weights,
+        )?;
         runs.push(
             gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
         );
@@ -520,7 +561,7 @@ async fn emerging(
         with_scope(
             json!({ "resolution": u8::from(res.get()), "periods": labels, "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()) }),
             window,
-            &incidents_omitted(&state, res, window, Some(&area))?,
+            &incidents_omitted(&state, caller.view(), res, window, Some(&area))?,
         ),
     ))
 }
@@ -545,15 +586,13 @@ async fn dosage_report(
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
     };
-    let mut presence_features = super::all_features(&state, Kind::Presence, horizon).await?;
-    if let Some(org) = caller.presence_limit(state.auth.config.presence_visibility) {
-        presence_features.retain(|f| f.organisation_id == Some(org));
-    }
+    let view = caller.view();
+    let presence_features = super::all_features(&state, Kind::Presence, horizon, view).await?;
     let logs: Vec<PresenceLog> = presence_features
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now))
         .collect();
-    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL).await?;
+    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
         .filter_map(PlaceArea::from_feature)
@@ -563,7 +602,7 @@ async fn dosage_report(
         start: now - 90 * 86_400_000,
         end: now,
     };
-    let recent = counts(&state, Kind::Incident, res10, last_90_days, vec![])?;
+    let recent = counts(&state, view, Kind::Incident, res10, last_90_days, vec![])?;
     let mut hot: BTreeMap<Uuid, f64> = BTreeMap::new();
     let mut rows = Vec::new();
     for (place, feature) in places.iter().zip(
@@ -578,7 +617,7 @@ async fn dosage_report(
     }
     let list = patrol_list(&places, &hot, &logs, now, &config);
     // The patrol list's incident counts cannot use stand-in positions.
-    let omitted = incidents_omitted(&state, res10, last_90_days, None)?;
+    let omitted = incidents_omitted(&state, caller.view(), res10, last_90_days, None)?;
     Ok(Json(with_scope(
         json!({ "period": period.label(), "places": rows, "patrol_list": list, "incidents_last_90_days": hot.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>() }),
         w,
@@ -590,6 +629,7 @@ async fn dosage_report(
 /// treated cells against comparison cells of a similar starting level.
 async fn evaluation(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["place", "measure", "date", "format"])?;
@@ -606,7 +646,7 @@ async fn evaluation(
     };
     let id = Uuid::parse_str(id)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, kind.as_str(), "not an id"))?;
-    let feature = state.store.get(kind, id).await?;
+    let feature = state.store.get(kind, id, caller.view()).await?;
     let date = match q.get("date") {
         Some(d) => TimeWindow::parse(d, "date").map_err(ApiError::query)?.start,
         None => match &feature.attributes {
@@ -628,7 +668,7 @@ async fn evaluation(
         start: date - span,
         end: date + span,
     };
-    let (events, omitted) = incident_events(&state, window).await?;
+    let (events, omitted) = incident_events(&state, window, caller.view()).await?;
     let windows = did_for(&state, &feature, date, &events)?;
     let body = with_scope(
         json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows }),
@@ -651,10 +691,11 @@ const STREET_PRECISION_M: u32 = 100;
 async fn incident_events(
     state: &AppState,
     window: TimeWindow,
+    view: &View,
 ) -> Result<(Vec<(CellIndex, i64)>, Omitted), ApiError> {
     let mut omitted = Omitted::of(&[Omission::CoarsePosition, Omission::NotAPoint]);
     let mut events = Vec::new();
-    for f in super::all_features(state, Kind::Incident, window).await? {
+    for f in super::all_features(state, Kind::Incident, window, view).await? {
         let Attributes::Incident(i) = &f.attributes else {
             continue;
         };
@@ -700,6 +741,7 @@ fn did_for(
 /// split of perceived insecurity.
 async fn yearly(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["year", "format"])?;
@@ -709,12 +751,13 @@ async fn yearly(
         .map_or(Ok(now.year() - 1), str::parse)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "year", "a year, e.g. 2026"))?;
     let period = Period::new(Cadence::Yearly, year, 1).map_err(ApiError::query)?;
-    let followup = super::followup::compute(&state, period).await?;
+    let view = caller.view();
+    let followup = super::followup::compute(&state, period, view).await?;
     let months = Period::new(Cadence::Monthly, year, 12)
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window_in(state.area.timezone);
-    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w)
+    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w, view)
         .await?
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
@@ -737,10 +780,11 @@ async fn yearly(
             start: w.start - span,
             end: w.end + span,
         },
+        view,
     )
     .await?;
     let mut places = Vec::new();
-    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL).await? {
+    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await? {
         let Attributes::Place(p) = &f.attributes else {
             continue;
         };
@@ -750,7 +794,7 @@ async fn yearly(
             .push(json!({ "id": f.id, "name": p.name, "date": p.active_from, "windows": windows }));
     }
     let mut measures = Vec::new();
-    for f in super::all_features(&state, Kind::Measure, w).await? {
+    for f in super::all_features(&state, Kind::Measure, w, view).await? {
         let Attributes::Measure(m) = &f.attributes else {
             continue;
         };
@@ -775,7 +819,7 @@ async fn yearly(
             "measures": measures,
         }),
         w,
-        &incidents_omitted(&state, res10, w, None)?,
+        &incidents_omitted(&state, caller.view(), res10, w, None)?,
     );
     if q.get("format") == Some("html") {
         return Ok(super::report_page(yearly_html(&state.area.name, &body)));
@@ -861,7 +905,12 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
             )
         },
     );
-    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2><table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
+    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2>");
+    if f["groups"].is_null() {
+        h.push_str("<p>Fördelningen per grupp redovisas bara för hela perioder av den längd som är inställd (normalt år) när de har slutat, så att ingen liten grupp kan räknas fram genom att jämföra perioder.</p></section></main></body></html>");
+        return h;
+    }
+    h.push_str("<table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
     for (split, key) in [
         ("Kön", "by_gender"),
         ("Ålder", "by_age_band"),

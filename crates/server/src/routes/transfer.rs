@@ -184,12 +184,9 @@ async fn export(
     }
     let mut q = ListQuery::parse(kind, &filters).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
-    if kind == Kind::Presence {
-        q.organisation = caller.presence_limit(state.auth.config.presence_visibility);
-    }
     let mut features = Vec::new();
     loop {
-        let page = super::list_page(&state, kind, &q).await?;
+        let page = super::list_page(&state, kind, &q, caller.view()).await?;
         features.extend(page.features);
         match page.next_after {
             Some(a) => q.after = Some(a),
