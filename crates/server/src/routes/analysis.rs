@@ -312,26 +312,7 @@ async fn picture(
             reasons.entry(cell).or_default().insert(r.as_str(), n);
         }
     }
-    let hq = HexQuery {
-        resolution: res,
-        bbox: None,
-        window,
-        filters: Filters::default(),
-        organisation: None,
-    };
-    let presence: BTreeMap<CellIndex, (u64, f64)> = state
-        .layers
-        .hexagons(
-            Kind::Presence,
-            &hq,
-            view,
-            Utc::now().timestamp_millis(),
-            trygg_core::analytics::hotspots::MAX_CELLS,
-        )
-        .map_err(ApiError::query)?
-        .into_iter()
-        .map(|h| (h.cell, (h.count, h.minutes)))
-        .collect();
+    let presence = presence_cells(&state, view, res, window)?;
     let measures = counts(&state, view, Kind::Measure, res, window, vec![])?;
     let mut cells: Vec<CellIndex> = incidents
         .keys()
@@ -408,6 +389,35 @@ async fn picture(
             &omitted,
         ),
     ))
+}
+
+/// Presence visits and minutes per cell.
+fn presence_cells(
+    state: &AppState,
+    view: &View,
+    res: LayerResolution,
+    window: TimeWindow,
+) -> Result<BTreeMap<CellIndex, (u64, f64)>, ApiError> {
+    let hq = HexQuery {
+        resolution: res,
+        bbox: None,
+        window,
+        filters: Filters::default(),
+        organisation: None,
+    };
+    Ok(state
+        .layers
+        .hexagons(
+            Kind::Presence,
+            &hq,
+            view,
+            Utc::now().timestamp_millis(),
+            trygg_core::analytics::hotspots::MAX_CELLS,
+        )
+        .map_err(ApiError::query)?
+        .into_iter()
+        .map(|h| (h.cell, (h.count, h.minutes)))
+        .collect())
 }
 
 /// The picture's row per member municipality.

@@ -48,6 +48,15 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
 }
 
 /// The follow-up as the records a view sees say now.
+/// Public reports decided in a period may have been sent up to a few
+/// months before it.
+fn reports_window(w: TimeWindow) -> TimeWindow {
+    TimeWindow {
+        start: w.start - 120 * 86_400_000,
+        end: w.end,
+    }
+}
+
 pub(crate) async fn compute(
     state: &AppState,
     period: Period,
@@ -65,12 +74,7 @@ pub(crate) async fn compute(
         .year_earlier()
         .map_err(ApiError::query)?
         .window_in(tz);
-    // Public reports decided this period may have been sent up to a few
-    // months before it.
-    let report_window = TimeWindow {
-        start: w.start - 120 * 86_400_000,
-        end: w.end,
-    };
+    let report_window = reports_window(w);
     // Each record's member municipality: where it lies, or for a stand-in
     // position the municipality it names.
     let area = &state.area;
