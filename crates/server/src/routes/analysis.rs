@@ -141,11 +141,14 @@ impl Q {
         if let Some(d) = self.get("datetime") {
             return TimeWindow::parse(d, "datetime").map_err(ApiError::query);
         }
-        // The last twelve months, the usual horizon of a lägesbild.
+        // The last twelve months, the usual horizon of a lägesbild, to the
+        // end of the current minute: answers are kept per minute, and one
+        // kept answer must say the window it was computed for.
         let now = Utc::now().timestamp_millis();
+        let end = now - now.rem_euclid(60_000) + 59_999;
         Ok(TimeWindow {
-            start: now - 365 * 86_400_000,
-            end: now,
+            start: end - 365 * 86_400_000,
+            end,
         })
     }
 
