@@ -33,6 +33,22 @@ pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
 
 /// The app with some settings changed from the tests' defaults.
 pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Settings)) -> TestApp {
+    app_in_with(store, linkoping(), change).await
+}
+
+/// The app serving another service area.
+pub(crate) async fn app_in(
+    store: Arc<dyn Store>,
+    area: trygg_core::service_area::ServiceArea,
+) -> TestApp {
+    app_in_with(store, area, |_| {}).await
+}
+
+async fn app_in_with(
+    store: Arc<dyn Store>,
+    area: trygg_core::service_area::ServiceArea,
+    change: impl FnOnce(&mut Settings),
+) -> TestApp {
     let ids = identities(store.as_ref()).await;
     let mut settings = Settings {
         limits: Limits {
@@ -43,7 +59,7 @@ pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Set
         ..Settings::default()
     };
     change(&mut settings);
-    let state = AppState::new(Arc::clone(&store), linkoping(), settings)
+    let state = AppState::new(Arc::clone(&store), area, settings)
         .await
         .expect("state");
     let layers = Arc::clone(&state.layers);

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn args(file: &Path, kind: Kind, format: Format) -> ImportArgs<'_> {
+pub(crate) fn args(file: &Path, kind: Kind, format: Format) -> ImportArgs<'_> {
     ImportArgs::new(file, kind, format)
 }
 

@@ -13,6 +13,7 @@ use crate::attrs::{
     UnitType,
 };
 use crate::bbox::Bbox;
+use crate::omitted::{Omission, Omitted};
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
 use crate::time::EpochMs;
 use crate::{Error, Kind, Result, Shape, cells};
@@ -134,6 +135,13 @@ pub struct PointHit {
 /// Positions known less exactly than this are not shown as points: a
 /// police-feed event at the municipality's midpoint is not a place.
 pub const POINT_MAX_PRECISION_M: u32 = 1_000;
+
+/// The coarsest position a hexagon layer at `resolution` counts: twice
+/// the hexagon's edge. Anything coarser is a stand-in for an area, not a
+/// place in a hexagon.
+pub fn hexagon_precision_limit_m(resolution: cells::LayerResolution) -> u32 {
+    (resolution.edge_m() * 2.0) as u32
+}
 
 /// The in-memory index of one kind. Points (most features: incidents,
 /// reports, presence) sit in spatial buckets, each sorted by start time, so
@@ -300,6 +308,23 @@ impl LayerIndex {
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// The ids of entries whose position is `min_precision_m` or coarser
+    /// (stand-ins for a municipality or county, which no hexagon or point
+    /// layer shows) and whose time meets the window: what is counted by the
+    /// municipality it names instead. One pass over the kind.
+    pub fn coarse_ids(&self, window: crate::time::TimeWindow, min_precision_m: u32) -> Vec<Uuid> {
+        self.spans
+            .iter()
+            .chain(self.buckets.values().flatten())
+            .filter(|e| {
+                e.precision_m >= min_precision_m
+                    && e.t_start <= window.end
+                    && e.t_end >= window.start
+            })
+            .map(|e| e.id)
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -531,7 +556,7 @@ impl LayerIndex {
             &q.filters,
             q.window.start,
             None,
-            (q.resolution.edge_m() * 2.0) as u32,
+            hexagon_precision_limit_m(q.resolution),
             q.organisation,
             None,
         );
@@ -674,6 +699,62 @@ impl LayerIndex {
             Ok(())
         });
         (exact, to_check)
+    }
+
+    /// What a hexagon layer (`points: None`) or a point layer over `bbox`
+    /// (`points: Some(bbox)`) leaves out of the features the filters and
+    /// window select: positions coarser than `max_precision_m`, whichever
+    /// box is asked for, since they stand in for a whole municipality or
+    /// county; and for a point layer, lines and polygons meeting the box.
+    pub fn omitted(
+        &self,
+        filters: &Filters,
+        window: crate::time::TimeWindow,
+        organisation: Option<Uuid>,
+        max_precision_m: u32,
+        points: Option<Option<&Bbox>>,
+    ) -> Omitted {
+        let mut out = Omitted::of(if points.is_some() {
+            &[Omission::CoarsePosition, Omission::NotAPoint]
+        } else {
+            &[Omission::CoarsePosition]
+        });
+        let filter = self.filter(filters, window.start, None, u32::MAX, organisation, None);
+        let in_box = points.flatten().map(bbox_e7);
+        let _ = self.each_candidate(window.start, window.end, None, true, |e| {
+            if !filter.accepts(e) {
+                return Ok(());
+            }
+            if e.precision_m > max_precision_m {
+                out.add(Omission::CoarsePosition, 1);
+            } else if points.is_some() && !e.is_point() && in_box.is_none_or(|b| e.meets(&b)) {
+                out.add(Omission::NotAPoint, 1);
+            }
+            Ok(())
+        });
+        out
+    }
+
+    /// What [`LayerIndex::hexagons`] leaves out of this query.
+    pub fn hexagons_omitted(&self, q: &HexQuery) -> Omitted {
+        self.omitted(
+            &q.filters,
+            q.window,
+            q.organisation,
+            hexagon_precision_limit_m(q.resolution),
+            None,
+        )
+    }
+
+    /// What [`LayerIndex::points`] leaves out of this query.
+    pub fn points_omitted(&self, q: &PointQuery) -> Omitted {
+        self.omitted(
+            &q.filters,
+            q.window,
+            q.organisation,
+            POINT_MAX_PRECISION_M,
+            Some(q.bbox.as_ref()),
+        )
     }
 
     /// The point features in a box and window, oldest first, for maps at
@@ -955,6 +1036,46 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(index.len(), 2);
+        // And the point layer says so.
+        let q = point_query(None, 0, 100);
+        let said = index.omitted(
+            &q.filters,
+            q.window,
+            None,
+            POINT_MAX_PRECISION_M,
+            Some(None),
+        );
+        assert_eq!(said.get(Omission::CoarsePosition), 1);
+        assert_eq!(said.get(Omission::NotAPoint), 1);
+        // Outside the window nothing is left out.
+        let later = TimeWindow::new(200, 300, "datetime").unwrap();
+        let said = index.omitted(&q.filters, later, None, POINT_MAX_PRECISION_M, Some(None));
+        assert_eq!(said.total(), 0);
+    }
+
+    #[test]
+    fn a_hexagon_layer_counts_what_it_leaves_out_whatever_the_box() {
+        let mut coarse = row(15.5198, 58.3454, 10, "theft");
+        coarse.precision_m = Some(60_000);
+        let mut burglary = coarse.clone();
+        burglary.id = Uuid::now_v7();
+        burglary.tags = Some("burglary".into());
+        let index = LayerIndex::build(
+            Kind::Incident,
+            &[coarse, burglary, row(15.6214, 58.4108, 10, "theft")],
+        );
+        let mut q = query(9, 0, 100);
+        let limit = hexagon_precision_limit_m(q.resolution);
+        let said = index.omitted(&q.filters, q.window, None, limit, None);
+        assert_eq!(said.to_json(), serde_json::json!({ "coarse_position": 2 }));
+        // The filters apply to what is left out as to what is shown.
+        q.filters.tags = vec!["burglary"];
+        assert_eq!(
+            index
+                .omitted(&q.filters, q.window, None, limit, None)
+                .get(Omission::CoarsePosition),
+            1
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use geo_types::{Geometry, Point};
 use serde::Deserialize;
 
 use crate::attrs::{Attributes, Incident, IncidentCategory};
+use crate::service_area::ServiceArea;
 use crate::{Error, NewFeature, Result};
 
 /// Precision given to a position that is a municipality's midpoint.
@@ -46,6 +47,13 @@ impl Event {
     /// (county-level events name it only there).
     pub fn municipality(&self) -> &str {
         self.name.rsplit(',').next().map_or("", str::trim)
+    }
+
+    /// The served municipality this event concerns, by its index in the
+    /// area's members: the last part of its title, or its location's name.
+    pub fn served_member(&self, area: &ServiceArea) -> Option<usize> {
+        area.member_by_name(self.municipality())
+            .or_else(|| area.member_by_name(&self.location.name))
     }
 
     pub fn is_county_level(&self) -> bool {
@@ -88,53 +96,76 @@ impl Event {
 
     /// The incident this event stands for, or `None` for types that are not
     /// crime or disorder (fires, missing persons, nightly summaries …).
-    pub fn to_incident(&self, index: usize) -> Result<Option<NewFeature>> {
+    /// `municipality` is the SCB code of the municipality it concerns: its
+    /// position is only that municipality's or county's midpoint, so it is
+    /// counted by this code (see `service_area::NOT_A_POSITION_M`).
+    pub fn to_incident(
+        &self,
+        index: usize,
+        municipality: Option<&str>,
+    ) -> Result<Option<NewFeature>> {
         match category_of(&self.kind) {
-            Some(category) => self.incident_as(index, category).map(Some),
+            Some(category) => self.incident_as(index, category, municipality).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// A nightly summary kept as an incident of category `other` (asked for
+    /// with `--include-summaries`), without its link.
+    pub fn to_summary_incident(
+        &self,
+        index: usize,
+        municipality: Option<&str>,
+    ) -> Result<Option<NewFeature>> {
+        let mut f = self.incident_as(index, IncidentCategory::Other, municipality)?;
+        if let Attributes::Incident(i) = &mut f.attributes {
+            i.source_url = None;
+        }
+        Ok(Some(f))
+    }
+
+    /// The precision the position deserves: a county's or a
+    /// municipality's midpoint.
+    pub fn precision_m(&self) -> u32 {
+        if self.is_county_level() {
+            COUNTY_PRECISION_M
+        } else {
+            MUNICIPALITY_PRECISION_M
         }
     }
 
     /// The incident this event stands for, in a category given by the
     /// caller (a user's `--map` of the event type).
-    pub fn incident_as(&self, index: usize, category: IncidentCategory) -> Result<NewFeature> {
+    pub fn incident_as(
+        &self,
+        index: usize,
+        category: IncidentCategory,
+        municipality: Option<&str>,
+    ) -> Result<NewFeature> {
+        let source_url = (!self.url.is_empty()).then(|| {
+            if self.url.starts_with("http") {
+                self.url.clone()
+            } else {
+                format!("https://polisen.se{}", self.url)
+            }
+        });
         let field = format!("[{index}]");
         let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
-        let precision_m = if self.is_county_level() {
-            COUNTY_PRECISION_M
-        } else {
-            MUNICIPALITY_PRECISION_M
-        };
         let incident = Incident {
             category,
             occurred_at: self.published_at(&format!("{field}.datetime"))?,
             occurred_until: None,
-            precision_m,
+            precision_m: self.precision_m(),
             source: SOURCE.to_owned(),
             source_id: Some(self.id.to_string()),
             source_type: Some(self.kind.clone()),
-            source_url: (!self.url.is_empty()).then(|| {
-                if self.url.starts_with("http") {
-                    self.url.clone()
-                } else {
-                    format!("https://polisen.se{}", self.url)
-                }
-            }),
+            source_url,
+            municipality: municipality.map(str::to_owned),
         };
         Ok(NewFeature {
             geometry: Geometry::Point(Point::new(lon, lat)),
             attributes: Attributes::Incident(incident),
         })
-    }
-
-    /// A nightly summary kept as an incident of category `other` (asked for
-    /// with `--include-summaries`), without its link.
-    pub fn to_summary_incident(&self, index: usize) -> Result<Option<NewFeature>> {
-        let mut f = self.incident_as(index, IncidentCategory::Other)?;
-        if let Attributes::Incident(i) = &mut f.attributes {
-            i.source_url = None;
-        }
-        Ok(Some(f))
     }
 }
 
@@ -216,7 +247,7 @@ mod tests {
     #[test]
     fn a_municipality_event_keeps_its_coarse_precision() {
         let events = parse_events(SAMPLE).unwrap();
-        let f = events[0].to_incident(0).unwrap().unwrap();
+        let f = events[0].to_incident(0, Some("0580")).unwrap().unwrap();
         let Attributes::Incident(i) = &f.attributes else {
             panic!()
         };
@@ -230,7 +261,7 @@ mod tests {
     fn nightly_summaries_are_not_incidents() {
         let events = parse_events(SAMPLE).unwrap();
         assert!(events[1].is_summary());
-        assert!(events[1].to_incident(1).unwrap().is_none());
+        assert!(events[1].to_incident(1, None).unwrap().is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use trygg_core::access::View;
 use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
+use trygg_core::omitted::Omitted;
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
@@ -167,12 +168,40 @@ impl Layers {
         self.read(kind).points(&q, max_points)
     }
 
+    /// See [`trygg_core::index::LayerIndex::hexagons_omitted`].
+    pub fn hexagons_omitted(&self, kind: Kind, q: &HexQuery, view: &View) -> Omitted {
+        let q = HexQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).hexagons_omitted(&q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::points_omitted`].
+    pub fn points_omitted(&self, kind: Kind, q: &PointQuery, view: &View) -> Omitted {
+        let q = PointQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).points_omitted(&q)
+    }
+
     pub fn page_ids(&self, kind: Kind, q: &ListQuery, view: &View) -> (Vec<Uuid>, bool) {
         let q = ListQuery {
             organisation: view.organisation_for(kind),
             ..q.clone()
         };
         self.read(kind).page_ids(&q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::coarse_ids`].
+    pub fn coarse_ids(
+        &self,
+        kind: Kind,
+        window: trygg_core::time::TimeWindow,
+        min_precision_m: u32,
+    ) -> Vec<Uuid> {
+        self.read(kind).coarse_ids(window, min_precision_m)
     }
 
     /// See [`trygg_core::index::LayerIndex::count`].

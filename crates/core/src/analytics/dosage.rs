@@ -123,6 +123,8 @@ pub struct PresenceLog {
     pub end_ms: EpochMs,
     /// A point or a line (track), WGS84.
     pub geometry: Geometry<f64>,
+    /// Index of the member municipality it lies in (follow-up only).
+    pub municipality: Option<u16>,
 }
 
 impl PresenceLog {
@@ -141,6 +143,7 @@ impl PresenceLog {
             start_ms,
             end_ms: Presence::counted_end_ms(start_ms, p.ended_at.map(to_ms), now_ms),
             geometry: f.geometry.clone(),
+            municipality: None,
         })
     }
 
@@ -516,6 +519,7 @@ mod tests {
             start_ms,
             end_ms: start_ms + minutes * 60_000,
             geometry: Geometry::Point(Point::new(lon, lat)),
+            municipality: None,
         }
     }
 
@@ -555,6 +559,7 @@ mod tests {
             geometry: Geometry::LineString(line_string![
                 (x: 15.6160, y: 58.4105), (x: 15.6260, y: 58.4105)
             ]),
+            municipality: None,
         };
         let (s, e) = time_at_place(&place, &log, &DosageConfig::default()).unwrap();
         let from_min = (s - start) as f64 / 60_000.0;

@@ -23,6 +23,7 @@ pub mod evaluation;
 pub mod followup;
 pub mod groups;
 pub mod hotspots;
+pub mod municipalities;
 pub mod period;
 pub mod stats;
 

@@ -147,7 +147,7 @@ fn prepare_properties(
 }
 
 /// Rewrites every position of a GeoJSON coordinates array in place.
-fn reproject(v: &mut Value, t: &ToWgs84) -> Result<()> {
+pub(crate) fn reproject(v: &mut Value, t: &ToWgs84) -> Result<()> {
     let Value::Array(items) = v else {
         return Err(Error::invalid("geometry.coordinates", "must be an array"));
     };

@@ -107,6 +107,7 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
                     source_id: Some(source_id),
                     source_type: Some(field(kind).to_owned()),
                     source_url: None,
+                    municipality: None,
                 }),
             };
             let value = serde_json::json!({

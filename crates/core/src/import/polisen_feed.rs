@@ -105,17 +105,21 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
     };
     for (i, (location, event)) in events.iter().enumerate() {
         let location = *location;
-        // Only the service area's own events: the feed places every other
-        // municipality's at its own midpoint, which is not ours to map.
-        if event.municipality() != area.name {
-            c.out.skipped += 1;
-            continue;
-        }
+        let municipality = match concerns(event, area) {
+            Concerns::Municipality(code) => Some(code),
+            Concerns::Area => None,
+            Concerns::Other => {
+                c.out.skipped += 1;
+                continue;
+            }
+        };
         let mapped = names::mapped_category(&event.kind, &opts.maps);
         let incident = match mapped {
-            Some(category) => event.incident_as(i, category).map(Some),
-            None if event.is_summary() && opts.include_summaries => event.to_summary_incident(i),
-            None => event.to_incident(i),
+            Some(category) => event.incident_as(i, category, municipality).map(Some),
+            None if event.is_summary() && opts.include_summaries => {
+                event.to_summary_incident(i, municipality)
+            }
+            None => event.to_incident(i, municipality),
         };
         match incident {
             Ok(Some(f)) => match validate(f, Some(area), c.now, "location.gps") {
@@ -125,5 +129,46 @@ pub(super) fn parse(text: &str, area: &ServiceArea, c: &mut Collector) {
             Ok(None) => c.out.skipped += 1,
             Err(e) => c.reject(location, &e),
         }
+    }
+}
+
+/// Whether a police event is the service area's, and the municipality
+/// (SCB code) it is counted by. The feed places every event at its
+/// municipality's or its county's midpoint, so the event's own words
+/// decide, not its position:
+///
+/// - made of Swedish municipalities: events whose title ends in a served
+///   municipality (or whose location is one), wherever their midpoint
+///   lies; events named only to a county when the area is that county
+///   (kept, but counted in no municipality);
+/// - a boundary file: municipality-level events whose midpoint lies inside
+///   (a county's midpoint says nothing about the boundary).
+enum Concerns<'a> {
+    /// A served municipality (SCB code), which counts it.
+    Municipality(&'a str),
+    /// The area as a whole (a county's own events), counted in no municipality.
+    Area,
+    /// Somewhere else.
+    Other,
+}
+
+fn concerns<'a>(event: &Event, area: &'a ServiceArea) -> Concerns<'a> {
+    if let Some(m) = event.served_member(area) {
+        return Concerns::Municipality(area.members[m].code.as_str());
+    }
+    if let crate::service_area::Definition::County(c) = &area.definition {
+        let named_to_county = crate::service_area::county_name(c) == Some(event.municipality());
+        return if named_to_county {
+            Concerns::Area
+        } else {
+            Concerns::Other
+        };
+    }
+    if !area.members.is_empty() || event.is_county_level() {
+        return Concerns::Other;
+    }
+    match event.position("location.gps") {
+        Ok((lon, lat)) if area.contains(geo_types::Coord { x: lon, y: lat }) => Concerns::Area,
+        _ => Concerns::Other,
     }
 }

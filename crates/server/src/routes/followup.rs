@@ -10,7 +10,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
-use trygg_core::Kind;
 use trygg_core::access::View;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
 use trygg_core::analytics::followup::{
@@ -21,6 +20,7 @@ use trygg_core::analytics::groups::GroupSplit;
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
+use trygg_core::{Feature, Kind};
 
 use super::absolute;
 use super::public_answer::Answer;
@@ -48,30 +48,47 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
 }
 
 /// The follow-up as the records a view sees say now.
+/// Public reports decided in a period may have been sent up to a few
+/// months before it.
+fn reports_window(w: TimeWindow) -> TimeWindow {
+    TimeWindow {
+        start: w.start - 120 * 86_400_000,
+        end: w.end,
+    }
+}
+
 pub(crate) async fn compute(
     state: &AppState,
     period: Period,
     view: &View,
 ) -> Result<FollowUp, ApiError> {
     let now = Utc::now().timestamp_millis();
-    let w = period.window();
+    let tz = state.area.timezone;
+    let w = period.window_in(tz);
     // A visit across the period's start merges with the one before it.
     let presence_window = TimeWindow {
         start: w.start - 5 * 60_000,
         end: w.end,
     };
-    let earlier = period.year_earlier().map_err(ApiError::query)?.window();
-    // Public reports decided this period may have been sent up to a few
-    // months before it.
-    let report_window = TimeWindow {
-        start: w.start - 120 * 86_400_000,
-        end: w.end,
-    };
+    let earlier = period
+        .year_earlier()
+        .map_err(ApiError::query)?
+        .window_in(tz);
+    let report_window = reports_window(w);
+    // Each record's member municipality: where it lies, or for a stand-in
+    // position the municipality it names.
+    let area = &state.area;
+    let member = |f: &Feature| area.member_of(&f.geometry, &f.attributes).map(|m| m as u16);
     let presence: Vec<PresenceLog> =
         super::all_features(state, Kind::Presence, presence_window, view)
             .await?
             .iter()
-            .filter_map(|f| PresenceLog::from_feature(f, now))
+            .filter_map(|f| {
+                PresenceLog::from_feature(f, now).map(|l| PresenceLog {
+                    municipality: member(f),
+                    ..l
+                })
+            })
             .collect();
     let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL, view)
         .await?
@@ -82,23 +99,39 @@ pub(crate) async fn compute(
         super::all_features(state, Kind::Measure, TimeWindow::ALL, view)
             .await?
             .iter()
-            .filter_map(MeasureRecord::from_feature)
+            .filter_map(|f| {
+                MeasureRecord::from_feature(f).map(|m| MeasureRecord {
+                    municipality: member(f),
+                    ..m
+                })
+            })
             .collect();
+    let incident = |f: &Feature| {
+        IncidentRecord::from_feature(f).map(|i| IncidentRecord {
+            municipality: member(f),
+            ..i
+        })
+    };
     let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w, view)
         .await?
         .iter()
-        .filter_map(IncidentRecord::from_feature)
+        .filter_map(incident)
         .collect();
     incidents.extend(
         super::all_features(state, Kind::Incident, earlier, view)
             .await?
             .iter()
-            .filter_map(IncidentRecord::from_feature),
+            .filter_map(incident),
     );
     let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window, view)
         .await?
         .iter()
-        .filter_map(ReportRecord::from_feature)
+        .filter_map(|f| {
+            ReportRecord::from_feature(f).map(|r| ReportRecord {
+                municipality: member(f),
+                ..r
+            })
+        })
         .collect();
     // Reports are not limited by a view, so the kept split is the same
     // whoever asks first.
@@ -114,6 +147,8 @@ pub(crate) async fn compute(
         reports: &reports,
         dosage: DosageConfig::default(),
         k: state.public_policy.k,
+        municipalities: &state.area.members,
+        timezone: tz,
         group_cadence: state.group_cadence,
         kept_groups: kept.as_ref(),
     })
@@ -153,8 +188,11 @@ fn unreadable(e: &serde_json::Error) -> ApiError {
     )
 }
 
-fn stamp(ms: i64) -> String {
-    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// An instant in the service area's local time, with its offset.
+fn stamp(state: &AppState, ms: i64) -> String {
+    from_ms(ms)
+        .with_timezone(&state.area.timezone)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 async fn published(state: &AppState, period: Period) -> Result<Option<Published>, ApiError> {
@@ -293,8 +331,8 @@ async fn internal(
     };
     let meta = Meta {
         municipality: state.area.name.clone(),
-        published_at: frozen.as_ref().map(|p| stamp(p.published_at_ms)),
-        generated_at: stamp(Utc::now().timestamp_millis()),
+        published_at: frozen.as_ref().map(|p| stamp(&state, p.published_at_ms)),
+        generated_at: stamp(&state, Utc::now().timestamp_millis()),
         corrections,
     };
     Ok(render(&state, &current, false, &meta, &format).await)
@@ -306,7 +344,7 @@ async fn publish(
     Path(label): Path<String>,
 ) -> Result<Response, ApiError> {
     let period = period_of(&label)?;
-    if !period.has_ended(Utc::now().timestamp_millis()) {
+    if !period.has_ended_in(Utc::now().timestamp_millis(), state.area.timezone) {
         return Err(ApiError::field(
             StatusCode::CONFLICT,
             "period",
@@ -326,7 +364,7 @@ async fn publish(
         .publish_followup(&period.label(), &json, &caller.actor(), Utc::now())
         .await?;
     state.note_publication();
-    Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(record.published_at), "published_by": record.published_by }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(&state, record.published_at), "published_by": record.published_by }))).into_response())
 }
 
 /// The published periods, with links from the configured address.
@@ -347,7 +385,7 @@ async fn public_list(
                 let p = &r.period;
                 json!({
                     "period": p,
-                    "published_at": stamp(r.published_at),
+                    "published_at": stamp(&state, r.published_at),
                     "links": {
                         "json": absolute(base, &format!("/api/v1/public/followup/{p}")),
                         "html": absolute(base, &format!("/api/v1/public/followup/{p}?format=html")),
@@ -382,8 +420,8 @@ async fn public_one(
             .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
         let meta = Meta {
             municipality: state.area.name.clone(),
-            published_at: Some(stamp(frozen.published_at_ms)),
-            generated_at: stamp(Utc::now().timestamp_millis()),
+            published_at: Some(stamp(&state, frozen.published_at_ms)),
+            generated_at: stamp(&state, Utc::now().timestamp_millis()),
             corrections: public_corrections(&state, &frozen).await?,
         };
         // The public always sees the numbers as published.
@@ -415,11 +453,11 @@ async fn feed(
                 .unwrap_or_default();
             entries.push(FeedEntry {
                 period: r.period,
-                published_at: stamp(r.published_at),
+                published_at: stamp(&state, r.published_at),
                 summary,
             });
         }
-        let started = stamp(state.started_at.timestamp_millis());
+        let started = stamp(&state, state.started_at.timestamp_millis());
         Ok(Answer::new(
             report::atom(&state.public_url, &state.area.name, &entries, &started),
             "application/atom+xml",

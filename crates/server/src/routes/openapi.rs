@@ -225,6 +225,18 @@ fn problem(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
 }
 
+/// Layers and analyses say their window and what they left out.
+fn success_description(path: &str) -> &'static str {
+    if path.contains("hexagons")
+        || path.ends_with("/points")
+        || path.starts_with("/api/v1/analysis/")
+    {
+        "success; top-level `datetime` is the interval actually used (defaults included, `..` for an open end) and `omitted` counts what the answer leaves out per reason (`coarse_position`: a municipality or county stand-in; `not_a_point`; `outside_study_area`)"
+    } else {
+        "success"
+    }
+}
+
 fn operation(method: &str, path: &str, rule: Rule) -> Value {
     let mut responses = Map::new();
     let ok = match method {
@@ -261,7 +273,8 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
             json!({ "description": "unchanged since the ETag sent in If-None-Match" }),
         );
     } else {
-        responses.insert(ok.into(), json!({ "description": "success", "content": { body_type: { "schema": { "type": "object" } } } }));
+        let description = success_description(path);
+        responses.insert(ok.into(), json!({ "description": description, "content": { body_type: { "schema": { "type": "object" } } } }));
     }
     responses.insert(
         "400".into(),
