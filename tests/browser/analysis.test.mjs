@@ -159,6 +159,35 @@ test('the district, dosage and patrol tables are the server\'s', async () => {
   assert.match(await res.text(), /href="\/css\/report\.css"/);
 });
 
+test('the legend and the district table say the window and the incidents they cannot place', async () => {
+  // An incident the police feed names only to the municipality: its
+  // position stands in for Linköping, so no hexagon or district counts it.
+  // An hour ago: in the current month, so no closed month's follow-up
+  // (which the chart test compares with) changes.
+  const at = new Date(Date.now() - 3600000).toISOString();
+  const session = await (await context.request.get('/api/v1/auth/session')).json();
+  const posted = await context.request.post('/api/v1/incidents', {
+    headers: { 'x-csrf-token': session.csrf_token },
+    data: { type: 'Feature', geometry: { type: 'Point', coordinates: [15.6214, 58.4108] }, properties: { category: 'theft', occurred_at: at, precision_m: 20000, municipality: '0580' } },
+  });
+  assert.equal(posted.status(), 201, await posted.text());
+  await requery(() => page.check('#res-10'));
+  const { body } = await mapAndServer();
+  const left = body.omitted.coarse_position;
+  assert.ok(left >= 1, JSON.stringify(body.omitted));
+  // Days as the page's own locale and time zone write them.
+  const [from, to] = await page.evaluate((d) => d.split('/').map((iso) => new Intl.DateTimeFormat('sv-SE', { dateStyle: 'medium' }).format(new Date(iso))), body.datetime);
+  const scope = page.locator('[data-testid="legend-scope"]');
+  assert.equal(
+    await scope.textContent(),
+    `Visar ${from} – ${to}. ${left === 1 ? '1 händelse har' : `${new Intl.NumberFormat('sv-SE').format(left)} händelser har`} bara kommunen som plats och visas inte i hexagonerna.`,
+  );
+  await page.waitForFunction(() => document.querySelector('[data-testid="districts-scope"]').textContent.includes('bara per kommun'), null, { timeout: 60000 })
+    .catch(() => { throw new Error('the district table never said what it leaves out'); });
+  await screenshot(page, 'analysis-scope-desktop');
+  await requery(() => page.check('#res-9'));
+});
+
 test('the chart shows the follow-up\'s incidents against a year earlier', async () => {
   const month = await page.inputValue('#month');
   const { body } = await api(`/api/v1/followup/${month}`);

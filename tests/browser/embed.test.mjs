@@ -45,6 +45,28 @@ test('the embed shows the public API\'s numbers for the whole municipality', asy
   await context.close();
 });
 
+test('the embed says how many police feed events have only the municipality as their place', async () => {
+  const { context } = await newContext(chrome.browser, 'desktop');
+  const page = await context.newPage();
+  await open(page, '/embed');
+  // The demo's police feed events sit at Linköping's midpoint: the latest
+  // month on offer that has some.
+  const months = await page.locator('#period option').evaluateAll((os) => os.map((o) => o.value));
+  let month = null;
+  let left = 0;
+  for (const m of months) {
+    left = (await publicJson(`/api/v1/public/layers/incidents/hexagons?period=${m}`)).omitted.coarse_position;
+    if (left > 0) { month = m; break; }
+  }
+  assert.ok(month, `no month of ${months.join(', ')} has a police feed event at the midpoint`);
+  await page.selectOption('#period', month);
+  await page.waitForFunction((p) => document.querySelector('[data-testid="data-note"]').dataset.period === p, month)
+    .catch(() => { throw new Error(`the note never turned to ${month}`); });
+  const note = await page.locator('[data-testid="data-note"]').textContent();
+  assert.match(note, new RegExp(`${new Intl.NumberFormat('sv-SE').format(left)} händelser? har bara kommunen som plats och visas inte i hexagonerna\\.$`));
+  await context.close();
+});
+
 test('the embed presets a district and speaks English on request', async () => {
   const areas = await publicJson('/api/v1/public/areas');
   // The city centre has enough events to publish in any month of the demo.

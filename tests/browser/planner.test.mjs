@@ -61,6 +61,15 @@ test('the heatmap legend shows the server\'s own numbers', async () => {
   assert.equal(total, server);
   assert.ok(await page.locator('.leaflet-overlay-pane path.leaflet-interactive').count() > 10);
   assert.ok(await page.locator('#legend-classes li').count() >= 2, 'legend has classes with numbers');
+  // What the layer leaves out, as the server counted it: the demo's police
+  // feed events at Linköping's midpoint.
+  const { body } = await api(await legend().getAttribute('data-query'));
+  const left = body.omitted.coarse_position;
+  assert.ok(left > 0, JSON.stringify(body.omitted));
+  assert.match(
+    await page.locator('[data-testid="legend-scope"]').textContent(),
+    new RegExp(`${new Intl.NumberFormat('sv-SE').format(left)} händelser? har bara kommunen som plats och visas inte i hexagonerna\\.$`),
+  );
 });
 
 test('moving the month slider re-queries and changes the numbers', async () => {

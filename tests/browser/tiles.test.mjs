@@ -108,6 +108,16 @@ test('at zoom 15 the heatmap is drawn from vector tiles with the server\'s numbe
   assert.equal(status, 200, query);
   assert.ok(total > 0, 'the demo has incidents in view');
   assert.equal(total, body.features.reduce((s, f) => s + f.properties.count, 0));
+  // Tiles carry no totals, yet the legend says what the layer leaves out:
+  // the demo's police feed events at Linköping's midpoint.
+  const left = body.omitted.coarse_position;
+  assert.ok(left > 0, JSON.stringify(body.omitted));
+  await page.waitForFunction(() => document.querySelector('[data-testid="legend-scope"]').textContent.includes('bara kommunen'), null, { timeout: 60000 })
+    .catch(() => { throw new Error('the tiled legend never said what it leaves out'); });
+  assert.match(
+    await page.locator('[data-testid="legend-scope"]').textContent(),
+    new RegExp(`${new Intl.NumberFormat('sv-SE').format(left)} händelser? har bara kommunen som plats och visas inte i hexagonerna\\.$`),
+  );
 
   // One tile read by an independent decoder: the hexagons and counts of
   // the hexagon API for the tile's bounds; a repeat is a 304.

@@ -33,6 +33,22 @@ pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
 
 /// The app with some settings changed from the tests' defaults.
 pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Settings)) -> TestApp {
+    app_in_with(store, linkoping(), change).await
+}
+
+/// The app serving another service area.
+pub(crate) async fn app_in(
+    store: Arc<dyn Store>,
+    area: trygg_core::service_area::ServiceArea,
+) -> TestApp {
+    app_in_with(store, area, |_| {}).await
+}
+
+async fn app_in_with(
+    store: Arc<dyn Store>,
+    area: trygg_core::service_area::ServiceArea,
+    change: impl FnOnce(&mut Settings),
+) -> TestApp {
     let ids = identities(store.as_ref()).await;
     let mut settings = Settings {
         limits: Limits {
@@ -43,7 +59,7 @@ pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Set
         ..Settings::default()
     };
     change(&mut settings);
-    let state = AppState::new(Arc::clone(&store), linkoping(), settings)
+    let state = AppState::new(Arc::clone(&store), area, settings)
         .await
         .expect("state");
     let layers = Arc::clone(&state.layers);
@@ -73,6 +89,27 @@ pub(crate) async fn call(
     body: Option<String>,
     extra: &[(&str, &str)],
 ) -> Reply {
+    send(app, method, uri, body.map(Body::from), extra).await
+}
+
+/// [`call`] with a body of bytes (a gzip file, Windows-1252 text).
+pub(crate) async fn call_bytes(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    send(app, method, uri, Some(Body::from(body)), extra).await
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Option<Body>,
+    extra: &[(&str, &str)],
+) -> Reply {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
@@ -95,9 +132,7 @@ pub(crate) async fn call(
             req = req.header(*k, *v);
         }
     }
-    let req = req
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("request");
+    let req = req.body(body.unwrap_or_else(Body::empty)).expect("request");
     let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();

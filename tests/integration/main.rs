@@ -13,6 +13,8 @@ mod followup;
 mod instances;
 mod interop;
 mod ogc;
+mod omitted;
+mod service_area;
 mod store;
 mod tiles;
 mod transfer;

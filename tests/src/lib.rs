@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use trygg_core::service_area::ServiceArea;
 use trygg_store::{DatabaseUrl, Store};
 
-/// The Linköping service area, as `trygg serve` uses it by default.
+/// The Linköping service area (what `trygg serve --demo` serves).
 pub fn linkoping() -> ServiceArea {
     static AREA: OnceLock<ServiceArea> = OnceLock::new();
     AREA.get_or_init(|| {

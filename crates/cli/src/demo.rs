@@ -38,11 +38,13 @@ pub fn police_incidents(area: &ServiceArea) -> Result<Vec<NewFeature>> {
     let events = polisen::parse_events(POLISEN_EVENTS)?;
     let mut out = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        if e.municipality() != area.name {
+        let Some(member) = e.served_member(area) else {
             continue;
-        }
-        if let Some(f) = e.to_incident(i)?
-            && area.check(&f.geometry, "geometry").is_ok()
+        };
+        if let Some(f) = e.to_incident(i, Some(&area.members[member].code))?
+            && area
+                .check_feature(&f.geometry, &f.attributes, "geometry")
+                .is_ok()
         {
             out.push(f);
         }

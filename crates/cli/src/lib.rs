@@ -2,6 +2,7 @@
 //! configuration and demo loading the binary uses.
 
 pub mod accounts;
+pub mod area;
 pub mod data;
 pub mod demo;
 pub mod serve;

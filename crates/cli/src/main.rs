@@ -3,6 +3,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use trygg_cli::accounts::{self, AddUser, SetUser};
+use trygg_cli::area;
+use trygg_cli::data::AreaChoice;
 use trygg_cli::serve::ServeOptions;
 use trygg_core::access::PresenceVisibility;
 use trygg_core::analytics::period::Cadence;
@@ -25,14 +27,22 @@ struct Cli {
         global = true
     )]
     database_url: String,
-    /// The municipality served, by name or SCB code; every coordinate must lie in it.
-    #[arg(
-        long,
-        env = "TRYGG_SERVICE_AREA",
-        default_value = "0580",
-        global = true
-    )]
-    service_area: String,
+    /// What the database serves: a municipality (`Linköping`, `0580`), several
+    /// (`0580,0583,0586`), a county (`05`, `Östergötlands län`) or a boundary
+    /// file (`area.geojson`). Recorded at first start; later commands read it
+    /// from the database, and a different one is refused.
+    #[arg(long, env = "TRYGG_SERVICE_AREA", global = true)]
+    service_area: Option<String>,
+    /// The name of the service area (default: the municipality's, the
+    /// county's, or the boundary file's own).
+    #[arg(long, env = "TRYGG_SERVICE_AREA_NAME", global = true)]
+    service_area_name: Option<String>,
+    /// Coordinates of a boundary file without a `crs` member, e.g. EPSG:3006.
+    #[arg(long, env = "TRYGG_SERVICE_AREA_CRS", global = true)]
+    service_area_crs: Option<String>,
+    /// IANA time zone of the service area's local times (default Europe/Stockholm).
+    #[arg(long, env = "TRYGG_TIMEZONE", global = true)]
+    timezone: Option<String>,
     /// Log format on stderr.
     #[arg(
         long,
@@ -64,7 +74,8 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TRYGG_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Fill an empty database with Linköping's demo data.
+    /// Fill an empty database with Linköping's demo data (and serve Linköping
+    /// when the database has no service area yet).
     #[arg(long, env = "TRYGG_DEMO")]
     demo: bool,
     /// H3 resolution of public layers (5–9; 8 ≈ 461 m hexagons).
@@ -138,6 +149,36 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The service area the database serves.
+    ServiceArea {
+        #[command(subcommand)]
+        command: AreaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AreaCommand {
+    /// Show the recorded service area and its municipalities.
+    Show,
+    /// Change it: every stored record is checked against the new area first.
+    Set {
+        /// Municipalities, a county or a boundary file, as for --service-area.
+        area: String,
+        /// What to do with stored records that lie outside the new area
+        /// (default: refuse and list them).
+        #[arg(long, value_enum, default_value = "refuse")]
+        outside: OutsidePolicy,
+        /// Check and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutsidePolicy {
+    Refuse,
+    Keep,
+    Delete,
 }
 
 #[derive(Args)]
@@ -152,16 +193,32 @@ struct ImportCli {
     /// Coordinates of the file: WGS84 (default), EPSG:3006, EPSG:3007–3018.
     #[arg(long)]
     crs: Option<String>,
-    /// CSV headers of the logical columns, e.g. `x=E,y=N,time=datum,category=typ,id=nr`.
+    /// CSV headers (or district attributes) of the logical columns, e.g.
+    /// `x=E,y=N,time=datum,category=typ,id=nr` or `name=NAMN,code=KOD`.
     #[arg(long)]
     columns: Option<String>,
+    /// CSV delimiter: `,`, `;`, `tab` (default: detected).
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Text encoding: utf-8, windows-1252, … (default: UTF-8, else Windows-1252).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Map a column's values onto Trygg's, e.g. `category=Misshandel:assault,Rån:robbery`; repeatable.
+    #[arg(long = "map", value_name = "FIELD=VALUE:NEW,…")]
+    maps: Vec<String>,
+    /// A CSV of `field,value,new value` rows, read like `--map`.
+    #[arg(long)]
+    map_file: Option<std::path::PathBuf>,
+    /// The length of an imported presence that has no end or duration, e.g. `15m`.
+    #[arg(long)]
+    default_duration: Option<String>,
     /// The source recorded on CSV incidents (with their id: what makes re-imports idempotent).
     #[arg(long)]
     source: Option<String>,
     /// Import the valid rows and write the others, with line and reason, to the rejects file.
     #[arg(long)]
     skip_invalid: bool,
-    /// Where rejected rows go (default: FILE.rejects.csv).
+    /// Where rejected rows go (default: NAME.rejects.csv in the working directory).
     #[arg(long)]
     rejects: Option<std::path::PathBuf>,
     /// Check and count everything, write nothing.
@@ -268,8 +325,22 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> trygg_cli::Result<String> {
     let url = DatabaseUrl::new(cli.database_url);
+    let choice = AreaChoice {
+        selector: cli.service_area,
+        name: cli.service_area_name,
+        crs: cli.service_area_crs,
+        timezone: cli.timezone,
+    };
+    if !matches!(
+        cli.command,
+        Command::Serve(_) | Command::Import(_) | Command::ServiceArea { .. }
+    ) {
+        let store = trygg_store::connect(&url).await?;
+        area::check_given(store.as_ref(), &choice).await?;
+    }
     match cli.command {
-        Command::Serve(a) => serve(a, url, cli.service_area).await,
+        Command::Serve(a) => serve(a, url, choice).await,
+        Command::ServiceArea { command } => service_area(command, &url, choice).await,
         Command::Org { command } => {
             let store = trygg_store::connect(&url).await?;
             match command {
@@ -279,58 +350,9 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
         }
         Command::User { command } => {
             let store = trygg_store::connect(&url).await?;
-            match command {
-                UserCommand::Add {
-                    username,
-                    role,
-                    organisation,
-                    display_name,
-                    publish,
-                } => {
-                    let password = accounts::read_password()?;
-                    let user = accounts::add_user(
-                        store.as_ref(),
-                        AddUser {
-                            username: &username,
-                            display_name: display_name.as_deref(),
-                            role: &role,
-                            organisation: &organisation,
-                            publish,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Ok(accounts::describe(&user))
-                }
-                UserCommand::List => accounts::list_users(store.as_ref()).await,
-                UserCommand::Set {
-                    username,
-                    role,
-                    publish,
-                    disabled,
-                    password,
-                } => {
-                    let password = if password {
-                        Some(accounts::read_password()?)
-                    } else {
-                        None
-                    };
-                    let user = accounts::set_user(
-                        store.as_ref(),
-                        SetUser {
-                            username: &username,
-                            role: role.as_deref(),
-                            publish,
-                            disabled,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Ok(accounts::describe(&user))
-                }
-            }
+            user(command, store.as_ref()).await
         }
-        Command::Import(i) => import(i, &url, &cli.service_area).await,
+        Command::Import(i) => import(i, &url, &choice).await,
         Command::Export {
             kind,
             format,
@@ -366,7 +388,93 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
     }
 }
 
-async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cli::Result<String> {
+async fn user(command: UserCommand, store: &dyn trygg_store::Store) -> trygg_cli::Result<String> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            organisation,
+            display_name,
+            publish,
+        } => {
+            let password = accounts::read_password()?;
+            let user = accounts::add_user(
+                store,
+                AddUser {
+                    username: &username,
+                    display_name: display_name.as_deref(),
+                    role: &role,
+                    organisation: &organisation,
+                    publish,
+                    password,
+                },
+            )
+            .await?;
+            Ok(accounts::describe(&user))
+        }
+        UserCommand::List => accounts::list_users(store).await,
+        UserCommand::Set {
+            username,
+            role,
+            publish,
+            disabled,
+            password,
+        } => {
+            let password = if password {
+                Some(accounts::read_password()?)
+            } else {
+                None
+            };
+            let user = accounts::set_user(
+                store,
+                SetUser {
+                    username: &username,
+                    role: role.as_deref(),
+                    publish,
+                    disabled,
+                    password,
+                },
+            )
+            .await?;
+            Ok(accounts::describe(&user))
+        }
+    }
+}
+
+async fn service_area(
+    command: AreaCommand,
+    url: &DatabaseUrl,
+    choice: AreaChoice,
+) -> trygg_cli::Result<String> {
+    let store = trygg_store::connect(url).await?;
+    match command {
+        AreaCommand::Show => area::show(store.as_ref()).await,
+        AreaCommand::Set {
+            area: selector,
+            outside,
+            dry_run,
+        } => {
+            if choice.selector.as_ref().is_some_and(|s| *s != selector) {
+                return Err(trygg_cli::Error::Usage(
+                    "service-area set takes the new area as its argument; leave --service-area out"
+                        .into(),
+                ));
+            }
+            let outside = match outside {
+                OutsidePolicy::Refuse => area::Outside::Refuse,
+                OutsidePolicy::Keep => area::Outside::Keep,
+                OutsidePolicy::Delete => area::Outside::Delete,
+            };
+            let choice = AreaChoice {
+                selector: Some(selector),
+                ..choice
+            };
+            area::set(store.as_ref(), &choice, outside, dry_run).await
+        }
+    }
+}
+
+async fn serve(a: ServeArgs, url: DatabaseUrl, area: AreaChoice) -> trygg_cli::Result<String> {
     let public = PublicPolicy::new(a.public_resolution, a.public_k)?;
     let settings = Settings {
         auth: AuthConfig {
@@ -396,16 +504,16 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
         listen: a.listen,
         database_url: url,
         demo: a.demo,
-        service_area,
+        area,
         settings,
     })
     .await?;
     Ok(String::new())
 }
 
-async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cli::Result<String> {
-    let area = trygg_cli::data::service_area(service_area)?;
+async fn import(i: ImportCli, url: &DatabaseUrl, choice: &AreaChoice) -> trygg_cli::Result<String> {
     let store = trygg_store::connect(url).await?;
+    let area = area::resolve(store.as_ref(), choice, false, i.dry_run).await?;
     let kind: trygg_core::Kind = i.kind.parse().map_err(|e: trygg_core::Error| {
         trygg_cli::Error::Usage(format!("--kind: {}", e.reason()))
     })?;
@@ -414,9 +522,6 @@ async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cl
         store.as_ref(),
         &area,
         trygg_cli::transfer::ImportArgs {
-            file: &i.file,
-            kind,
-            format,
             crs: i.crs.as_deref(),
             columns: i.columns.as_deref(),
             source: i.source.as_deref(),
@@ -424,6 +529,12 @@ async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cl
             rejects: i.rejects.as_deref(),
             dry_run: i.dry_run,
             include_summaries: i.include_summaries,
+            delimiter: i.delimiter.as_deref(),
+            encoding: i.encoding.as_deref(),
+            maps: &i.maps,
+            map_file: i.map_file.as_deref(),
+            default_duration: i.default_duration.as_deref(),
+            ..trygg_cli::transfer::ImportArgs::new(&i.file, kind, format)
         },
     )
     .await

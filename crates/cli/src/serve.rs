@@ -5,23 +5,24 @@ use trygg_core::demo::Scale;
 use trygg_server::{AppState, Settings};
 use trygg_store::DatabaseUrl;
 
-use crate::{Result, data, demo};
+use crate::data::AreaChoice;
+use crate::{Result, area, demo};
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub listen: SocketAddr,
     pub database_url: DatabaseUrl,
     pub demo: bool,
-    pub service_area: String,
+    pub area: AreaChoice,
     pub settings: Settings,
 }
 
 /// Connects, migrates, optionally loads the demo, and serves until Ctrl-C
 /// or SIGTERM.
 pub async fn run(opts: ServeOptions) -> Result<()> {
-    let area = data::service_area(&opts.service_area)?;
-    tracing::info!(database = %opts.database_url, service_area = %area.name, "opening database");
+    tracing::info!(database = %opts.database_url, "opening database");
     let store = trygg_store::connect(&opts.database_url).await?;
+    let area = area::resolve(store.as_ref(), &opts.area, opts.demo, false).await?;
     if opts.demo {
         if demo::is_empty(store.as_ref()).await? {
             let summary = demo::load(store.as_ref(), &area, Utc::now(), Scale::default()).await?;

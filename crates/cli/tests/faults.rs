@@ -761,6 +761,8 @@ fn import_command(db: &str, file: &Path) -> Command {
         "csv",
         "--source",
         "faults",
+        "--service-area",
+        "0580",
     ])
     .arg(file)
     .args(["--database-url", db])

@@ -277,6 +277,18 @@ fn aggregation(c: &mut Criterion) {
             &index,
             |b, index| b.iter(|| index.points(black_box(&points_query), 100_000)),
         );
+        // What a layer says it left out: one pass over the window, whatever
+        // the box (a stand-in position lies nowhere).
+        g.bench_with_input(
+            BenchmarkId::new("hexagons_omitted_res9_3months", label),
+            &index,
+            |b, index| b.iter(|| index.hexagons_omitted(black_box(&res9))),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("points_omitted_2x2km_3months", label),
+            &index,
+            |b, index| b.iter(|| index.points_omitted(black_box(&points_query))),
+        );
     }
     g.finish();
 }

@@ -45,9 +45,16 @@ impl NewFeature {
             .ok_or_else(|| Error::invalid("geometry", "missing; every record has a place"))?;
         let geometry = geometry::parse(geometry_value, "geometry")?;
         geometry::check_rule(&geometry, kind.geometry_rule(), "geometry")?;
-        area.check(&geometry, "geometry.coordinates")?;
         let attributes =
-            Attributes::parse(kind, obj.get("properties").unwrap_or(&Value::Null), now)?;
+            match Attributes::parse(kind, obj.get("properties").unwrap_or(&Value::Null), now) {
+                Ok(a) => a,
+                Err(e) => {
+                    // A position outside the area is named before the properties.
+                    area.check(&geometry, "geometry.coordinates")?;
+                    return Err(e);
+                }
+            };
+        area.check_feature(&geometry, &attributes, "geometry.coordinates")?;
         Ok(Self {
             geometry,
             attributes,

@@ -23,6 +23,7 @@ pub mod index;
 pub mod kind;
 pub mod mvt;
 pub mod ogc;
+pub mod omitted;
 pub mod points;
 pub mod polisen;
 pub mod privacy;

@@ -14,6 +14,16 @@ use crate::time::from_ms;
 /// `unit_type`, …; a list for report reasons) and `status` where the kind
 /// has one. Coordinates carry the 6 decimals they are stored with.
 pub fn to_geojson(kind: Kind, points: &[PointHit]) -> String {
+    to_geojson_with(kind, points, &serde_json::Map::new())
+}
+
+/// As [`to_geojson`], with extra top-level members (what the layer left
+/// out and the window it shows, say).
+pub fn to_geojson_with(
+    kind: Kind,
+    points: &[PointHit],
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> String {
     let tag_name = tag_param(kind);
     let lasting = matches!(kind, Kind::Presence | Kind::Measure);
     let mut out = String::with_capacity(64 + points.len() * 160);
@@ -62,7 +72,11 @@ pub fn to_geojson(kind: Kind, points: &[PointHit]) -> String {
         }
         out.push_str("}}");
     }
-    let _ = write!(out, r#"],"numberReturned":{}}}"#, points.len());
+    let _ = write!(out, r#"],"numberReturned":{}"#, points.len());
+    for (k, v) in extra {
+        let _ = write!(out, ",{}:{v}", serde_json::Value::String(k.clone()));
+    }
+    out.push('}');
     out
 }
 

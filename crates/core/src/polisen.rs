@@ -2,11 +2,12 @@
 //! are the fixed midpoints of a municipality or county, so incidents from
 //! it keep a coarse precision and never pose as street-level points.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use geo_types::{Geometry, Point};
 use serde::Deserialize;
 
 use crate::attrs::{Attributes, Incident, IncidentCategory};
+use crate::service_area::ServiceArea;
 use crate::{Error, NewFeature, Result};
 
 /// Precision given to a position that is a municipality's midpoint.
@@ -48,6 +49,13 @@ impl Event {
         self.name.rsplit(',').next().map_or("", str::trim)
     }
 
+    /// The served municipality this event concerns, by its index in the
+    /// area's members: the last part of its title, or its location's name.
+    pub fn served_member(&self, area: &ServiceArea) -> Option<usize> {
+        area.member_by_name(self.municipality())
+            .or_else(|| area.member_by_name(&self.location.name))
+    }
+
     pub fn is_county_level(&self) -> bool {
         self.location.name.ends_with(" län")
     }
@@ -56,14 +64,10 @@ impl Event {
         self.kind.starts_with("Sammanfattning")
     }
 
-    /// The feed's time, e.g. `2022-10-07 1:03:33 +02:00` (hour not padded).
+    /// The feed's time, e.g. `2022-10-07 1:03:33 +02:00` (hour not padded),
+    /// read by the importers' time parser.
     pub fn published_at(&self, field: &str) -> Result<DateTime<Utc>> {
-        parse_feed_time(&self.datetime).ok_or_else(|| {
-            Error::invalid(
-                field,
-                format!("`{}` is not a feed date-time", self.datetime),
-            )
-        })
+        crate::import::parse_local_time(&self.datetime, field)
     }
 
     pub fn position(&self, field: &str) -> Result<(f64, f64)> {
@@ -92,140 +96,133 @@ impl Event {
 
     /// The incident this event stands for, or `None` for types that are not
     /// crime or disorder (fires, missing persons, nightly summaries …).
-    pub fn to_incident(&self, index: usize) -> Result<Option<NewFeature>> {
-        let Some(category) = category_of(&self.kind) else {
-            return Ok(None);
-        };
-        let field = format!("[{index}]");
-        let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
-        let precision_m = if self.is_county_level() {
+    /// `municipality` is the SCB code of the municipality it concerns: its
+    /// position is only that municipality's or county's midpoint, so it is
+    /// counted by this code (see `service_area::NOT_A_POSITION_M`).
+    pub fn to_incident(
+        &self,
+        index: usize,
+        municipality: Option<&str>,
+    ) -> Result<Option<NewFeature>> {
+        match category_of(&self.kind) {
+            Some(category) => self.incident_as(index, category, municipality).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A nightly summary kept as an incident of category `other` (asked for
+    /// with `--include-summaries`), without its link.
+    pub fn to_summary_incident(
+        &self,
+        index: usize,
+        municipality: Option<&str>,
+    ) -> Result<Option<NewFeature>> {
+        let mut f = self.incident_as(index, IncidentCategory::Other, municipality)?;
+        if let Attributes::Incident(i) = &mut f.attributes {
+            i.source_url = None;
+        }
+        Ok(Some(f))
+    }
+
+    /// The precision the position deserves: a county's or a
+    /// municipality's midpoint.
+    pub fn precision_m(&self) -> u32 {
+        if self.is_county_level() {
             COUNTY_PRECISION_M
         } else {
             MUNICIPALITY_PRECISION_M
-        };
+        }
+    }
+
+    /// The incident this event stands for, in a category given by the
+    /// caller (a user's `--map` of the event type).
+    pub fn incident_as(
+        &self,
+        index: usize,
+        category: IncidentCategory,
+        municipality: Option<&str>,
+    ) -> Result<NewFeature> {
+        let source_url = (!self.url.is_empty()).then(|| {
+            if self.url.starts_with("http") {
+                self.url.clone()
+            } else {
+                format!("https://polisen.se{}", self.url)
+            }
+        });
+        let field = format!("[{index}]");
+        let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
         let incident = Incident {
             category,
             occurred_at: self.published_at(&format!("{field}.datetime"))?,
             occurred_until: None,
-            precision_m,
+            precision_m: self.precision_m(),
             source: SOURCE.to_owned(),
             source_id: Some(self.id.to_string()),
             source_type: Some(self.kind.clone()),
-            source_url: (!self.url.is_empty()).then(|| {
-                if self.url.starts_with("http") {
-                    self.url.clone()
-                } else {
-                    format!("https://polisen.se{}", self.url)
-                }
-            }),
+            source_url,
+            municipality: municipality.map(str::to_owned),
         };
-        Ok(Some(NewFeature {
+        Ok(NewFeature {
             geometry: Geometry::Point(Point::new(lon, lat)),
             attributes: Attributes::Incident(incident),
-        }))
+        })
     }
 }
 
-impl Event {
-    /// A nightly summary kept as an incident of category `other` (asked for
-    /// with `--include-summaries`).
-    pub fn to_summary_incident(&self, index: usize) -> Result<Option<NewFeature>> {
-        let field = format!("[{index}]");
-        let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
-        let incident = Incident {
-            category: IncidentCategory::Other,
-            occurred_at: self.published_at(&format!("{field}.datetime"))?,
-            occurred_until: None,
-            precision_m: if self.is_county_level() {
-                COUNTY_PRECISION_M
-            } else {
-                MUNICIPALITY_PRECISION_M
-            },
-            source: SOURCE.to_owned(),
-            source_id: Some(self.id.to_string()),
-            source_type: Some(self.kind.clone()),
-            source_url: None,
-        };
-        Ok(Some(NewFeature {
-            geometry: Geometry::Point(Point::new(lon, lat)),
-            attributes: Attributes::Incident(incident),
-        }))
-    }
-}
+/// The feed's Swedish event types, by prefix, in the order they are tried
+/// (`Stöld/inbrott` before `Stöld`), with the category each stands for;
+/// `None` for types that are not crime or disorder Trygg counts (nightly
+/// summaries). Types not listed (fires, missing persons …) are left out.
+pub const EVENT_TYPES: &[(&str, Option<&str>)] = &[
+    ("Sammanfattning", None),
+    ("Motorfordon, stöld", Some("vehicle_theft")),
+    ("Motorfordon, anträffat stulet", Some("vehicle_theft")),
+    ("Stöld/inbrott", Some("burglary")),
+    ("Inbrott", Some("burglary")),
+    ("Hemfridsbrott", Some("burglary")),
+    ("Olaga intrång", Some("burglary")),
+    ("Stöld", Some("theft")),
+    ("Snatteri", Some("theft")),
+    ("Rån", Some("robbery")),
+    ("Skadegörelse", Some("vandalism")),
+    ("Misshandel", Some("assault")),
+    ("Mord/dråp", Some("assault")),
+    ("Våldtäkt", Some("assault")),
+    ("Våld/hot", Some("assault")),
+    ("Olaga hot", Some("assault")),
+    ("Skottlossning", Some("assault")),
+    ("Vållande till kroppsskada", Some("assault")),
+    ("Olaga frihetsberövande", Some("assault")),
+    ("Sexualbrott", Some("assault")),
+    ("Narkotikabrott", Some("drugs")),
+    ("Bedrägeri", Some("fraud")),
+    ("Åldringsbrott", Some("fraud")),
+    ("Bråk", Some("disturbance")),
+    ("Ofredande", Some("disturbance")),
+    ("Ordningslagen", Some("disturbance")),
+    ("Fylleri", Some("disturbance")),
+    ("Smällar", Some("disturbance")),
+    ("Knivlagen", Some("disturbance")),
+    ("Trafikolycka", Some("traffic")),
+    ("Rattfylleri", Some("traffic")),
+    ("Trafikbrott", Some("traffic")),
+    ("Övrigt", Some("other")),
+    ("Vapenlagen", Some("other")),
+    ("Detonation", Some("other")),
+    ("Explosion", Some("other")),
+    ("Farligt föremål", Some("other")),
+    ("Larm Överfall", Some("other")),
+    ("Skyddslagen", Some("other")),
+];
 
 /// Maps the feed's Swedish event types onto Trygg's categories.
 pub fn category_of(kind: &str) -> Option<IncidentCategory> {
-    use IncidentCategory as C;
     let k = kind.trim();
-    let starts = |p: &str| k.starts_with(p);
-    Some(if starts("Sammanfattning") {
-        return None;
-    } else if starts("Motorfordon, stöld") || starts("Motorfordon, anträffat stulet") {
-        C::VehicleTheft
-    } else if starts("Stöld/inbrott")
-        || starts("Inbrott")
-        || starts("Hemfridsbrott")
-        || starts("Olaga intrång")
-    {
-        C::Burglary
-    } else if starts("Stöld") || starts("Snatteri") {
-        C::Theft
-    } else if starts("Rån") {
-        C::Robbery
-    } else if starts("Skadegörelse") {
-        C::Vandalism
-    } else if starts("Misshandel")
-        || starts("Mord/dråp")
-        || starts("Våldtäkt")
-        || starts("Våld/hot")
-        || starts("Olaga hot")
-        || starts("Skottlossning")
-        || starts("Vållande till kroppsskada")
-        || starts("Olaga frihetsberövande")
-        || starts("Sexualbrott")
-    {
-        C::Assault
-    } else if starts("Narkotikabrott") {
-        C::Drugs
-    } else if starts("Bedrägeri") || starts("Åldringsbrott") {
-        C::Fraud
-    } else if starts("Bråk")
-        || starts("Ofredande")
-        || starts("Ordningslagen")
-        || starts("Fylleri")
-        || starts("Smällar")
-        || starts("Knivlagen")
-    {
-        C::Disturbance
-    } else if starts("Trafikolycka") || starts("Rattfylleri") || starts("Trafikbrott") {
-        C::Traffic
-    } else if starts("Övrigt")
-        || starts("Vapenlagen")
-        || starts("Detonation")
-        || starts("Explosion")
-        || starts("Farligt föremål")
-        || starts("Larm Överfall")
-        || starts("Skyddslagen")
-    {
-        C::Other
-    } else {
-        return None;
-    })
-}
-
-fn parse_feed_time(s: &str) -> Option<DateTime<Utc>> {
-    let mut parts = s.split_whitespace();
-    let date = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u32>().ok());
-    let time = NaiveTime::from_hms_opt(hms.next()??, hms.next()??, hms.next()??)?;
-    let offset = parts.next()?;
-    let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let (oh, om) = offset.trim_start_matches(['+', '-']).split_once(':')?;
-    let secs = sign * (oh.parse::<i32>().ok()? * 3600 + om.parse::<i32>().ok()? * 60);
-    let tz = FixedOffset::east_opt(secs)?;
-    tz.from_local_datetime(&date.and_time(time))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
+    EVENT_TYPES
+        .iter()
+        .find(|(prefix, _)| k.starts_with(prefix))
+        .and_then(|(_, category)| *category)
+        .and_then(|c| IncidentCategory::parse(c, "type").ok())
 }
 
 #[cfg(test)]
@@ -250,7 +247,7 @@ mod tests {
     #[test]
     fn a_municipality_event_keeps_its_coarse_precision() {
         let events = parse_events(SAMPLE).unwrap();
-        let f = events[0].to_incident(0).unwrap().unwrap();
+        let f = events[0].to_incident(0, Some("0580")).unwrap().unwrap();
         let Attributes::Incident(i) = &f.attributes else {
             panic!()
         };
@@ -264,7 +261,7 @@ mod tests {
     fn nightly_summaries_are_not_incidents() {
         let events = parse_events(SAMPLE).unwrap();
         assert!(events[1].is_summary());
-        assert!(events[1].to_incident(1).unwrap().is_none());
+        assert!(events[1].to_incident(1, None).unwrap().is_none());
     }
 
     #[test]

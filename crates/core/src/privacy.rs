@@ -86,29 +86,29 @@ pub fn public_resolution(asked: Option<&str>, policy: &PublicPolicy) -> Result<L
 }
 
 /// The closed calendar month `period` (`YYYY-MM`; `None`: the last month that
-/// has ended) as its canonical name and its window, first to last millisecond.
-/// Months are UTC months: a Swedish month starts an hour or two earlier, which
-/// moves events at the very edge between neighbouring months, never into an
-/// open one, so the privacy rule holds either way.
-pub fn closed_month(period: Option<&str>, now: DateTime<Utc>) -> Result<(String, TimeWindow)> {
+/// has ended) of the time zone `tz` as its canonical name and its window,
+/// first to last millisecond. Months are the service area's local months,
+/// the same as the follow-up's periods.
+pub fn closed_month(
+    period: Option<&str>,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<(String, TimeWindow)> {
+    let local_now = now.with_timezone(&tz);
     let first = match period {
         Some(s) => parse_month(s)?,
-        None => previous_month(first_of_month(now.year(), now.month())?)?,
+        None => previous_month(first_of_month(local_now.year(), local_now.month())?)?,
     };
     let next = next_month(first)?;
-    let start = first.and_time(chrono::NaiveTime::MIN).and_utc();
-    let end = next.and_time(chrono::NaiveTime::MIN).and_utc();
-    if end > now {
+    let start = crate::analytics::period::local_midnight_ms(first, tz);
+    let end = crate::analytics::period::local_midnight_ms(next, tz);
+    if end > now.timestamp_millis() {
         return Err(Error::invalid(
             "period",
             "public data is published only for months that have ended",
         ));
     }
-    let window = TimeWindow::new(
-        start.timestamp_millis(),
-        end.timestamp_millis() - 1,
-        "period",
-    )?;
+    let window = TimeWindow::new(start, end - 1, "period")?;
     Ok((format!("{:04}-{:02}", first.year(), first.month()), window))
 }
 
@@ -366,16 +366,30 @@ mod tests {
 
     #[test]
     fn the_current_month_is_refused() {
-        let err = closed_month(Some("2024-05"), at("2024-05-31T23:59:59Z")).unwrap_err();
+        let err =
+            closed_month(Some("2024-05"), at("2024-05-31T23:59:59Z"), chrono_tz::UTC).unwrap_err();
         assert_eq!(err.field(), "period");
         assert!(err.reason().contains("months that have ended"));
-        assert!(closed_month(Some("2025-01"), at("2024-05-10T00:00:00Z")).is_err());
-        assert!(closed_month(Some("2024-05"), at("2024-06-01T00:00:00Z")).is_ok());
+        assert!(closed_month(Some("2025-01"), at("2024-05-10T00:00:00Z"), chrono_tz::UTC).is_err());
+        assert!(closed_month(Some("2024-05"), at("2024-06-01T00:00:00Z"), chrono_tz::UTC).is_ok());
+    }
+
+    #[test]
+    fn a_month_ends_at_local_midnight_in_the_service_areas_time_zone() {
+        // 22:30 UTC on 31 May is 00:30 on 1 June in Stockholm.
+        let now = at("2024-05-31T22:30:00Z");
+        let stockholm = chrono_tz::Europe::Stockholm;
+        let (name, w) = closed_month(Some("2024-05"), now, stockholm).unwrap();
+        assert_eq!(name, "2024-05");
+        assert_eq!(w.start, at("2024-04-30T22:00:00Z").timestamp_millis());
+        assert_eq!(w.end, now.timestamp_millis() - 30 * 60_000 - 1);
+        assert!(closed_month(Some("2024-05"), now, chrono_tz::UTC).is_err());
+        assert_eq!(closed_month(None, now, stockholm).unwrap().0, "2024-05");
     }
 
     #[test]
     fn no_period_means_the_last_month_that_has_ended() {
-        let (name, w) = closed_month(None, at("2024-05-10T12:00:00Z")).unwrap();
+        let (name, w) = closed_month(None, at("2024-05-10T12:00:00Z"), chrono_tz::UTC).unwrap();
         assert_eq!(name, "2024-04");
         assert_eq!(w.start, ms("2024-04-01T00:00:00Z"));
         assert_eq!(w.end, ms("2024-04-30T23:59:59.999Z"));
@@ -383,7 +397,7 @@ mod tests {
 
     #[test]
     fn january_defaults_to_december_of_the_year_before() {
-        let (name, w) = closed_month(None, at("2025-01-01T00:00:00Z")).unwrap();
+        let (name, w) = closed_month(None, at("2025-01-01T00:00:00Z"), chrono_tz::UTC).unwrap();
         assert_eq!(name, "2024-12");
         assert_eq!(w.start, ms("2024-12-01T00:00:00Z"));
         assert_eq!(w.end, ms("2024-12-31T23:59:59.999Z"));
@@ -391,10 +405,16 @@ mod tests {
 
     #[test]
     fn a_leap_february_ends_on_the_twenty_ninth() {
-        let (name, w) = closed_month(Some(" 2024-02 "), at("2024-06-01T00:00:00Z")).unwrap();
+        let (name, w) = closed_month(
+            Some(" 2024-02 "),
+            at("2024-06-01T00:00:00Z"),
+            chrono_tz::UTC,
+        )
+        .unwrap();
         assert_eq!(name, "2024-02");
         assert_eq!(w.end, ms("2024-02-29T23:59:59.999Z"));
-        let (_, w) = closed_month(Some("2023-02"), at("2024-06-01T00:00:00Z")).unwrap();
+        let (_, w) =
+            closed_month(Some("2023-02"), at("2024-06-01T00:00:00Z"), chrono_tz::UTC).unwrap();
         assert_eq!(w.end, ms("2023-02-28T23:59:59.999Z"));
     }
 
@@ -412,7 +432,7 @@ mod tests {
             "+202-01",
             "maj",
         ] {
-            let err = closed_month(Some(bad), now).unwrap_err();
+            let err = closed_month(Some(bad), now, chrono_tz::UTC).unwrap_err();
             assert_eq!(err.field(), "period", "{bad}");
         }
     }

@@ -154,6 +154,39 @@ pub fn csv(f: &FollowUp, public: bool) -> String {
             y.year_before.to_string(),
         );
     }
+    for m in &f.municipalities {
+        let key = format!("{} {}", m.code, m.name);
+        row(
+            "municipality_incidents",
+            &key,
+            m.incidents.current.to_string(),
+            m.incidents.year_before.to_string(),
+        );
+        row(
+            "municipality_incidents_without_position",
+            &key,
+            m.incidents_without_position.to_string(),
+            String::new(),
+        );
+        row(
+            "municipality_presence_hours",
+            &key,
+            format!("{:.1}", m.presence_hours),
+            String::new(),
+        );
+        row(
+            "municipality_reports_received",
+            &key,
+            m.reports_received.to_string(),
+            String::new(),
+        );
+        row(
+            "municipality_measures_done",
+            &key,
+            m.measures_done.to_string(),
+            String::new(),
+        );
+    }
     for (name, m) in [
         ("measures_done", &f.measures.done),
         (
@@ -306,9 +339,11 @@ pub fn html(f: &FollowUp, public: bool, meta: &Meta) -> String {
     let t = &f.incidents.total;
     let _ = write!(
         h,
-        "<tr><th scope=\"row\">Totalt</th><td>{}</td><td>{}</td><td>{:+}</td></tr></tbody></table></section>",
+        "<tr><th scope=\"row\">Totalt</th><td>{}</td><td>{}</td><td>{:+}</td></tr></tbody></table>",
         t.current, t.year_before, t.change
     );
+    municipality_table(&mut h, f);
+    h.push_str("</section>");
     let _ = write!(
         h,
         "<section><h2>Otrygga platser</h2><p>{} rapporter mottagna, {} medborgarrapporter hanterade ({} godkända, {} avslagna).</p>",
@@ -337,6 +372,33 @@ pub fn html(f: &FollowUp, public: bool, meta: &Meta) -> String {
     }
     h.push_str("</section></main></body></html>");
     h
+}
+
+/// Per member municipality, when the service area has more than one: a
+/// police area sees each municipality beside the totals.
+fn municipality_table(h: &mut String, f: &FollowUp) {
+    if f.municipalities.len() < 2 {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<table><caption>Per kommun (händelser som polisen bara anger med kommun eller län räknas i den kommun de nämner)</caption><thead><tr><th scope=\"col\">Kommun</th><th scope=\"col\">Händelser {}</th><th scope=\"col\">Samma period året innan</th><th scope=\"col\">Varav utan exakt plats</th><th scope=\"col\">Närvaro (h)</th><th scope=\"col\">Rapporter</th><th scope=\"col\">Genomförda åtgärder</th></tr></thead><tbody>",
+        f.period.label()
+    );
+    for m in &f.municipalities {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td></tr>",
+            esc(&m.name),
+            m.incidents.current,
+            m.incidents.year_before,
+            m.incidents_without_position,
+            m.presence_hours,
+            m.reports_received,
+            m.measures_done
+        );
+    }
+    h.push_str("</tbody></table>");
 }
 
 /// A 1200×630 image for a social-media post: the month's public hexagons

@@ -82,6 +82,24 @@ impl TimeWindow {
     pub fn is_all(&self) -> bool {
         *self == Self::ALL
     }
+
+    /// The window as an RFC 3339 interval, the form `datetime=` takes:
+    /// `2025-01-01T00:00:00Z/2025-12-31T23:59:59.999Z`, `..` for an open
+    /// end. Every answer says the window it used in this form.
+    pub fn interval(&self) -> String {
+        let edge = |ms: EpochMs, open: EpochMs| {
+            if ms == open {
+                "..".to_owned()
+            } else {
+                from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            }
+        };
+        format!(
+            "{}/{}",
+            edge(self.start, i64::MIN),
+            edge(self.end, i64::MAX)
+        )
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -127,6 +145,26 @@ mod tests {
 
     fn ms(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn a_window_is_said_as_the_interval_datetime_takes_back() {
+        for text in [
+            "2024-01-01T00:00:00Z/2024-04-01T00:00:00Z",
+            "2024-01-01T00:00:00Z/..",
+            "../2024-03-31T23:59:59.999Z",
+            "../..",
+        ] {
+            let w = TimeWindow::parse(text, "datetime").unwrap();
+            assert_eq!(w.interval(), text);
+            assert_eq!(TimeWindow::parse(&w.interval(), "datetime").unwrap(), w);
+        }
+        // A bare day is the whole day.
+        let day = TimeWindow::parse("2024-02-29", "datetime").unwrap();
+        assert_eq!(
+            day.interval(),
+            "2024-02-29T00:00:00Z/2024-02-29T23:59:59.999Z"
+        );
     }
 
     #[test]

@@ -244,6 +244,7 @@ fn logs(v: &Value) -> Vec<PresenceLog> {
                 start_ms: ms(l["start"].as_str().expect("the fixture's shape")),
                 end_ms: ms(l["end"].as_str().expect("the fixture's shape")),
                 geometry,
+                municipality: None,
             }
         })
         .collect()

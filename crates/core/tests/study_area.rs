@@ -3,15 +3,15 @@
 //! The study area of hot spots and emerging hot spots is defined once: the
 //! cells whose centres lie in the service area. Checked against a plain
 //! per-cell centre test (geo's point-in-polygon on every cell of the
-//! outline's bounding box) and h3o's tiler in centroid mode, on real outlines: Linköping's, and SCB's
-//! Stockholm (a city on islands) and Gotland (a MultiPolygon of islands).
+//! outline's bounding box) and h3o's tiler in centroid mode, on real outlines: Linköping's, and
+//! the precise outlines of Stockholm (a city on islands) and Gotland (islands).
 
 use geo::{BoundingRect, Contains};
 use geo_types::{Geometry, MultiPolygon, Point, Polygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 use trygg_core::analytics::hotspots::{cells_of, study_area};
-use trygg_core::service_area::{municipalities, select, shape_from_geojson};
+use trygg_core::service_area::{Sweden, shape_from_geojson};
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -83,15 +83,21 @@ fn check(name: &str, outline: &MultiPolygon<f64>, resolutions: &[u8]) {
 
 #[test]
 fn linkopings_study_area_is_the_cells_whose_centres_lie_in_it() {
-    let outline = shape_from_geojson(&fixture("linkoping_kommun_boundary.geojson")).unwrap();
+    let outline =
+        shape_from_geojson(fixture("linkoping_kommun_boundary.geojson").as_bytes()).unwrap();
     check("Linköping", &outline, &[7, 8, 9]);
 }
 
 #[test]
 fn other_municipalities_study_areas_follow_the_same_rule() {
-    let all = municipalities(&fixture("sweden_kommuner_scb.geojson")).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/../../fixtures/sweden_municipalities.outlines",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let sweden = Sweden::parse(&bytes).unwrap();
     for code in ["0180", "0980"] {
-        let m = select(&all, code).unwrap();
-        check(&m.name, &m.shape, &[7, 8]);
+        let m = sweden.member(code).unwrap();
+        check(&m.name, &sweden.outline(code).unwrap(), &[7, 8]);
     }
 }

@@ -11,6 +11,7 @@ use trygg_core::access::View;
 use trygg_core::index::{
     FeatureRef, FeatureScan, HexCount, IndexRow, LayerIndex, PointHit, SeriesQuery,
 };
+use trygg_core::omitted::Omitted;
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
 use trygg_store::Store;
@@ -169,12 +170,42 @@ impl Layers {
         self.read(kind).points(&q, max_points)
     }
 
+    /// See [`trygg_core::index::LayerIndex::hexagons_omitted`].
+    pub fn hexagons_omitted(&self, kind: Kind, q: &HexQuery, view: &View) -> Omitted {
+        let q = HexQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).hexagons_omitted(&q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::points_omitted`].
+    pub fn points_omitted(&self, kind: Kind, q: &PointQuery, view: &View) -> Omitted {
+        let q = PointQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).points_omitted(&q)
+    }
+
     pub fn page_ids(&self, kind: Kind, q: &ListQuery, view: &View) -> (Vec<Uuid>, bool) {
         let q = ListQuery {
             organisation: view.organisation_for(kind),
             ..q.clone()
         };
         self.read(kind).page_ids(&q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::coarse_ids`].
+    pub fn coarse_ids(
+        &self,
+        kind: Kind,
+        window: trygg_core::time::TimeWindow,
+        min_precision_m: u32,
+        view: &View,
+    ) -> Vec<Uuid> {
+        self.read(kind)
+            .coarse_ids(window, min_precision_m, view.organisation_for(kind))
     }
 
     /// See [`trygg_core::index::LayerIndex::count`].

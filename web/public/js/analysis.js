@@ -5,6 +5,7 @@
 // and priority places made from chosen hexagons.
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDateTime } from './i18n.js';
+import { scopeText } from './scope.js';
 import { L, createMap, loadConfig, addDistrictBase, textEl, textTip } from './mapbase.js';
 import { getJson, listAll, postJson, ApiError } from './api.js';
 import { renderTable } from './table.js';
@@ -233,6 +234,8 @@ function renderLegend() {
   total.dataset.count = String(d.features.length);
   total.dataset.layer = d.layer;
   meta.textContent = t('analysis.legend.meta', { res: d.res, edge: EDGE_M[d.res], time: windowText(), weights: weightsText() });
+  // The window the server used and what it left out, as it says them.
+  document.getElementById('legend-scope').textContent = scopeText(d, 'hexagons');
   if (d.layer === 'hotspots') {
     heading.textContent = t(state.fdr ? 'analysis.legend.hotspotsFdr' : 'analysis.legend.hotspots');
     const counts = new Map(BINS.map((b) => [b, 0]));
@@ -427,9 +430,37 @@ async function loadPicture() {
       rows,
       filename: 'trygg-districts.csv',
     });
+    renderMunicipalities(fc.municipalities || [], `/api/v1/analysis/picture?${p}`);
+    document.getElementById('districts-scope').textContent = scopeText(fc, 'analysis');
   } catch (e) {
     root.textContent = t('map.loadError', { detail: e.message });
   }
+}
+
+// A service area of several municipalities (a police area, a county) shows
+// each one; incidents the police feed names only to a municipality or county
+// count here, never in a hexagon.
+function renderMunicipalities(list, query) {
+  const section = document.getElementById('municipalities-section');
+  section.hidden = list.length < 2;
+  if (section.hidden) return;
+  const root = document.getElementById('municipalities-table');
+  root.dataset.query = query;
+  renderTable(root, {
+    id: 'table-municipalities',
+    caption: t('analysis.municipalities.caption'),
+    columns: [
+      { key: 'municipality', label: t('analysis.municipalities.municipality') },
+      { key: 'incidents', label: t('kinds.incidents'), numeric: true },
+      { key: 'incidents_without_position', label: t('analysis.municipalities.withoutPosition'), numeric: true },
+      { key: 'incidents_weighted', label: t('analysis.districts.weighted'), numeric: true },
+      { key: 'reports', label: t('kinds.reports'), numeric: true },
+      { key: 'presence_hours', label: t('analysis.districts.presenceHours'), numeric: true, format: (v) => formatNumber(v, 1) },
+      { key: 'measures', label: t('kinds.measures'), numeric: true },
+    ],
+    rows: list.map((m) => ({ ...m, presence_hours: m.presence_minutes / 60 })),
+    filename: 'trygg-municipalities.csv',
+  });
 }
 
 // ---------------------------------------------------------------- month

@@ -3,6 +3,7 @@
 //   /embed?area=<district code or name>&lang=sv|en&layer=incidents&period=2026-10
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDate, currentLang, locale } from './i18n.js';
+import { omittedText } from './scope.js';
 import { L, createMap, loadConfig } from './mapbase.js';
 import { getJson } from './api.js';
 import { renderTable } from './table.js';
@@ -65,6 +66,9 @@ function render() {
     end: formatDate(new Date(y, m, 0).toISOString()),
     fetched: new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(state.fetchedAt),
   });
+  // Stand-in positions (the police feed's municipality) are on no public map.
+  const left = omittedText(fc.omitted, 'hexagons');
+  if (left) note.textContent += ` ${left}`;
   note.dataset.period = state.period;
   note.dataset.k = String(fc.k);
 

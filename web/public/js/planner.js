@@ -3,6 +3,7 @@
 // drawing of priority places.
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDate, locale } from './i18n.js';
+import { scopeText } from './scope.js';
 import { L, createMap, loadConfig, addDistrictBase, textEl, textTip } from './mapbase.js';
 import { hexagons, listAll, send, ApiError } from './api.js';
 import { renderTable } from './table.js';
@@ -193,7 +194,7 @@ async function refreshHeat() {
   document.getElementById('legend').setAttribute('aria-busy', 'true');
   try {
     const fc = await hexagons(kind, params, { signal: heatAbort.signal });
-    state.hex = { kind, res, features: fc.features, params };
+    state.hex = { kind, res, features: fc.features, params, scope: { datetime: fc.datetime, omitted: fc.omitted } };
     drawHeat();
     announce('');
   } catch (e) {
@@ -275,6 +276,29 @@ function showTiles(kind, res, filters) {
   }
   if (!map.hasLayer(layers.tiles)) map.addLayer(layers.tiles);
   else if (!changed && !layers.tiles.isLoading()) settleTiles();
+  tileScope(kind, res, filters);
+}
+
+/** Tiles carry no totals, so the window and what the layer leaves out are
+ * asked of the hexagon API once per question: its `omitted` does not
+ * depend on the box (a stand-in position lies nowhere), so a box of a few
+ * metres at the centre keeps the answer small. */
+async function tileScope(kind, res, filters) {
+  const c = map.getCenter();
+  const d = 0.00005;
+  const params = { resolution: String(res), bbox: [c.lng - d, c.lat - d, c.lng + d, c.lat + d].map((v) => v.toFixed(6)).join(','), datetime: datetimeParam(), ...filters };
+  const key = JSON.stringify([kind, res, params.datetime, filters]);
+  if (state.tileScope?.key === key) return;
+  state.tileScope = { key };
+  try {
+    const fc = await hexagons(kind, params);
+    if (state.tileScope.key !== key) return;
+    state.tileScope = { key, datetime: fc.datetime, omitted: fc.omitted };
+  } catch {
+    // The legend says the layer's own errors; without a scope it says none.
+    return;
+  }
+  renderLegend();
 }
 
 function hideTiles() {
@@ -321,6 +345,8 @@ function renderLegend() {
   const total = document.getElementById('legend-total');
   list.replaceChildren();
   const hex = state.hex;
+  // Tiles carry no totals; the scope is said for the GeoJSON layer.
+  document.getElementById('legend-scope').textContent = scopeText(hex?.tiled ? state.tileScope : hex?.scope, 'hexagons');
   if (!hex) {
     heading.textContent = t('map.legend.none');
     meta.textContent = '';

@@ -76,8 +76,18 @@ pub fn start_logging(db: Option<&str>, args: &[&str], filter: &str) -> Server {
         || format!("sqlite:{}", dir.path().join("e2e.db").display()),
         str::to_owned,
     );
+    // Linköping unless the test names its own area (or the demo's).
+    let area: &[&str] = if args
+        .iter()
+        .any(|a| *a == "--demo" || a.starts_with("--service-area"))
+    {
+        &[]
+    } else {
+        &["--service-area", "0580"]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_trygg"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
+        .args(area)
         .args(args)
         .env("TRYGG_LOG", filter)
         .env("NO_COLOR", "1")

@@ -193,6 +193,8 @@ fn shown_at(
                 k: K,
                 group_cadence,
                 kept_groups: kept.get(&p.label()).map(|(g, _)| g),
+                municipalities: &[],
+                timezone: chrono_tz::UTC,
             })
             .expect("a follow-up");
             let counted = match &f.groups {
@@ -364,6 +366,7 @@ fn report_strategy() -> impl Strategy<Value = ReportRecord> {
             status,
             decided_at_ms: None,
             reasons: vec![Reason::Lighting],
+            municipality: None,
             respondent: Some(Respondent {
                 gender: gender
                     .and_then(|i| Gender::NAMES.get(i))
@@ -413,6 +416,7 @@ fn the_attacker_finds_what_showing_every_period_would_reveal() {
         status: ReportStatus::Approved,
         decided_at_ms: None,
         reasons: vec![Reason::Lighting],
+        municipality: None,
         respondent: Some(Respondent {
             gender: Some(gender),
             age_band: None,

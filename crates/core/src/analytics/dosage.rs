@@ -39,7 +39,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::stats::median;
-use crate::attrs::{Attributes, UnitType};
+use crate::attrs::{Attributes, Presence, UnitType};
 use crate::time::{EpochMs, TimeWindow, to_ms};
 use crate::{Error, Feature, Result};
 
@@ -123,11 +123,14 @@ pub struct PresenceLog {
     pub end_ms: EpochMs,
     /// A point or a line (track), WGS84.
     pub geometry: Geometry<f64>,
+    /// Index of the member municipality it lies in (follow-up only).
+    pub municipality: Option<u16>,
 }
 
 impl PresenceLog {
     /// The log of a stored presence feature (`None` for other kinds); one
-    /// still going on ends at `now_ms`.
+    /// still going on ends at `now_ms`, or closes itself
+    /// [`Presence::MAX_HOURS`] after its start.
     pub fn from_feature(f: &Feature, now_ms: EpochMs) -> Option<Self> {
         let Attributes::Presence(p) = &f.attributes else {
             return None;
@@ -138,8 +141,9 @@ impl PresenceLog {
             unit_type: p.unit_type,
             organisation_id: f.organisation_id,
             start_ms,
-            end_ms: p.ended_at.map_or(now_ms, to_ms).max(start_ms),
+            end_ms: Presence::counted_end_ms(start_ms, p.ended_at.map(to_ms), now_ms),
             geometry: f.geometry.clone(),
+            municipality: None,
         })
     }
 
@@ -515,6 +519,7 @@ mod tests {
             start_ms,
             end_ms: start_ms + minutes * 60_000,
             geometry: Geometry::Point(Point::new(lon, lat)),
+            municipality: None,
         }
     }
 
@@ -554,6 +559,7 @@ mod tests {
             geometry: Geometry::LineString(line_string![
                 (x: 15.6160, y: 58.4105), (x: 15.6260, y: 58.4105)
             ]),
+            municipality: None,
         };
         let (s, e) = time_at_place(&place, &log, &DosageConfig::default()).unwrap();
         let from_min = (s - start) as f64 / 60_000.0;

@@ -40,11 +40,14 @@ use uuid::Uuid;
 
 use super::dosage::{DosageConfig, PlaceArea, PlaceDosage, PresenceLog, dosage, visits};
 use super::groups::{self, GroupSplit};
+pub use super::municipalities::MunicipalityFigures;
+use super::municipalities::municipality_figures;
 use super::period::{Cadence, Period};
 use crate::attrs::{
     Attributes, IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus,
     Respondent, UnitType,
 };
+use crate::service_area::Member;
 use crate::time::{EpochMs, TimeWindow, to_ms};
 use crate::{Error, Feature, Result};
 
@@ -55,6 +58,11 @@ const MS_PER_HOUR: f64 = 3_600_000.0;
 pub struct IncidentRecord {
     pub category: IncidentCategory,
     pub occurred_at_ms: EpochMs,
+    /// Index of the member municipality it is counted in (see
+    /// `ServiceArea::member_of`), set by whoever knows the area.
+    pub municipality: Option<u16>,
+    /// Its position only stands in for a municipality or county.
+    pub stand_in: bool,
 }
 
 impl IncidentRecord {
@@ -65,6 +73,8 @@ impl IncidentRecord {
         Some(Self {
             category: i.category,
             occurred_at_ms: to_ms(i.occurred_at),
+            municipality: None,
+            stand_in: i.precision_m >= crate::service_area::NOT_A_POSITION_M,
         })
     }
 }
@@ -82,6 +92,8 @@ pub struct ReportRecord {
     pub respondent: Option<Respondent>,
     /// The score card's overall feeling (1–5), if any.
     pub overall_score: Option<u8>,
+    /// Index of the member municipality it lies in.
+    pub municipality: Option<u16>,
 }
 
 impl ReportRecord {
@@ -101,6 +113,7 @@ impl ReportRecord {
             reasons: r.reasons.clone(),
             respondent: r.respondent.clone(),
             overall_score: r.scores.as_ref().and_then(|s| s.overall),
+            municipality: None,
         })
     }
 }
@@ -113,6 +126,8 @@ pub struct MeasureRecord {
     /// Every status with the time it took effect, oldest first.
     pub history: Vec<(MeasureStatus, EpochMs)>,
     pub place_id: Option<Uuid>,
+    /// Index of the member municipality it lies in.
+    pub municipality: Option<u16>,
 }
 
 impl MeasureRecord {
@@ -129,6 +144,7 @@ impl MeasureRecord {
                 .map(|c| (c.status, to_ms(c.at)))
                 .collect(),
             place_id: m.place_id,
+            municipality: None,
         })
     }
 
@@ -162,6 +178,11 @@ pub struct FollowUpInput<'a> {
     pub dosage: DosageConfig,
     /// The privacy threshold: `privacy::PublicPolicy::k`.
     pub k: u64,
+    /// The service area's member municipalities, which the records'
+    /// `municipality` indexes (empty for a boundary file).
+    pub municipalities: &'a [Member],
+    /// The service area's time zone: the period runs from local midnight.
+    pub timezone: chrono_tz::Tz,
     /// The one cadence whose periods show the respondent-group split.
     pub group_cadence: Cadence,
     /// The split of this period as first computed, when it was: shown
@@ -194,7 +215,7 @@ pub struct YearOnYear {
 }
 
 impl YearOnYear {
-    fn new(current: u64, year_before: u64) -> Self {
+    pub(super) fn new(current: u64, year_before: u64) -> Self {
         Self {
             current,
             year_before,
@@ -233,6 +254,10 @@ pub struct FollowUp {
     /// split as first computed: see [`super::groups`].
     #[serde(default)]
     pub groups: Option<GroupSplit>,
+    /// Per member municipality, for a service area made of several (or
+    /// one) Swedish municipalities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub municipalities: Vec<MunicipalityFigures>,
 }
 
 /// Computes the follow-up of `input.period`.
@@ -245,20 +270,18 @@ pub fn follow_up(input: &FollowUpInput<'_>) -> Result<FollowUp> {
     if input.k < 2 {
         return Err(Error::invalid("k", "must be at least 2"));
     }
-    let window = input.period.window();
+    let window = input.period.window_in(input.timezone);
+    let year_before = input.period.year_earlier()?.window_in(input.timezone);
     let places = place_figures(input, window);
     Ok(FollowUp {
         period: input.period,
         presence: presence_figures(input.presence, window, &places),
         places,
         measures: measure_figures(input.measures, window),
-        incidents: incident_figures(
-            input.incidents,
-            window,
-            input.period.year_earlier()?.window(),
-        ),
+        incidents: incident_figures(input.incidents, window, year_before),
         reports: report_figures(input.reports, window),
         groups: groups::shown(input, window),
+        municipalities: municipality_figures(input, window, year_before),
     })
 }
 
@@ -284,10 +307,7 @@ fn presence_figures(
     let mut by_unit: BTreeMap<UnitType, f64> = BTreeMap::new();
     let mut by_org: BTreeMap<String, f64> = BTreeMap::new();
     for log in logs {
-        // The window is closed: time runs to just after its last millisecond.
-        let from = log.start_ms.max(window.start);
-        let to = log.end_ms.min(window.end.saturating_add(1));
-        let h = (to - from).max(0) as f64 / MS_PER_HOUR;
+        let h = hours_in(log, window);
         if h <= 0.0 {
             continue;
         }
@@ -306,7 +326,15 @@ fn presence_figures(
     }
 }
 
-fn in_window(window: TimeWindow, t: EpochMs) -> bool {
+/// A log's hours inside a window.
+pub(super) fn hours_in(log: &PresenceLog, window: TimeWindow) -> f64 {
+    // The window is closed: time runs to just after its last millisecond.
+    let from = log.start_ms.max(window.start);
+    let to = log.end_ms.min(window.end.saturating_add(1));
+    (to - from).max(0) as f64 / MS_PER_HOUR
+}
+
+pub(super) fn in_window(window: TimeWindow, t: EpochMs) -> bool {
     window.start <= t && t <= window.end
 }
 
@@ -418,6 +446,16 @@ pub fn corrections(published: &Published, current: &FollowUp) -> Result<Vec<Corr
         ));
     };
     let mut out = Vec::new();
+    // A figure the published version did not have yet (a section added
+    // later, such as `municipalities`) was never published, so it cannot
+    // have been corrected.
+    let b = match (&a, b) {
+        (Value::Object(x), Value::Object(mut y)) => {
+            y.retain(|k, _| x.contains_key(k));
+            Value::Object(y)
+        }
+        (_, b) => b,
+    };
     diff("", &a, &b, &mut out);
     // A group split is never corrected: it is kept as first shown, since
     // published minus current would be the late reports of a group.
@@ -516,6 +554,7 @@ mod tests {
             start_ms,
             end_ms: start_ms + minutes * 60_000,
             geometry: Geometry::Point(Point::new(lon, 58.4105)),
+            municipality: None,
         }
     }
 
@@ -532,6 +571,7 @@ mod tests {
                 lgbtq: None,
             }),
             overall_score: Some(2),
+            municipality: None,
         }
     }
 
@@ -541,6 +581,7 @@ mod tests {
             kind,
             history: history.iter().map(|(s, t)| (*s, ms(t))).collect(),
             place_id: None,
+            municipality: None,
         }
     }
 
@@ -561,6 +602,8 @@ mod tests {
             reports,
             dosage: DosageConfig::default(),
             k: 5,
+            municipalities: &[],
+            timezone: chrono_tz::UTC,
             group_cadence: Cadence::Monthly,
             kept_groups: None,
         }
@@ -658,6 +701,8 @@ mod tests {
         let inc = |c, t: &str| IncidentRecord {
             category: c,
             occurred_at_ms: ms(t),
+            municipality: None,
+            stand_in: false,
         };
         let incidents = [
             inc(IncidentCategory::Theft, "2026-10-03T12:00:00Z"),
@@ -826,6 +871,8 @@ mod tests {
         let inc = |t: &str| IncidentRecord {
             category: IncidentCategory::Theft,
             occurred_at_ms: ms(t),
+            municipality: None,
+            stand_in: false,
         };
         let before = [inc("2026-10-03T12:00:00Z")];
         let published = Published {
@@ -844,6 +891,8 @@ mod tests {
             IncidentRecord {
                 category: IncidentCategory::Burglary,
                 occurred_at_ms: ms("2026-10-05T12:00:00Z"),
+                municipality: None,
+                stand_in: false,
             },
         ];
         let now = follow_up(&input(&[], &[], &[], &after, &[])).unwrap();

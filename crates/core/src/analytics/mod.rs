@@ -24,6 +24,7 @@ pub mod followup;
 pub mod grid;
 pub mod groups;
 pub mod hotspots;
+pub mod municipalities;
 pub mod period;
 pub mod stats;
 

@@ -1,11 +1,11 @@
 //! Follow-up periods: the calendar slices the promise is followed up in.
 //!
 //! The cadence has differed between promises (DESIGN.md), so it is a value,
-//! monthly by default. Periods are UTC calendar periods, like
-//! [`crate::privacy::closed_month`]: a Swedish month starts an hour or two
-//! earlier, which moves events at the very edge between neighbouring
-//! periods but keeps the public layers and the follow-up on the same
-//! boundaries.
+//! monthly by default. A period is a calendar period of the service area's
+//! time zone ([`Period::window_in`]; a Swedish October starts at 22:00 UTC
+//! on 30 September), as are the public layers' months
+//! ([`crate::privacy::closed_month`]), so both count on the same
+//! boundaries. [`Period::window`] is the UTC period.
 //!
 //! Labels: `2026-10` (month), `2026-Q3` (quarter), `2026-T2` (tertial,
 //! January–April, May–August, September–December), `2026` (year).
@@ -13,7 +13,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::{EpochMs, TimeWindow, from_ms};
@@ -228,6 +229,38 @@ impl Period {
         }
     }
 
+    /// The period as a closed window in a time zone: from local midnight
+    /// of its first day to just before local midnight after its last (a
+    /// Swedish October starts at 22:00 UTC on 30 September).
+    pub fn window_in(self, tz: Tz) -> TimeWindow {
+        TimeWindow {
+            start: local_midnight_ms(self.start_date(), tz),
+            end: local_midnight_ms(self.end_date_exclusive(), tz) - 1,
+        }
+    }
+
+    /// Whether the period has ended by `now_ms` in a time zone.
+    pub fn has_ended_in(self, now_ms: EpochMs, tz: Tz) -> bool {
+        self.window_in(tz).end < now_ms
+    }
+
+    /// The period of `cadence` that contains `at_ms` in a time zone.
+    ///
+    /// # Errors
+    /// An instant outside the years 1–9999.
+    pub fn containing_in(cadence: Cadence, at_ms: EpochMs, tz: Tz) -> Result<Self> {
+        let t = from_ms(at_ms);
+        if crate::time::to_ms(t) != at_ms {
+            return Err(Error::invalid("period", "the instant is out of range"));
+        }
+        let local = t.with_timezone(&tz);
+        Self::new(
+            cadence,
+            local.year(),
+            (local.month() - 1) / cadence.months() + 1,
+        )
+    }
+
     /// The period's length in days (28 to 366).
     pub fn days(self) -> f64 {
         (self.end_ms() + 1 - self.start_ms()) as f64 / MS_PER_DAY
@@ -287,6 +320,20 @@ impl Period {
     }
 }
 
+/// The first instant of a local day. Where a zone skips midnight (a
+/// switch to summer time at 00:00), the day starts at the first local time
+/// that exists.
+pub fn local_midnight_ms(date: NaiveDate, tz: Tz) -> EpochMs {
+    let mut local = date.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.timestamp_millis();
+        }
+        local += chrono::Duration::minutes(30);
+    }
+    date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.cadence {
@@ -323,6 +370,34 @@ impl<'de> Deserialize<'de> for Period {
 mod tests {
     use super::*;
     use chrono::DateTime;
+
+    #[test]
+    fn a_period_in_a_time_zone_starts_at_local_midnight() {
+        let stockholm = chrono_tz::Europe::Stockholm;
+        let oct = Period::parse("2026-10", "period")
+            .unwrap()
+            .window_in(stockholm);
+        // Summer time at the start, winter time at the end.
+        assert_eq!(oct.start, ms("2026-09-30T22:00:00Z"));
+        assert_eq!(oct.end, ms("2026-10-31T23:00:00Z") - 1);
+        let jan = Period::parse("2026-01", "period").unwrap();
+        assert_eq!(jan.window_in(chrono_tz::UTC), jan.window());
+        // 23:30 UTC on 31 January is 00:30 on 1 February in Stockholm.
+        assert!(jan.has_ended_in(ms("2026-01-31T23:30:00Z"), stockholm));
+        assert!(!jan.has_ended_in(ms("2026-01-31T23:30:00Z"), chrono_tz::UTC));
+        assert_eq!(
+            Period::containing_in(Cadence::Monthly, ms("2026-01-31T23:30:00Z"), stockholm)
+                .unwrap()
+                .label(),
+            "2026-02"
+        );
+        // Santiago de Chile skipped midnight on 2024-09-08: the day began at 01:00.
+        let d = NaiveDate::from_ymd_opt(2024, 9, 8).unwrap();
+        assert_eq!(
+            local_midnight_ms(d, chrono_tz::America::Santiago),
+            ms("2024-09-08T04:00:00Z")
+        );
+    }
 
     fn ms(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()

@@ -43,6 +43,12 @@ pub struct Incident {
     pub source_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
+    /// The municipality (SCB code, e.g. `0583`) a record concerns when its
+    /// position only stands in for an area (the police feed's municipality
+    /// or county midpoints): such a record is counted by this code, never
+    /// by its position. See `service_area::NOT_A_POSITION_M`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
 }
 
 fn default_precision_m() -> u32 {
@@ -70,6 +76,14 @@ impl Incident {
         check_id("source_id", self.source_id.as_ref())?;
         check_opt_text("source_type", self.source_type.as_ref(), 200)?;
         check_opt_text("source_url", self.source_url.as_ref(), 500)?;
+        if let Some(m) = &self.municipality
+            && (m.len() != 4 || !m.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(crate::Error::invalid(
+                "municipality",
+                format!("`{m}` is not a four-digit SCB municipality code"),
+            ));
+        }
         Ok(())
     }
 

@@ -252,6 +252,7 @@ impl Builder<'_> {
                 source_id: Some(format!("incident-{i}")),
                 source_type: None,
                 source_url: None,
+                municipality: None,
             }),
         }
     }

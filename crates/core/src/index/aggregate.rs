@@ -16,7 +16,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use h3o::CellIndex;
 
 use super::points::inside;
-use super::{E7, HexCount, LayerIndex, bbox_e7, meets};
+use super::spans::Span;
+use super::{E7, HexCount, LayerIndex, bbox_e7, hexagon_precision_limit_m, meets};
+use crate::attrs::Presence;
 use crate::query::HexQuery;
 use crate::time::EpochMs;
 use crate::{Error, Kind, Result, cells};
@@ -94,7 +96,9 @@ fn too_many(n: usize, max: usize) -> Error {
 /// police-feed event placed at the municipality's midpoint would otherwise
 /// paint a false hot spot there. Each feature counts once in every hexagon
 /// it touches; presence minutes (clipped to the window, open presence
-/// counted up to `now`) are shared evenly among the hexagons of a track.
+/// counted up to `now` and at most `Presence::MAX_HOURS` after its start)
+/// are shared evenly among the hexagons of a track; an open presence that
+/// closed itself before the window is no visit in it.
 /// More than `max_cells` hexagons is refused.
 ///
 /// The boxes to search for the features of the hexagons that touch the
@@ -115,6 +119,17 @@ fn search_boxes(q: &HexQuery) -> Option<Vec<[E7; 4]>> {
     })
 }
 
+/// Where a span's counted time ends: its end, but a presence log left
+/// open closed itself after the longest a presence lasts, and is no visit
+/// in a window starting after that (`None`).
+fn counted_end(presence: bool, s: &Span, window_start: EpochMs, now: EpochMs) -> Option<EpochMs> {
+    if !(presence && s.t_end == i64::MAX) {
+        return Some(s.t_end);
+    }
+    let end = Presence::counted_end_ms(s.t_start, None, now);
+    (end >= window_start).then_some(end)
+}
+
 /// With a box (a `bbox`, a tile), the answer is exactly the hexagons whose
 /// outline touches the box ([`cells::touches`]), each with its whole count
 /// — the count it has without a box, features outside the box included —
@@ -133,7 +148,7 @@ pub(super) fn hexagons(
         &q.filters,
         q.window,
         None,
-        (q.resolution.edge_m() * 2.0) as u32,
+        hexagon_precision_limit_m(q.resolution),
         q.organisation,
         None,
     );
@@ -183,6 +198,9 @@ pub(super) fn hexagons(
         if s.t_end < ws || !filter.attrs(s.attrs) {
             continue;
         }
+        let Some(end) = counted_end(presence, s, ws, now) else {
+            continue;
+        };
         let stored = index.spans.cells_of(s);
         let coarsest = stored.iter().map(|c| resolution_of(*c)).min().unwrap_or(0);
         if !within_reach(&s.bounds, coarsest) {
@@ -195,7 +213,6 @@ pub(super) fn hexagons(
         scratch.sort_unstable();
         scratch.dedup();
         let minutes = if presence && !scratch.is_empty() {
-            let end = if s.t_end == i64::MAX { now } else { s.t_end };
             q.window.overlap_ms(s.t_start, end) as f64 / 60_000.0 / scratch.len() as f64
         } else {
             0.0
@@ -265,7 +282,7 @@ pub(super) fn series(
         q.filters,
         whole,
         None,
-        (q.resolution.edge_m() * 2.0) as u32,
+        hexagon_precision_limit_m(q.resolution),
         q.organisation,
         None,
     );
@@ -426,7 +443,7 @@ mod tests {
             let (start, end) = (w.0.min(w.1), w.0.max(w.1));
             let q = query(res, start, end);
             let got: BTreeMap<CellIndex, u64> = index.hexagons(&q, 0, 1_000_000).unwrap().into_iter().map(|h| (h.cell, h.count)).collect();
-            let max_precision = (q.resolution.edge_m() * 2.0) as u32;
+            let max_precision = hexagon_precision_limit_m(q.resolution);
             prop_assert_eq!(got, plain_counts(&rows, res, start, end, max_precision));
         }
 

@@ -13,6 +13,7 @@
 //!   (open or very long extents, timeless features), in one time-sorted list;
 //! - [`aggregate`]: counting features into hexagons at a resolution;
 //! - [`paging`]: list pages in id order and counts;
+//! - [`omitted`]: what a layer leaves out, per reason;
 //! - [`ids`]: where each feature sits, by id, for updates and deletes.
 //!
 //! A feature takes about 60 bytes (id 16, time 8, position 8, cell 8,
@@ -21,6 +22,7 @@
 
 mod aggregate;
 mod ids;
+mod omitted;
 mod paging;
 mod points;
 mod spans;
@@ -32,6 +34,7 @@ use crate::attrs::{
     IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
 };
 use crate::bbox::Bbox;
+use crate::omitted::Omitted;
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
 use crate::time::{EpochMs, TimeWindow};
 use crate::{Kind, Result, Shape, cells};
@@ -173,6 +176,13 @@ pub struct PointHit {
 /// Positions known less exactly than this are not shown as points: a
 /// police-feed event at the municipality's midpoint is not a place.
 pub const POINT_MAX_PRECISION_M: u32 = 1_000;
+
+/// The coarsest position a hexagon layer at `resolution` counts: twice
+/// the hexagon's edge. Anything coarser is a stand-in for an area, not a
+/// place in a hexagon.
+pub fn hexagon_precision_limit_m(resolution: cells::LayerResolution) -> u32 {
+    (resolution.edge_m() * 2.0) as u32
+}
 
 /// What a query asks of each feature besides its time, prepared once.
 #[derive(Debug, Clone, Copy)]
@@ -449,6 +459,66 @@ impl LayerIndex {
         points::query(self, q, max_points)
     }
 
+    /// What a hexagon layer (`points: None`) or a point layer over `bbox`
+    /// (`points: Some(bbox)`) leaves out of the features the filters,
+    /// window and organisation select: positions coarser than
+    /// `max_precision_m`, whichever box is asked for, since they stand in
+    /// for a whole municipality or county; and for a point layer, lines
+    /// and polygons meeting the box. See [`omitted`].
+    pub fn omitted(
+        &self,
+        filters: &Filters,
+        window: TimeWindow,
+        organisation: Option<Uuid>,
+        max_precision_m: u32,
+        points: Option<Option<&Bbox>>,
+    ) -> Omitted {
+        omitted::omitted(
+            self,
+            filters,
+            window,
+            organisation,
+            max_precision_m,
+            (points.is_some(), points.flatten()),
+        )
+    }
+
+    /// What [`LayerIndex::hexagons`] leaves out of this query.
+    pub fn hexagons_omitted(&self, q: &HexQuery) -> Omitted {
+        self.omitted(
+            &q.filters,
+            q.window,
+            q.organisation,
+            hexagon_precision_limit_m(q.resolution),
+            None,
+        )
+    }
+
+    /// What [`LayerIndex::points`] leaves out of this query.
+    pub fn points_omitted(&self, q: &PointQuery) -> Omitted {
+        self.omitted(
+            &q.filters,
+            q.window,
+            q.organisation,
+            POINT_MAX_PRECISION_M,
+            Some(q.bbox.as_ref()),
+        )
+    }
+
+    /// The ids of the organisation's entries (all, without one) whose
+    /// position is `min_precision_m` or coarser (stand-ins for a
+    /// municipality or county, which no hexagon or point layer shows) and
+    /// whose time meets the window: what is counted by the municipality
+    /// it names instead. One pass over the kind, in no particular order.
+    pub fn coarse_ids(
+        &self,
+        window: TimeWindow,
+        min_precision_m: u32,
+        organisation: Option<Uuid>,
+    ) -> Vec<Uuid> {
+        omitted::coarse_ids(self, window, min_precision_m, organisation)
+    }
+
     /// Every feature the scan selects, in no particular order, as the
     /// analyses and the follow-up read them: id, time, bounds, cells, tags
     /// and organisation.
@@ -477,6 +547,7 @@ impl LayerIndex {
                         tag_mask: a.tags,
                         tag_names: tags,
                         organisation: self.organisations[usize::from(a.organisation)],
+                        precision_m: u32::from(a.precision),
                     });
                 }
                 Ok::<(), ()>(())
@@ -497,6 +568,7 @@ impl LayerIndex {
                     tag_mask: s.attrs.tags,
                     tag_names: tags,
                     organisation: self.organisations[usize::from(s.attrs.organisation)],
+                    precision_m: u32::from(s.attrs.precision),
                 });
             }
         }
@@ -533,6 +605,9 @@ pub struct FeatureRef<'a> {
     tag_mask: u16,
     tag_names: &'a [&'static str],
     pub organisation: Option<Uuid>,
+    /// How exactly the position is known, in metres, saturating at
+    /// `u16::MAX` (every threshold a caller compares with lies below).
+    pub precision_m: u32,
 }
 
 impl FeatureRef<'_> {

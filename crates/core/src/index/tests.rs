@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::test_rows::{point_query, query, row};
 use super::*;
+use crate::omitted::Omission;
 use crate::query::ListQuery;
 use crate::time::TimeWindow;
 
@@ -164,6 +165,21 @@ fn coarse_positions_and_polygons_are_not_points() {
             .is_empty()
     );
     assert_eq!(index.len(), 2);
+    // And the point layer says so.
+    let q = point_query(None, 0, 100);
+    let said = index.points_omitted(&q);
+    assert_eq!(said.get(Omission::CoarsePosition), 1);
+    assert_eq!(said.get(Omission::NotAPoint), 1);
+    // Outside the window nothing is left out.
+    let later = TimeWindow::new(200, 300, "datetime").unwrap();
+    let said = index.omitted(&q.filters, later, None, POINT_MAX_PRECISION_M, Some(None));
+    assert_eq!(said.total(), 0);
+    // The area away from the box is not left out of it; the coarse
+    // position is, whichever box is asked for.
+    let q = point_query(Some([15.70, 58.45, 15.71, 58.46]), 0, 100);
+    let said = index.points_omitted(&q);
+    assert_eq!(said.get(Omission::NotAPoint), 0);
+    assert_eq!(said.get(Omission::CoarsePosition), 1);
 }
 
 #[test]
@@ -218,6 +234,26 @@ fn presence_minutes_are_clipped_to_the_window() {
         .unwrap();
     assert_eq!(h[0].count, 1);
     assert!((h[0].minutes - 20.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_presence_left_open_closes_itself_after_the_longest_a_presence_lasts() {
+    const HOUR: i64 = 3_600_000;
+    let mut r = row(15.62, 58.41, 0, "police");
+    r.t_end = None;
+    let index = LayerIndex::build(Kind::Presence, &[r]);
+    // An hour in: counted up to now.
+    let h = index.hexagons(&query(9, 0, 100 * HOUR), HOUR, 10).unwrap();
+    assert!((h[0].minutes - 60.0).abs() < 1e-9, "{h:?}");
+    // Ten years on: 24 hours, not ten years.
+    let years = 10 * 365 * 24 * HOUR;
+    let h = index.hexagons(&query(9, 0, years), years, 10).unwrap();
+    assert!((h[0].minutes - 24.0 * 60.0).abs() < 1e-9, "{h:?}");
+    // And no visit at all in a window after it closed.
+    let later = index
+        .hexagons(&query(9, 30 * HOUR, years), years, 10)
+        .unwrap();
+    assert!(later.is_empty(), "{later:?}");
 }
 
 #[test]

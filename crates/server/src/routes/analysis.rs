@@ -25,6 +25,7 @@ use trygg_core::analytics::hotspots::{CategoryWeights, GiConfig, GiStar, cells_o
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
+use trygg_core::omitted::{Omission, Omitted};
 use trygg_core::query::{Filters, HexQuery};
 use trygg_core::report;
 use trygg_core::time::TimeWindow;
@@ -111,11 +112,14 @@ impl Q {
         if let Some(d) = self.get("datetime") {
             return TimeWindow::parse(d, "datetime").map_err(ApiError::query);
         }
-        // The last twelve months, the usual horizon of a lägesbild.
+        // The last twelve months, the usual horizon of a lägesbild, to the
+        // end of the current minute: answers are kept per minute, and one
+        // kept answer must say the window it was computed for.
         let now = Utc::now().timestamp_millis();
+        let end = now - now.rem_euclid(60_000) + 59_999;
         Ok(TimeWindow {
-            start: now - 365 * 86_400_000,
-            end: now,
+            start: end - 365 * 86_400_000,
+            end,
         })
     }
 
@@ -173,6 +177,45 @@ fn counts(
         )
         .map_err(ApiError::query)?;
     Ok(cells.iter().map(|h| (h.cell, h.count as f64)).collect())
+}
+
+/// What an incident analysis over `window` leaves out: positions too
+/// coarse for a hexagon at `res` and, with a study area, incidents in
+/// hexagons outside it.
+fn incidents_omitted(
+    state: &AppState,
+    view: &View,
+    res: LayerResolution,
+    window: TimeWindow,
+    study_area: Option<&[CellIndex]>,
+) -> Result<Omitted, ApiError> {
+    let q = HexQuery {
+        resolution: res,
+        bbox: None,
+        window,
+        filters: Filters::default(),
+        organisation: None,
+    };
+    let mut omitted = state.layers.hexagons_omitted(Kind::Incident, &q, view);
+    if let Some(area) = study_area {
+        omitted.add(Omission::OutsideStudyArea, 0);
+        for (cell, n) in counts(state, view, Kind::Incident, res, window, vec![])? {
+            if area.binary_search(&cell).is_err() {
+                omitted.add(Omission::OutsideStudyArea, n as u64);
+            }
+        }
+    }
+    Ok(omitted)
+}
+
+/// The extra members of an answer: its own, then the window and what it
+/// left out.
+fn with_scope(extra: Value, window: TimeWindow, omitted: &Omitted) -> Value {
+    let mut extra = extra;
+    if let Value::Object(o) = &mut extra {
+        o.extend(super::scope(window, omitted));
+    }
+    extra
 }
 
 /// Incidents per cell, each category weighted.
@@ -237,26 +280,7 @@ async fn picture(
             reasons.entry(cell).or_default().insert(r.as_str(), n);
         }
     }
-    let hq = HexQuery {
-        resolution: res,
-        bbox: None,
-        window,
-        filters: Filters::default(),
-        organisation: None,
-    };
-    let presence: BTreeMap<CellIndex, (u64, f64)> = state
-        .layers
-        .hexagons(
-            Kind::Presence,
-            &hq,
-            view,
-            Utc::now().timestamp_millis(),
-            trygg_core::analytics::hotspots::MAX_CELLS,
-        )
-        .map_err(ApiError::query)?
-        .into_iter()
-        .map(|h| (h.cell, (h.count, h.minutes)))
-        .collect();
+    let presence = presence_cells(&state, view, res, window)?;
     let measures = counts(&state, view, Kind::Measure, res, window, vec![])?;
     let mut cells: Vec<CellIndex> = incidents
         .keys()
@@ -275,6 +299,7 @@ async fn picture(
         .map(|(_, shape)| geo::BoundingRect::bounding_rect(shape))
         .collect();
     let mut by_district: BTreeMap<String, [f64; 5]> = BTreeMap::new();
+    let mut by_municipality = vec![[0.0; 6]; state.area.members.len()];
     let features: Vec<Value> = cells
         .iter()
         .map(|c| {
@@ -291,13 +316,18 @@ async fn picture(
             let rep: f64 = reasons.get(c).map_or(0.0, |m| m.values().sum());
             let (visits, minutes) = presence.get(c).copied().unwrap_or((0, 0.0));
             let mea = measures.get(c).copied().unwrap_or(0.0);
+            let weighted_inc = weighted_incidents.get(c).copied().unwrap_or(0.0);
+            let figures = [inc, weighted_inc, rep, minutes, mea];
             if let Some(d) = &district {
                 let row = by_district.entry(d.clone()).or_insert([0.0; 5]);
-                row[0] += inc;
-                row[1] += weighted_incidents.get(c).copied().unwrap_or(0.0);
-                row[2] += rep;
-                row[3] += minutes;
-                row[4] += mea;
+                row.iter_mut().zip(figures).for_each(|(r, v)| *r += v);
+            }
+            if let Some(m) = state
+                .area
+                .member_at(geo_types::coord! { x: ll.lng(), y: ll.lat() })
+            {
+                let row = &mut by_municipality[m];
+                row.iter_mut().zip(figures).for_each(|(r, v)| *r += v);
             }
             hex_feature(
                 *c,
@@ -318,10 +348,103 @@ async fn picture(
         .into_iter()
         .map(|(name, v)| json!({ "district": name, "incidents": v[0], "incidents_weighted": v[1], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
         .collect();
+    coarse_incidents(
+        &state,
+        caller.view(),
+        res,
+        window,
+        &weights,
+        &mut by_municipality,
+    )
+    .await?;
+    let omitted = incidents_omitted(&state, caller.view(), res, window, None)?;
+    let municipalities = municipality_rows(&state, by_municipality);
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "districts": districts }),
+        with_scope(
+            json!({ "resolution": u8::from(res.get()), "districts": districts, "municipalities": municipalities }),
+            window,
+            &omitted,
+        ),
     ))
+}
+
+/// Presence visits and minutes per cell.
+fn presence_cells(
+    state: &AppState,
+    view: &View,
+    res: LayerResolution,
+    window: TimeWindow,
+) -> Result<BTreeMap<CellIndex, (u64, f64)>, ApiError> {
+    let hq = HexQuery {
+        resolution: res,
+        bbox: None,
+        window,
+        filters: Filters::default(),
+        organisation: None,
+    };
+    Ok(state
+        .layers
+        .hexagons(
+            Kind::Presence,
+            &hq,
+            view,
+            Utc::now().timestamp_millis(),
+            trygg_core::analytics::hotspots::MAX_CELLS,
+        )
+        .map_err(ApiError::query)?
+        .into_iter()
+        .map(|h| (h.cell, (h.count, h.minutes)))
+        .collect())
+}
+
+/// The picture's row per member municipality.
+fn municipality_rows(state: &AppState, figures: Vec<[f64; 6]>) -> Vec<Value> {
+    state
+        .area
+        .members
+        .iter()
+        .zip(figures)
+        .map(|(m, v)| json!({ "code": m.code, "municipality": m.name, "county": m.county_name, "incidents": v[0], "incidents_weighted": v[1], "incidents_without_position": v[5], "reports": v[2], "presence_minutes": (v[3] * 10.0).round() / 10.0, "measures": v[4] }))
+        .collect()
+}
+
+/// Incidents whose position is too coarse for a hexagon at `res` (the
+/// police feed's municipality and county midpoints), counted in the
+/// municipality they name or lie in: `[incidents, weighted, …, without
+/// position]` of each member's row.
+async fn coarse_incidents(
+    state: &AppState,
+    view: &View,
+    res: LayerResolution,
+    window: TimeWindow,
+    weights: &CategoryWeights,
+    rows: &mut [[f64; 6]],
+) -> Result<(), ApiError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let limit = trygg_core::index::hexagon_precision_limit_m(res);
+    let ids = state
+        .layers
+        .coarse_ids(Kind::Incident, window, limit.saturating_add(1), view);
+    for chunk in ids.chunks(trygg_core::query::MAX_LIMIT as usize) {
+        for f in state
+            .store
+            .get_many(Kind::Incident, chunk, None, view)
+            .await?
+        {
+            let Attributes::Incident(i) = &f.attributes else {
+                continue;
+            };
+            if let Some(m) = state.area.member_of(&f.geometry, &f.attributes) {
+                rows[m][0] += 1.0;
+                rows[m][1] += weights.weight(i.category);
+                rows[m][5] += 1.0;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn gi_feature(g: &GiStar) -> Value {
@@ -362,7 +485,11 @@ async fn hotspots(
         .collect();
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()), "distance": config.distance, "fdr_q": config.fdr_q }),
+        with_scope(
+            json!({ "resolution": u8::from(res.get()), "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()), "distance": config.distance, "fdr_q": config.fdr_q }),
+            window,
+            &incidents_omitted(&state, caller.view(), res, window, Some(&area))?,
+        ),
     ))
 }
 
@@ -387,7 +514,7 @@ async fn emerging(
     let now = Utc::now().timestamp_millis();
     let end = match q.get("end") {
         Some(p) => Period::parse(p, "end").map_err(ApiError::query)?,
-        None => Period::containing(Cadence::Monthly, now)
+        None => Period::containing_in(Cadence::Monthly, now, state.area.timezone)
             .and_then(Period::previous)
             .map_err(ApiError::query)?,
     };
@@ -395,7 +522,10 @@ async fn emerging(
     let area = area_cells(&state, res.get())?;
     check_work(area.len(), config.distance, months, "months").map_err(ApiError::query)?;
     let grid = area_grid(&state, res.get(), config.distance)?;
-    let windows: Vec<TimeWindow> = periods.iter().map(|p| p.window()).collect();
+    let windows: Vec<TimeWindow> = periods
+        .iter()
+        .map(|p| p.window_in(state.area.timezone))
+        .collect();
     let runs = weighted_series(&state, caller.view(), res, &windows, &weights)?
         .into_iter()
         .map(|values| grid.gi_star(&dense(&grid, values), config.fdr_q))
@@ -408,9 +538,19 @@ async fn emerging(
         .map(|c| hex_feature(c.cell, serde_json::to_value(c).unwrap_or(Value::Null)))
         .collect();
     let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
+    let window = TimeWindow {
+        start: periods
+            .first()
+            .map_or(0, |p| p.window_in(state.area.timezone).start),
+        end: end.window_in(state.area.timezone).end,
+    };
     Ok(collection(
         features,
-        json!({ "resolution": u8::from(res.get()), "periods": labels, "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()) }),
+        with_scope(
+            json!({ "resolution": u8::from(res.get()), "periods": labels, "cells_in_area": area.len(), "study_area": study_area_note(&state, res.get(), area.len()) }),
+            window,
+            &incidents_omitted(&state, caller.view(), res, window, Some(&area))?,
+        ),
     ))
 }
 
@@ -425,10 +565,11 @@ async fn dosage_report(
     let now = Utc::now().timestamp_millis();
     let period = match q.get("period") {
         Some(p) => Period::parse(p, "period").map_err(ApiError::query)?,
-        None => Period::containing(Cadence::Monthly, now).map_err(ApiError::query)?,
+        None => Period::containing_in(Cadence::Monthly, now, state.area.timezone)
+            .map_err(ApiError::query)?,
     };
     let config = DosageConfig::default();
-    let w = period.window();
+    let w = period.window_in(state.area.timezone);
     let horizon = TimeWindow {
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
@@ -441,17 +582,11 @@ async fn dosage_report(
         .filter_map(PlaceArea::from_feature)
         .collect();
     let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
-    let recent = counts(
-        &state,
-        view,
-        Kind::Incident,
-        res10,
-        TimeWindow {
-            start: now - 90 * 86_400_000,
-            end: now,
-        },
-        vec![],
-    )?;
+    let last_90_days = TimeWindow {
+        start: now - 90 * 86_400_000,
+        end: now,
+    };
+    let recent = counts(&state, view, Kind::Incident, res10, last_90_days, vec![])?;
     let mut hot: BTreeMap<Uuid, f64> = BTreeMap::new();
     let mut rows = Vec::new();
     for (place, feature) in places.iter().zip(
@@ -465,9 +600,13 @@ async fn dosage_report(
         rows.push(serde_json::to_value(dosage(place, &v, w, now, &config)).unwrap_or(Value::Null));
     }
     let list = patrol_list(&places, &hot, &logs, now, &config);
-    Ok(Json(
+    // The patrol list's incident counts cannot use stand-in positions.
+    let omitted = incidents_omitted(&state, caller.view(), res10, last_90_days, None)?;
+    Ok(Json(with_scope(
         json!({ "period": period.label(), "places": rows, "patrol_list": list, "incidents_last_90_days": hot.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>() }),
-    ))
+        w,
+        &omitted,
+    )))
 }
 
 /// Before and after a measure or a place's designation: incidents in the
@@ -508,28 +647,18 @@ async fn evaluation(
                 ),
         },
     };
-    let now = Utc::now().timestamp_millis();
     let span = 366 * 86_400_000;
-    let events = incident_events(
-        &state,
-        TimeWindow {
-            start: date - span,
-            end: date + span,
-        },
-        caller.view(),
+    let window = TimeWindow {
+        start: date - span,
+        end: date + span,
+    };
+    let (events, omitted) = incident_events(&state, window, caller.view());
+    let windows = did_for(&state, &feature, date, &events)?;
+    let body = with_scope(
+        json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows }),
+        window,
+        &omitted,
     );
-    let treated = cells_of(&feature.geometry, Resolution::Ten).map_err(ApiError::query)?;
-    let area = area_cells(&state, Resolution::Ten)?;
-    let windows = difference_in_differences(
-        &events,
-        &area,
-        &treated,
-        date,
-        now,
-        &EvaluationConfig::default(),
-    )
-    .map_err(ApiError::query)?;
-    let body = json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows });
     if q.get("format") == Some("html") {
         return Ok(super::report_page(evaluation_html(&body)));
     }
@@ -577,12 +706,12 @@ async fn yearly(
     let months = Period::new(Cadence::Monthly, year, 12)
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
-    let w = period.window();
+    let w = period.window_in(state.area.timezone);
     let logs = presence_logs(&state, w, view, now.timestamp_millis()).await?;
     let trend: Vec<Value> = months
         .iter()
         .map(|m| {
-            let mw = m.window();
+            let mw = m.window_in(state.area.timezone);
             let hours: f64 = logs
                 .iter()
                 .map(|l| mw.overlap_ms(l.start_ms, l.end_ms) as f64 / 3_600_000.0)
@@ -591,7 +720,7 @@ async fn yearly(
         })
         .collect();
     let span = 366 * 86_400_000;
-    let events = incident_events(
+    let (events, _) = incident_events(
         &state,
         TimeWindow {
             start: w.start - span,
@@ -623,13 +752,20 @@ async fn yearly(
         let windows = did_for(&state, &f, done.at.timestamp_millis(), &events).unwrap_or_default();
         measures.push(json!({ "id": f.id, "kind": m.kind.as_str(), "title": m.title, "date": done.at, "windows": windows }));
     }
-    let body = json!({
-        "year": year,
-        "followup": followup,
-        "presence_by_month": trend,
-        "places": places,
-        "measures": measures,
-    });
+    // The year's incidents the before/after comparisons cannot place on
+    // a street (the follow-up counts them per municipality).
+    let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
+    let body = with_scope(
+        json!({
+            "year": year,
+            "followup": followup,
+            "presence_by_month": trend,
+            "places": places,
+            "measures": measures,
+        }),
+        w,
+        &incidents_omitted(&state, caller.view(), res10, w, None)?,
+    );
     if q.get("format") == Some("html") {
         return Ok(super::report_page(yearly_html(&state.area.name, &body)));
     }

@@ -10,7 +10,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
-use trygg_core::Kind;
 use trygg_core::access::View;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea};
 use trygg_core::analytics::followup::{
@@ -20,6 +19,7 @@ use trygg_core::analytics::groups::GroupSplit;
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
+use trygg_core::{Feature, Kind};
 
 use super::absolute;
 use super::public_answer::Answer;
@@ -46,6 +46,15 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
         .map_err(|e| ApiError::field(StatusCode::NOT_FOUND, "period", e.to_string()))
 }
 
+/// Public reports decided in a period may have been sent up to a few
+/// months before it.
+fn reports_window(w: TimeWindow) -> TimeWindow {
+    TimeWindow {
+        start: w.start - 120 * 86_400_000,
+        end: w.end,
+    }
+}
+
 /// The follow-up as the records a view sees say now.
 pub(crate) async fn compute(
     state: &AppState,
@@ -53,20 +62,24 @@ pub(crate) async fn compute(
     view: &View,
 ) -> Result<FollowUp, ApiError> {
     let now = Utc::now().timestamp_millis();
-    let w = period.window();
+    let tz = state.area.timezone;
+    let w = period.window_in(tz);
     // A visit across the period's start merges with the one before it.
     let presence_window = TimeWindow {
         start: w.start - 5 * 60_000,
         end: w.end,
     };
-    let earlier = period.year_earlier().map_err(ApiError::query)?.window();
-    // Public reports decided this period may have been sent up to a few
-    // months before it.
-    let report_window = TimeWindow {
-        start: w.start - 120 * 86_400_000,
-        end: w.end,
-    };
-    let presence = super::inputs::presence_logs(state, presence_window, view, now).await?;
+    let earlier = period
+        .year_earlier()
+        .map_err(ApiError::query)?
+        .window_in(tz);
+    let report_window = reports_window(w);
+    // Each record's member municipality: where it lies, or for a stand-in
+    // position the municipality it names.
+    let area = &state.area;
+    let member = |f: &Feature| area.member_of(&f.geometry, &f.attributes).map(|m| m as u16);
+    let mut presence = super::inputs::presence_logs(state, presence_window, view, now).await?;
+    super::inputs::place_presence(state, &mut presence);
     let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL, view)
         .await?
         .iter()
@@ -76,14 +89,24 @@ pub(crate) async fn compute(
         super::all_features(state, Kind::Measure, TimeWindow::ALL, view)
             .await?
             .iter()
-            .filter_map(MeasureRecord::from_feature)
+            .filter_map(|f| {
+                MeasureRecord::from_feature(f).map(|m| MeasureRecord {
+                    municipality: member(f),
+                    ..m
+                })
+            })
             .collect();
-    let mut incidents = super::inputs::incident_records(state, w, view);
-    incidents.extend(super::inputs::incident_records(state, earlier, view));
+    let mut incidents = super::inputs::incident_records(state, w, view).await?;
+    incidents.extend(super::inputs::incident_records(state, earlier, view).await?);
     let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window, view)
         .await?
         .iter()
-        .filter_map(ReportRecord::from_feature)
+        .filter_map(|f| {
+            ReportRecord::from_feature(f).map(|r| ReportRecord {
+                municipality: member(f),
+                ..r
+            })
+        })
         .collect();
     // Reports are not limited by a view, so the kept split is the same
     // whoever asks first.
@@ -99,6 +122,8 @@ pub(crate) async fn compute(
         reports: &reports,
         dosage: DosageConfig::default(),
         k: state.public_policy.k,
+        municipalities: &state.area.members,
+        timezone: tz,
         group_cadence: state.group_cadence,
         kept_groups: kept.as_ref(),
     })
@@ -138,8 +163,11 @@ fn unreadable(e: &serde_json::Error) -> ApiError {
     )
 }
 
-fn stamp(ms: i64) -> String {
-    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// An instant in the service area's local time, with its offset.
+fn stamp(state: &AppState, ms: i64) -> String {
+    from_ms(ms)
+        .with_timezone(&state.area.timezone)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 async fn published(state: &AppState, period: Period) -> Result<Option<Published>, ApiError> {
@@ -278,8 +306,8 @@ async fn internal(
     };
     let meta = Meta {
         municipality: state.area.name.clone(),
-        published_at: frozen.as_ref().map(|p| stamp(p.published_at_ms)),
-        generated_at: stamp(Utc::now().timestamp_millis()),
+        published_at: frozen.as_ref().map(|p| stamp(&state, p.published_at_ms)),
+        generated_at: stamp(&state, Utc::now().timestamp_millis()),
         corrections,
     };
     Ok(render(&state, &current, false, &meta, &format).await)
@@ -291,7 +319,7 @@ async fn publish(
     Path(label): Path<String>,
 ) -> Result<Response, ApiError> {
     let period = period_of(&label)?;
-    if !period.has_ended(Utc::now().timestamp_millis()) {
+    if !period.has_ended_in(Utc::now().timestamp_millis(), state.area.timezone) {
         return Err(ApiError::field(
             StatusCode::CONFLICT,
             "period",
@@ -311,7 +339,7 @@ async fn publish(
         .publish_followup(&period.label(), &json, &caller.actor(), Utc::now())
         .await?;
     state.note_publication();
-    Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(record.published_at), "published_by": record.published_by }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(&state, record.published_at), "published_by": record.published_by }))).into_response())
 }
 
 /// The published periods, with links from the configured address.
@@ -332,7 +360,7 @@ async fn public_list(
                 let p = &r.period;
                 json!({
                     "period": p,
-                    "published_at": stamp(r.published_at),
+                    "published_at": stamp(&state, r.published_at),
                     "links": {
                         "json": absolute(base, &format!("/api/v1/public/followup/{p}")),
                         "html": absolute(base, &format!("/api/v1/public/followup/{p}?format=html")),
@@ -367,8 +395,8 @@ async fn public_one(
             .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
         let meta = Meta {
             municipality: state.area.name.clone(),
-            published_at: Some(stamp(frozen.published_at_ms)),
-            generated_at: stamp(Utc::now().timestamp_millis()),
+            published_at: Some(stamp(&state, frozen.published_at_ms)),
+            generated_at: stamp(&state, Utc::now().timestamp_millis()),
             corrections: public_corrections(&state, &frozen).await?,
         };
         // The public always sees the numbers as published.
@@ -400,11 +428,11 @@ async fn feed(
                 .unwrap_or_default();
             entries.push(FeedEntry {
                 period: r.period,
-                published_at: stamp(r.published_at),
+                published_at: stamp(&state, r.published_at),
                 summary,
             });
         }
-        let started = stamp(state.started_at.timestamp_millis());
+        let started = stamp(&state, state.started_at.timestamp_millis());
         Ok(Answer::new(
             report::atom(&state.public_url, &state.area.name, &entries, &started),
             "application/atom+xml",

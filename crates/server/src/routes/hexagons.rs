@@ -28,9 +28,11 @@ async fn hexagons(
         .layers
         .hexagons(kind, &q, caller.view(), now, state.limits.max_hex_cells)
         .map_err(ApiError::query)?;
-    Ok(GeoJson(trygg_core::hexagons::to_geojson(
+    let omitted = state.layers.hexagons_omitted(kind, &q, caller.view());
+    Ok(GeoJson(trygg_core::hexagons::to_geojson_with(
         kind,
         &cells,
         u8::from(q.resolution.get()),
+        &super::scope(q.window, &omitted),
     )))
 }

@@ -9,17 +9,20 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use geo_types::{Geometry, Point};
+use geo_types::{Coord, Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use trygg_core::access::View;
 use trygg_core::analytics::dosage::PresenceLog;
 use trygg_core::analytics::followup::IncidentRecord;
 use trygg_core::analytics::grid::StudyGrid;
 use trygg_core::analytics::hotspots::{CategoryWeights, study_area};
-use trygg_core::attrs::{IncidentCategory, UnitType};
+use trygg_core::attrs::{IncidentCategory, Presence, UnitType};
 use trygg_core::cells::LayerResolution;
+use trygg_core::geometry::representative_point;
 use trygg_core::index::{FeatureRef, FeatureScan, SeriesQuery, parent, resolution_of};
+use trygg_core::omitted::{Omission, Omitted};
 use trygg_core::query::Filters;
+use trygg_core::service_area::NOT_A_POSITION_M;
 use trygg_core::time::{EpochMs, TimeWindow};
 use trygg_core::{Kind, Shape};
 
@@ -130,55 +133,121 @@ fn each_seen(
     state.layers.each_feature(kind, &scan, view, each);
 }
 
-/// Incidents as (res-10 cell, time) for before/after comparisons. Coarse
-/// positions (the police feed's midpoints) say nothing about a street and
-/// are left out. The cell is the parent of the stored one, as in every
-/// hexagon layer and in a place's own cells.
+/// The coarsest incident position a before/after comparison of streets
+/// uses.
+const STREET_PRECISION_M: u32 = 100;
+
+/// Whether a feature is one position (what a point layer draws).
+fn is_one_point(f: &FeatureRef<'_>) -> bool {
+    let b = f.bounds_e7;
+    f.shape == Shape::Point && b[0] == b[2] && b[1] == b[3]
+}
+
+/// Incidents as (res-10 cell, time) for before/after comparisons, and
+/// what was left out: coarse positions (the police feed's midpoints) say
+/// nothing about a street, and lines or polygons are not one place. The
+/// cell is the parent of the stored one, as in every hexagon layer and in
+/// a place's own cells.
 pub(crate) fn incident_events(
     state: &AppState,
     window: TimeWindow,
     view: &View,
-) -> Vec<(CellIndex, i64)> {
+) -> (Vec<(CellIndex, i64)>, Omitted) {
+    let mut omitted = Omitted::of(&[Omission::CoarsePosition, Omission::NotAPoint]);
     let mut out = Vec::new();
-    each_seen(
-        state,
-        view,
-        Kind::Incident,
-        window,
-        (100, Some(Shape::Point)),
-        |f| {
-            if let Some(&c) = f.cells.first()
-                && resolution_of(c) >= 10
-                && let Ok(cell) = CellIndex::try_from(parent(c, 10))
-            {
-                out.push((cell, f.t_start));
-            }
-        },
-    );
-    out
+    each_seen(state, view, Kind::Incident, window, (u32::MAX, None), |f| {
+        if f.precision_m > STREET_PRECISION_M {
+            omitted.add(Omission::CoarsePosition, 1);
+        } else if !is_one_point(&f) {
+            omitted.add(Omission::NotAPoint, 1);
+        } else if let Some(&c) = f.cells.first()
+            && resolution_of(c) >= 10
+            && let Ok(cell) = CellIndex::try_from(parent(c, 10))
+        {
+            out.push((cell, f.t_start));
+        }
+    });
+    (out, omitted)
 }
 
 /// The incidents overlapping a window as the follow-up counts them: every
-/// one, whatever its precision or shape.
-pub(crate) fn incident_records(
+/// one, whatever its precision or shape, each in the member municipality
+/// it lies in or, for a stand-in position, the one it names (see
+/// `ServiceArea::member_of`). A precise point's municipality comes from
+/// its position in the index; the others (stand-ins, whose named
+/// municipality only the store holds, and lines or polygons) are read
+/// back from the store, and only when the area has member municipalities.
+pub(crate) async fn incident_records(
     state: &AppState,
     window: TimeWindow,
     view: &View,
-) -> Vec<IncidentRecord> {
-    let mut out = Vec::new();
+) -> Result<Vec<IncidentRecord>, ApiError> {
+    let area = &state.area;
+    let by_member = !area.members.is_empty();
+    let mut placed: Vec<(IncidentRecord, Option<(f64, f64)>)> = Vec::new();
+    let mut from_store = Vec::new();
     each_seen(state, view, Kind::Incident, window, (u32::MAX, None), |f| {
-        if let Some(category) = f.first_tag().and_then(|i| IncidentCategory::ALL.get(i)) {
-            out.push(IncidentRecord {
+        let Some(category) = f.first_tag().and_then(|i| IncidentCategory::ALL.get(i)) else {
+            return;
+        };
+        let stand_in = f.precision_m >= NOT_A_POSITION_M;
+        let position = (by_member && is_one_point(&f)).then(|| (f.lon(), f.lat()));
+        if by_member && (stand_in || position.is_none()) {
+            from_store.push(f.id);
+            return;
+        }
+        placed.push((
+            IncidentRecord {
                 category: *category,
                 occurred_at_ms: f.t_start,
-            });
-        }
+                municipality: None,
+                stand_in,
+            },
+            position,
+        ));
     });
-    out
+    // Outside the index's read lock: a point-in-outline test each.
+    let mut out: Vec<IncidentRecord> = placed
+        .into_iter()
+        .map(|(record, position)| IncidentRecord {
+            municipality: position
+                .and_then(|(x, y)| area.member_at(Coord { x, y }))
+                .map(|m| m as u16),
+            ..record
+        })
+        .collect();
+    for chunk in from_store.chunks(trygg_core::query::MAX_LIMIT as usize) {
+        for f in state
+            .store
+            .get_many(Kind::Incident, chunk, None, view)
+            .await?
+        {
+            out.extend(IncidentRecord::from_feature(&f).map(|r| IncidentRecord {
+                municipality: area.member_of(&f.geometry, &f.attributes).map(|m| m as u16),
+                ..r
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// The member municipality each log lies in (presence never stands in for
+/// an area), for the follow-up's figures per municipality.
+pub(crate) fn place_presence(state: &AppState, logs: &mut [PresenceLog]) {
+    if state.area.members.is_empty() {
+        return;
+    }
+    for l in logs {
+        l.municipality = state
+            .area
+            .member_at(representative_point(&l.geometry))
+            .map(|m| m as u16);
+    }
 }
 
 /// The presence logs the view sees overlapping a window, an ongoing one
-/// ending at `now`: points from the index, tracks (whose shape the index
+/// ending at `now` or [`Presence::MAX_HOURS`] after its start, as
+/// [`PresenceLog::from_feature`] ends it: points from the index, tracks (whose shape the index
 /// does not hold) from the store.
 pub(crate) async fn presence_logs(
     state: &AppState,
@@ -198,8 +267,9 @@ pub(crate) async fn presence_logs(
                     unit_type: *unit,
                     organisation_id: f.organisation,
                     start_ms: f.t_start,
-                    end_ms: f.t_end.unwrap_or(now).max(f.t_start),
+                    end_ms: Presence::counted_end_ms(f.t_start, f.t_end, now),
                     geometry: Geometry::Point(Point::new(f.lon(), f.lat())),
+                    municipality: None,
                 });
             }
             _ => tracks.push(f.id),

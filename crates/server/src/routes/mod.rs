@@ -51,6 +51,19 @@ pub(crate) fn router(embed_ancestors: &str, state: &AppState) -> Router<AppState
         })
 }
 
+/// What every layer and analysis answer says about itself: the window it
+/// shows (`"datetime"`, the interval actually used, defaults included) and
+/// what it leaves out (`"omitted"`, see [`trygg_core::omitted`]).
+pub(crate) fn scope(
+    window: trygg_core::time::TimeWindow,
+    omitted: &trygg_core::omitted::Omitted,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("datetime".into(), window.interval().into());
+    m.insert("omitted".into(), omitted.to_json());
+    m
+}
+
 /// The kind a layer path names; an unknown one is a 404, not a bad request.
 pub(crate) fn layer_kind(name: &str) -> Result<trygg_core::Kind, ApiError> {
     name.parse()

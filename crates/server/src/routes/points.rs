@@ -27,5 +27,10 @@ async fn points(
         .layers
         .points(kind, &q, caller.view(), state.limits.max_points)
         .map_err(ApiError::query)?;
-    Ok(GeoJson(trygg_core::points::to_geojson(kind, &hits)))
+    let omitted = state.layers.points_omitted(kind, &q, caller.view());
+    Ok(GeoJson(trygg_core::points::to_geojson_with(
+        kind,
+        &hits,
+        &super::scope(q.window, &omitted),
+    )))
 }

@@ -173,6 +173,19 @@ async fn districts(state: &AppState) -> Result<Vec<MultiPolygon<f64>>, ApiError>
         .collect())
 }
 
+/// What the public map counts of a kind: public reports only once a
+/// moderator approved them.
+fn public_filters(kind: Kind) -> Filters {
+    if kind == Kind::Report {
+        Filters {
+            statuses: vec!["approved"],
+            ..Filters::default()
+        }
+    } else {
+        Filters::default()
+    }
+}
+
 async fn published_cells(
     state: &AppState,
     kind: Kind,
@@ -193,20 +206,11 @@ async fn published_cells(
         return Ok(Arc::clone(cells));
     }
     let resolution = public_resolution(None, policy).map_err(ApiError::query)?;
-    let filters = if kind == Kind::Report {
-        // Public reports count only once a moderator approved them.
-        Filters {
-            statuses: vec!["approved"],
-            ..Filters::default()
-        }
-    } else {
-        Filters::default()
-    };
     let q = HexQuery {
+        filters: public_filters(kind),
         resolution,
         bbox: None,
         window,
-        filters,
         organisation: None,
     };
     let cells = state
@@ -303,8 +307,8 @@ async fn hexagons(
     let policy = state.public_policy;
     let resolution =
         public_resolution(param(&params, "resolution"), &policy).map_err(ApiError::query)?;
-    let (period, window) =
-        closed_month(param(&params, "period"), Utc::now()).map_err(ApiError::query)?;
+    let (period, window) = closed_month(param(&params, "period"), Utc::now(), state.area.timezone)
+        .map_err(ApiError::query)?;
     let generation = state.layers.generation(kind) + state.layers.generation(Kind::Area);
     let key = format!(
         "hexagons|{kind}|{period}|{}|{}",
@@ -328,6 +332,21 @@ async fn hexagons(
     let mut meta = Map::new();
     meta.insert("period".into(), json!(period));
     meta.insert("k".into(), json!(policy.k));
+    // Stand-in positions are counted nowhere on the public map; how many
+    // there are is a monthly total, not a place. Hexagons left out below
+    // the threshold are not counted here: their sum would give them away.
+    let omitted = state.layers.hexagons_omitted(
+        kind,
+        &HexQuery {
+            resolution,
+            bbox: None,
+            window,
+            filters: public_filters(kind),
+            organisation: None,
+        },
+        &View::everything(),
+    );
+    meta.extend(super::scope(window, &omitted));
     meta.insert(
         "frozen_at".into(),
         json!(trygg_core::time::from_ms(layer.frozen_at_ms)),
@@ -376,7 +395,8 @@ pub(crate) async fn public_cells(
     kind: Kind,
     period: Option<&str>,
 ) -> Result<Arc<PublicLayer>, ApiError> {
-    let (period, window) = closed_month(period, Utc::now()).map_err(ApiError::query)?;
+    let (period, window) =
+        closed_month(period, Utc::now(), state.area.timezone).map_err(ApiError::query)?;
     published_cells(state, kind, &period, window, &state.public_policy).await
 }
 
@@ -403,8 +423,8 @@ async fn measures(
 ) -> Result<Response, ApiError> {
     limit(&state, &headers, peer, &state.auth.public_reads)?;
     only(&params, &["period", "f"])?;
-    let (period, window) =
-        closed_month(param(&params, "period"), Utc::now()).map_err(ApiError::query)?;
+    let (period, window) = closed_month(param(&params, "period"), Utc::now(), state.area.timezone)
+        .map_err(ApiError::query)?;
     let mut q = ListQuery::parse(Kind::Measure, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
