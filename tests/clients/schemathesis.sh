@@ -50,7 +50,7 @@ run() {
   local name=$1; shift
   echo "== schemathesis, $name"
   local start; start=$(date +%s)
-  "$venv/bin/st" run "$out/openapi.json" --url "$url" --checks all \
+  "$venv/bin/st" --config-file tests/clients/schemathesis.toml run "$out/openapi.json" --url "$url" --checks all \
     --max-examples "$examples" --seed 16 --no-color --workers 2 \
     --report junit --report-dir "$out/$name" "$@" 2>&1 | tee "$out/$name.log" || status=1
   echo "$name: $(( $(date +%s) - start )) s"

@@ -101,6 +101,10 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
         (_, "/api/v1/public/areas") => {
             vec![("200", ok("the districts", geo(json!({ "type": "object", "required": ["type", "features"], "properties": { "type": { "enum": ["FeatureCollection"] }, "features": { "type": "array" } } }))))]
         }
+        ("get", "/open311/v2/requests.json" | "/open311/v2/requests/{id}") => vec![(
+            "200",
+            ok("the requests' status", json(json!({ "type": "array", "items": { "type": "object", "required": ["service_request_id", "status"], "properties": { "service_request_id": { "type": "string", "format": "uuid" }, "status": { "type": "string", "enum": ["open", "closed"] } } } }))),
+        )],
         (_, "/open311/v2/services.json" | "/open311/v2/services/{code}") => vec![(
             "200",
             ok("Open311 services", json(json!({ "type": "array", "items": reference("Open311Service") }))),
@@ -127,13 +131,23 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
         ("post", "/api/v1/public/reports") => {
             vec![("202", ok("received; it waits for moderation", json(any_object())))]
         }
+        ("post", "/open311/v2/requests.json") => vec![(
+            "201",
+            ok("the new request's id", json(json!({ "type": "array", "items": { "type": "object", "required": ["service_request_id"], "properties": { "service_request_id": { "type": "string", "format": "uuid" } } } }))),
+        )],
         ("post", "/api/v1/import" | "/api/v1/auth/login") => vec![("200", ok("success", json(any_object())))],
         ("post", _) => vec![("201", ok("created", json(any_object())))],
         _ => {
-            let media = if path.starts_with("/ogc/collections/{id}/items") || path.ends_with("/points") {
-                "application/geo+json"
-            } else {
-                "application/json"
+            let media = match path {
+                "/ogc/api" => "application/vnd.oai.openapi+json;version=3.0",
+                "/api/v1/public/measures"
+                | "/api/v1/analysis/picture"
+                | "/api/v1/analysis/hotspots"
+                | "/api/v1/analysis/emerging" => "application/geo+json",
+                p if p.starts_with("/ogc/collections/{id}/items") || p.ends_with("/points") => {
+                    "application/geo+json"
+                }
+                _ => "application/json",
             };
             vec![("200", ok("success", content(media, &any_object())))]
         }
@@ -147,6 +161,7 @@ fn request_body(path: &str) -> Value {
         "/api/v1/auth/login" => ("application/json", reference("Login")),
         "/api/v1/auth/tokens" => ("application/json", reference("NewToken")),
         "/api/v1/reports/{id}/moderation" => ("application/json", reference("Moderation")),
+        "/api/v1/public/reports" => ("application/json", reference("PublicReport")),
         p => match kind_of(p) {
             Some(kind) => (
                 "application/geo+json",
@@ -196,7 +211,10 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
             problem("the role or token does not allow this"),
         );
     }
-    if path.contains('{') {
+    if path.ends_with("/login") {
+        responses.insert("401".into(), problem("wrong username or password"));
+    }
+    if path.contains('{') || path == "/api/v1/analysis/evaluation" || path == "/open311/v2/requests.json" {
         responses.insert("404".into(), problem("no such resource"));
     }
     if path.starts_with("/api/v1/public/") || path.ends_with("/login") || path.starts_with("/open311/v2/requests") {
@@ -209,7 +227,7 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     let mut op = json!({
         "operationId": format!("{method}{}", path.replace(['/', '{', '}', '-', '.'], "_")),
         "summary": format!("{} {path}", method.to_uppercase()),
-        "parameters": params::parameters(path),
+        "parameters": params::parameters(method, path),
         "responses": responses,
     });
     if rule == Rule::Public {

@@ -52,20 +52,44 @@ fn kind_filters(kind: Kind) -> Vec<Value> {
     }
 }
 
+/// `category=weight,…`, weights ≥ 0.
+fn weights() -> Value {
+    let category = trygg_core::attrs::IncidentCategory::NAMES.join("|");
+    let pair = format!("({category})=[0-9]{{1,4}}(\\.[0-9]{{1,4}})?");
+    query(
+        "weights",
+        "category weights, category=weight,… (weights ≥ 0)",
+        &json!({ "type": "string", "pattern": format!("^{pair}(,{pair})*$") }),
+    )
+}
+
+fn distance() -> Value {
+    query(
+        "distance",
+        "neighbourhood rings",
+        &json!({ "type": "integer", "minimum": 1, "maximum": trygg_core::analytics::hotspots::MAX_DISTANCE }),
+    )
+}
+
 fn bbox() -> Value {
     json!({
         "name": "bbox", "in": "query", "required": false,
-        "description": "min_lon,min_lat,max_lon,max_lat (WGS84)",
+        "description": "min_lon,min_lat,max_lon,max_lat (WGS84; latitudes within ±90, min ≤ max)",
         "style": "form", "explode": false,
-        "schema": { "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number" } },
+        "schema": { "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number", "minimum": -180, "maximum": 180 } },
     })
 }
 
 fn datetime() -> Value {
+    let day = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])";
     query(
         "datetime",
         "an instant (RFC 3339), a date, or start/end with .. for an open end",
-        &string(),
+        &json!({ "anyOf": [
+            { "type": "string", "format": "date-time" },
+            { "type": "string", "format": "date" },
+            { "type": "string", "pattern": format!("^({day}|\\.\\.)/({day}|\\.\\.)$") },
+        ] }),
     )
 }
 
@@ -87,14 +111,14 @@ fn path_parameter(path: &str, name: &str) -> Value {
         "id" => json!({ "type": "string", "format": "uuid" }),
         "kind" => json!({ "type": "string", "enum": kinds }),
         "period" => json!({ "type": "string", "pattern": MONTH }),
-        "z" => json!({ "type": "integer", "minimum": 0, "maximum": 24 }),
+        "z" => json!({ "type": "integer", "minimum": trygg_core::mvt::MIN_ZOOM, "maximum": trygg_core::mvt::MAX_ZOOM }),
         "x" | "y" => json!({ "type": "integer", "minimum": 0 }),
         _ => string(),
     };
     json!({ "name": name, "in": "path", "required": true, "schema": schema })
 }
 
-pub(super) fn parameters(path: &str) -> Vec<Value> {
+pub(super) fn parameters(method: &str, path: &str) -> Vec<Value> {
     let mut out: Vec<Value> = path
         .split('/')
         .filter_map(|seg| {
@@ -149,18 +173,18 @@ pub(super) fn parameters(path: &str) -> Vec<Value> {
         "/api/v1/analysis/picture" | "/api/v1/analysis/hotspots" => {
             out.push(query("resolution", "9 (default) or 10", &resolution(9, 10)));
             out.push(datetime());
-            out.push(query("weights", "category weights, category:weight,…", &string()));
+            out.push(weights());
             if path.ends_with("hotspots") {
-                out.push(query("distance", "neighbourhood rings", &json!({ "type": "integer", "minimum": 1 })));
+                out.push(distance());
                 out.push(query("fdr_q", "false discovery rate", &json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 })));
             }
         }
         "/api/v1/analysis/emerging" => {
             out.push(query("resolution", "9 (default) or 10", &resolution(9, 10)));
-            out.push(query("months", "how many months", &json!({ "type": "integer", "minimum": 1 })));
+            out.push(query("months", "how many months, 3 to 36", &json!({ "type": "integer", "minimum": 3, "maximum": 36 })));
             out.push(query("end", "the last month, YYYY-MM", &json!({ "type": "string", "pattern": MONTH })));
-            out.push(query("weights", "category weights, category:weight,…", &string()));
-            out.push(query("distance", "neighbourhood rings", &json!({ "type": "integer", "minimum": 1 })));
+            out.push(weights());
+            out.push(distance());
         }
         "/api/v1/analysis/dosage" => out.push(query(
             "period",
@@ -174,7 +198,7 @@ pub(super) fn parameters(path: &str) -> Vec<Value> {
             out.push(query("format", "json (default) or html", &one_of(&["json", "html"])));
         }
         "/api/v1/analysis/yearly" => {
-            out.push(query("year", "the year", &json!({ "type": "integer", "minimum": 1970, "maximum": 9999 })));
+            out.push(query("year", "the year (default: the last one)", &json!({ "type": "integer", "minimum": 2, "maximum": 9999 })));
             out.push(query("format", "json (default) or html", &one_of(&["json", "html"])));
         }
         "/api/v1/admin/audit" => {
@@ -207,9 +231,15 @@ pub(super) fn parameters(path: &str) -> Vec<Value> {
             let kind = kind_of(p).unwrap_or(Kind::Area);
             out.extend(common_filters());
             out.push(query("limit", "1–10000, default 100", &json!({ "type": "integer", "minimum": 1, "maximum": 10_000, "default": 100 })));
-            out.push(query("after", "cursor from the next link", &string()));
+            out.push(query("after", "cursor from the next link", &json!({ "type": "string", "format": "uuid" })));
             out.extend(kind_filters(kind));
         }
+        "/open311/v2/requests.json" if method == "get" => out.push(json!({
+            "name": "service_request_id", "in": "query", "required": true,
+            "description": "the ids to follow, comma-separated (at most 50)",
+            "style": "form", "explode": false,
+            "schema": { "type": "array", "minItems": 1, "maxItems": 50, "items": { "type": "string", "format": "uuid" } },
+        })),
         _ => {}
     }
     out

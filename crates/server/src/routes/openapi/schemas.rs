@@ -219,6 +219,7 @@ pub fn components() -> Map<String, Value> {
             collection(&reference(&format!("{}Feature", attributes_name(kind)))),
         );
     }
+    out.insert("PublicReport".into(), public_report(&out));
     out.extend(geometries());
     out.insert(
         "Hexagon".into(),
@@ -236,6 +237,28 @@ pub fn components() -> Map<String, Value> {
     );
     out.insert("HexagonCollection".into(), collection(&reference("Hexagon")));
     out
+}
+
+/// What anyone may send: a point and a few of a report's attributes.
+fn public_report(derived: &Map<String, Value>) -> Value {
+    let all = derived
+        .get("Report")
+        .and_then(|r| r["properties"].as_object())
+        .cloned()
+        .unwrap_or_default();
+    let allowed: Map<String, Value> = all
+        .into_iter()
+        .filter(|(k, _)| crate::routes::public::PUBLIC_REPORT_FIELDS.contains(&k.as_str()))
+        .collect();
+    feature(
+        GeometryRule::PointOnly,
+        &json!({
+            "type": "object",
+            "required": ["reasons"],
+            "additionalProperties": false,
+            "properties": allowed,
+        }),
+    )
 }
 
 /// A GeoJSON Feature whose geometry follows `rule`.
