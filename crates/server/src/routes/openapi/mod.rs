@@ -137,6 +137,21 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
         )],
         ("post", "/api/v1/import" | "/api/v1/auth/login") => vec![("200", ok("success", json(any_object())))],
         ("post", _) => vec![("201", ok("created", json(any_object())))],
+        ("get", "/api/v1/followup/{period}" | "/api/v1/public/followup/{period}") => {
+            let mut c = json(any_object());
+            c["text/csv"] = json!({ "schema": { "type": "string" } });
+            c["text/html; charset=utf-8"] = json!({ "schema": { "type": "string" } });
+            c["image/svg+xml"] = json!({ "schema": { "type": "string" } });
+            vec![("200", ok("the follow-up in the format asked for", c))]
+        }
+        ("get", "/api/v1/analysis/evaluation" | "/api/v1/analysis/yearly") => {
+            let mut c = json(any_object());
+            c["text/html; charset=utf-8"] = json!({ "schema": { "type": "string" } });
+            vec![("200", ok("the report, as JSON or a printable page", c))]
+        }
+        ("get", "/ogc/collections/{id}/queryables" | "/ogc/collections/{id}/schema") => {
+            vec![("200", ok("a JSON Schema of the collection's properties", content("application/schema+json", &any_object())))]
+        }
         _ => {
             let media = match path {
                 "/ogc/api" => "application/vnd.oai.openapi+json;version=3.0",

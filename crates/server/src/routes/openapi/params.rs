@@ -234,6 +234,11 @@ pub(super) fn parameters(method: &str, path: &str) -> Vec<Value> {
             out.push(query("after", "cursor from the next link", &json!({ "type": "string", "format": "uuid" })));
             out.extend(kind_filters(kind));
         }
+        "/api/v1/followup/{period}" | "/api/v1/public/followup/{period}" => out.push(query(
+            "format",
+            "json (default), csv, html or svg",
+            &one_of(&["json", "csv", "html", "svg"]),
+        )),
         "/open311/v2/requests.json" if method == "get" => out.push(json!({
             "name": "service_request_id", "in": "query", "required": true,
             "description": "the ids to follow, comma-separated (at most 50)",
