@@ -6,7 +6,7 @@
 #
 #   tests/clients/schemathesis.sh [path/to/trygg]   (default target/debug/trygg)
 #
-# ST_MAX_EXAMPLES bounds the cases per operation (default 25); the run
+# ST_MAX_EXAMPLES bounds the cases per operation (default 10); the run
 # stays within a few minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,14 +44,14 @@ token=$(TRYGG_DATABASE_URL=$db "$bin" token create --username fuzz --name schema
 out="$root/test-artifacts/schemathesis"
 rm -rf "$out" && mkdir -p "$out"
 curl -fsS "$url/openapi.json" >"$out/openapi.json"
-examples=${ST_MAX_EXAMPLES:-25}
+examples=${ST_MAX_EXAMPLES:-10}
 status=0
 run() {
   local name=$1; shift
   echo "== schemathesis, $name"
   local start; start=$(date +%s)
   "$venv/bin/st" --config-file tests/clients/schemathesis.toml run "$out/openapi.json" --url "$url" --checks all \
-    --max-examples "$examples" --seed 16 --no-color --workers 2 \
+    --max-examples "$examples" --seed 16 --no-color --workers 1 \
     --report junit --report-dir "$out/$name" "$@" 2>&1 | tee "$out/$name.log" || status=1
   echo "$name: $(( $(date +%s) - start )) s"
 }

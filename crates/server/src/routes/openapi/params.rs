@@ -52,14 +52,16 @@ fn kind_filters(kind: Kind) -> Vec<Value> {
     }
 }
 
-/// `category=weight,…`, weights ≥ 0.
+/// `category=weight,…`, weights finite and ≥ 0, as `CategoryWeights::parse`
+/// reads them: spaces around names and numbers, empty pairs skipped.
 fn weights() -> Value {
     let category = trygg_core::attrs::IncidentCategory::NAMES.join("|");
-    let pair = format!("({category})=[0-9]{{1,4}}(\\.[0-9]{{1,4}})?");
+    let number = r"\+?([0-9]{1,6}(\.[0-9]{0,6})?|\.[0-9]{1,6})([eE][+-]?[0-9]{1,2})?";
+    let pair = format!(" *({category}) *= *{number} *");
     query(
         "weights",
         "category weights, category=weight,… (weights ≥ 0)",
-        &json!({ "type": "string", "pattern": format!("^{pair}(,{pair})*$") }),
+        &json!({ "type": "string", "pattern": format!("^[ ,]*({pair}(,[ ,]*{pair})*[ ,]*)?$") }),
     )
 }
 
