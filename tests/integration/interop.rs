@@ -128,14 +128,24 @@ fn routed(router: &axum::Router) -> Vec<(String, String)> {
     let mut paths = std::collections::HashMap::new();
     let mut methods = std::collections::HashMap::new();
     for part in debug.split("RouteId(").skip(1) {
-        let Some((id, rest)) = part.split_once(')') else { continue };
-        if let Some(path) = rest.strip_prefix(": \"").and_then(|r| r.split_once('"')).map(|(p, _)| p) {
+        let Some((id, rest)) = part.split_once(')') else {
+            continue;
+        };
+        if let Some(path) = rest
+            .strip_prefix(": \"")
+            .and_then(|r| r.split_once('"'))
+            .map(|(p, _)| p)
+        {
             paths.insert(id.to_owned(), path.to_owned());
         } else if let Some(router) = rest.strip_prefix(": MethodRouter(MethodRouter { ") {
             let fields = router.split("fallback:").next().unwrap_or("");
             let served: Vec<String> = ["get", "delete", "patch", "post", "put"]
                 .into_iter()
-                .filter(|m| fields.split(", ").any(|f| f.starts_with(&format!("{m}: ")) && !f.ends_with(": None")))
+                .filter(|m| {
+                    fields
+                        .split(", ")
+                        .any(|f| f.starts_with(&format!("{m}: ")) && !f.ends_with(": None"))
+                })
                 .map(str::to_owned)
                 .collect();
             methods.insert(id.to_owned(), served);

@@ -88,54 +88,111 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
     }
     match (method, path) {
         (_, "/api/v1/reports/{id}/moderation") => {
-            vec![("200", ok("the decided report", geo(reference("ReportFeature"))))]
+            vec![(
+                "200",
+                ok("the decided report", geo(reference("ReportFeature"))),
+            )]
         }
         (_, super::tiles::PATH) => vec![
-            ("200", json!({ "description": "a Mapbox Vector Tile (2.1): one layer named after the kind, a polygon per hexagon with h3, count (and minutes for presence)", "content": content(trygg_core::mvt::CONTENT_TYPE, &json!({ "type": "string", "format": "binary" })) })),
+            (
+                "200",
+                json!({ "description": "a Mapbox Vector Tile (2.1): one layer named after the kind, a polygon per hexagon with h3, count (and minutes for presence)", "content": content(trygg_core::mvt::CONTENT_TYPE, &json!({ "type": "string", "format": "binary" })) }),
+            ),
             ("204", json!({ "description": "no hexagon in this tile" })),
-            ("304", json!({ "description": "unchanged since the ETag sent in If-None-Match" })),
+            (
+                "304",
+                json!({ "description": "unchanged since the ETag sent in If-None-Match" }),
+            ),
         ],
         (_, "/api/v1/layers/{kind}/hexagons" | "/api/v1/public/layers/{kind}/hexagons") => {
-            vec![("200", ok("hexagons with their counts", geo(reference("HexagonCollection"))))]
+            vec![(
+                "200",
+                ok(
+                    "hexagons with their counts",
+                    geo(reference("HexagonCollection")),
+                ),
+            )]
         }
         (_, "/api/v1/public/areas") => {
-            vec![("200", ok("the districts", geo(json!({ "type": "object", "required": ["type", "features"], "properties": { "type": { "enum": ["FeatureCollection"] }, "features": { "type": "array" } } }))))]
+            vec![(
+                "200",
+                ok(
+                    "the districts",
+                    geo(
+                        json!({ "type": "object", "required": ["type", "features"], "properties": { "type": { "enum": ["FeatureCollection"] }, "features": { "type": "array" } } }),
+                    ),
+                ),
+            )]
         }
         ("get", "/open311/v2/requests.json" | "/open311/v2/requests/{id}") => vec![(
             "200",
-            ok("the requests' status", json(json!({ "type": "array", "items": { "type": "object", "required": ["service_request_id", "status"], "properties": { "service_request_id": { "type": "string", "format": "uuid" }, "status": { "type": "string", "enum": ["open", "closed"] } } } }))),
+            ok(
+                "the requests' status",
+                json(
+                    json!({ "type": "array", "items": { "type": "object", "required": ["service_request_id", "status"], "properties": { "service_request_id": { "type": "string", "format": "uuid" }, "status": { "type": "string", "enum": ["open", "closed"] } } } }),
+                ),
+            ),
         )],
         (_, "/open311/v2/services.json" | "/open311/v2/services/{code}") => vec![(
             "200",
-            ok("Open311 services", json(json!({ "type": "array", "items": reference("Open311Service") }))),
+            ok(
+                "Open311 services",
+                json(json!({ "type": "array", "items": reference("Open311Service") })),
+            ),
         )],
         ("get", "/api/v1/auth/tokens" | "/api/v1/admin/tokens") => vec![(
             "200",
-            ok("tokens, without their secrets", json(json!({ "type": "object", "required": ["tokens"], "properties": { "tokens": { "type": "array", "items": reference("Token") } } }))),
+            ok(
+                "tokens, without their secrets",
+                json(
+                    json!({ "type": "object", "required": ["tokens"], "properties": { "tokens": { "type": "array", "items": reference("Token") } } }),
+                ),
+            ),
         )],
         ("post", "/api/v1/auth/tokens") => vec![(
             "201",
-            ok("the token; its secret is shown only here", json(json!({ "allOf": [reference("Token"), { "type": "object", "required": ["token"], "properties": { "token": { "type": "string", "pattern": "^trygg_" }, "note": { "type": "string" } } }] }))),
+            ok(
+                "the token; its secret is shown only here",
+                json(
+                    json!({ "allOf": [reference("Token"), { "type": "object", "required": ["token"], "properties": { "token": { "type": "string", "pattern": "^trygg_" }, "note": { "type": "string" } } }] }),
+                ),
+            ),
         )],
         ("delete", _) | ("post", "/api/v1/auth/logout") => {
             vec![("204", json!({ "description": "done" }))]
         }
         ("get", "/metrics") => vec![(
             "200",
-            ok("Prometheus text exposition", content("text/plain", &json!({ "type": "string" }))),
+            ok(
+                "Prometheus text exposition",
+                content("text/plain", &json!({ "type": "string" })),
+            ),
         )],
         ("get", "/api/v1/public/followup.atom") => vec![(
             "200",
-            ok("an Atom feed of published follow-ups", content("application/atom+xml", &json!({ "type": "string" }))),
+            ok(
+                "an Atom feed of published follow-ups",
+                content("application/atom+xml", &json!({ "type": "string" })),
+            ),
         )],
         ("post", "/api/v1/public/reports") => {
-            vec![("202", ok("received; it waits for moderation", json(any_object())))]
+            vec![(
+                "202",
+                ok("received; it waits for moderation", json(any_object())),
+            )]
         }
         ("post", "/open311/v2/requests.json") => vec![(
             "201",
-            ok("the new request's id", json(json!({ "type": "array", "items": { "type": "object", "required": ["service_request_id"], "properties": { "service_request_id": { "type": "string", "format": "uuid" } } } }))),
+            ok(
+                "the new request's id",
+                json(
+                    json!({ "type": "array", "items": { "type": "object", "required": ["service_request_id"], "properties": { "service_request_id": { "type": "string", "format": "uuid" } } } }),
+                ),
+            ),
         )],
-        ("post", "/api/v1/import" | "/api/v1/auth/login") => vec![("200", ok("success", json(any_object())))],
+        ("post", "/api/v1/import" | "/api/v1/auth/login") => {
+            vec![("200", ok("success", json(any_object())))]
+        }
         ("post", _) => vec![("201", ok("created", json(any_object())))],
         ("get", "/api/v1/followup/{period}" | "/api/v1/public/followup/{period}") => {
             let mut c = json(any_object());
@@ -150,7 +207,13 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
             vec![("200", ok("the report, as JSON or a printable page", c))]
         }
         ("get", "/ogc/collections/{id}/queryables" | "/ogc/collections/{id}/schema") => {
-            vec![("200", ok("a JSON Schema of the collection's properties", content("application/schema+json", &any_object())))]
+            vec![(
+                "200",
+                ok(
+                    "a JSON Schema of the collection's properties",
+                    content("application/schema+json", &any_object()),
+                ),
+            )]
         }
         _ => {
             let media = match path {
@@ -172,7 +235,10 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
 /// The request body of a write.
 fn request_body(path: &str) -> Value {
     let (media, schema) = match path {
-        "/api/v1/import" => ("application/octet-stream", json!({ "type": "string", "format": "binary" })),
+        "/api/v1/import" => (
+            "application/octet-stream",
+            json!({ "type": "string", "format": "binary" }),
+        ),
         "/api/v1/auth/login" => ("application/json", reference("Login")),
         "/api/v1/auth/tokens" => ("application/json", reference("NewToken")),
         "/api/v1/reports/{id}/moderation" => ("application/json", reference("Moderation")),
@@ -229,10 +295,16 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     if path.ends_with("/login") {
         responses.insert("401".into(), problem("wrong username or password"));
     }
-    if path.contains('{') || path == "/api/v1/analysis/evaluation" || path == "/open311/v2/requests.json" {
+    if path.contains('{')
+        || path == "/api/v1/analysis/evaluation"
+        || path == "/open311/v2/requests.json"
+    {
         responses.insert("404".into(), problem("no such resource"));
     }
-    if path.starts_with("/api/v1/public/") || path.ends_with("/login") || path.starts_with("/open311/v2/requests") {
+    if path.starts_with("/api/v1/public/")
+        || path.ends_with("/login")
+        || path.starts_with("/open311/v2/requests")
+    {
         responses.insert("429".into(), problem("too many requests; see Retry-After"));
     }
     responses.insert(
@@ -248,7 +320,10 @@ fn operation(method: &str, path: &str, rule: Rule) -> Value {
     if rule == Rule::Public {
         op["security"] = json!([]);
     }
-    if matches!(method, "post" | "put") && path != "/api/v1/auth/logout" && !path.ends_with("/publish") {
+    if matches!(method, "post" | "put")
+        && path != "/api/v1/auth/logout"
+        && !path.ends_with("/publish")
+    {
         op["requestBody"] = request_body(path);
     }
     op

@@ -37,7 +37,11 @@ const MONTH: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])$";
 
 fn kind_filters(kind: Kind) -> Vec<Value> {
     match kind {
-        Kind::Incident => vec![list_of("incident categories", "category", "IncidentCategory")],
+        Kind::Incident => vec![list_of(
+            "incident categories",
+            "category",
+            "IncidentCategory",
+        )],
         Kind::Report => vec![
             list_of("reasons", "reason", "Reason"),
             list_of("moderation status", "status", "ReportStatus"),
@@ -99,7 +103,11 @@ fn common_filters() -> Vec<Value> {
     vec![
         bbox(),
         datetime(),
-        query("f", "json (accepted for OGC API clients)", &one_of(&["json"])),
+        query(
+            "f",
+            "json (accepted for OGC API clients)",
+            &one_of(&["json"]),
+        ),
     ]
 }
 
@@ -113,7 +121,9 @@ fn path_parameter(path: &str, name: &str) -> Value {
         "id" => json!({ "type": "string", "format": "uuid" }),
         "kind" => json!({ "type": "string", "enum": kinds }),
         "period" => json!({ "type": "string", "pattern": MONTH }),
-        "z" => json!({ "type": "integer", "minimum": trygg_core::mvt::MIN_ZOOM, "maximum": trygg_core::mvt::MAX_ZOOM }),
+        "z" => {
+            json!({ "type": "integer", "minimum": trygg_core::mvt::MIN_ZOOM, "maximum": trygg_core::mvt::MAX_ZOOM })
+        }
         "x" | "y" => json!({ "type": "integer", "minimum": 0 }),
         _ => string(),
     };

@@ -212,7 +212,10 @@ pub fn components() -> Map<String, Value> {
         out.insert(format!("{}Properties", attributes_name(kind)), props);
         out.insert(
             format!("{}Feature", attributes_name(kind)),
-            feature(kind.geometry_rule(), &reference(&format!("{}Properties", attributes_name(kind)))),
+            feature(
+                kind.geometry_rule(),
+                &reference(&format!("{}Properties", attributes_name(kind))),
+            ),
         );
         out.insert(
             format!("{}Collection", attributes_name(kind)),
@@ -235,7 +238,10 @@ pub fn components() -> Map<String, Value> {
             }),
         ),
     );
-    out.insert("HexagonCollection".into(), collection(&reference("Hexagon")));
+    out.insert(
+        "HexagonCollection".into(),
+        collection(&reference("Hexagon")),
+    );
     out
 }
 
