@@ -61,16 +61,41 @@ fn any_object() -> Value {
     json!({ "type": "object" })
 }
 
+fn with_schema(media_type: &str, schema: Value) -> Value {
+    let mut c = json!({ media_type: {} });
+    c[media_type]["schema"] = schema;
+    c
+}
+
+fn geo(schema: Value) -> Value {
+    with_schema("application/geo+json", schema)
+}
+
+fn json(schema: Value) -> Value {
+    with_schema("application/json", schema)
+}
+
+fn ok(description: &str, content: Value) -> Value {
+    let mut answer = json!({ "description": description });
+    answer["content"] = content;
+    answer
+}
+
 /// The success answers of a route: status, description, content.
 fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
-    let geo = |schema: Value| content("application/geo+json", &schema);
-    let json = |schema: Value| content("application/json", &schema);
-    let ok = |description: &str, content: Value| json!({ "description": description, "content": content });
-    if let Some(kind) = kind_of(path).filter(|_| !path.ends_with("/moderation")) {
+    match kind_of(path).filter(|_| !path.ends_with("/moderation")) {
+        Some(kind) => record_answers(method, path, kind),
+        None => other_answers(method, path),
+    }
+}
+
+/// The per-kind record routes.
+fn record_answers(method: &str, path: &str, kind: Kind) -> Vec<(&'static str, Value)> {
+    {
         let name = attributes_name(kind);
         let one = reference(&format!("{name}Feature"));
         let many = reference(&format!("{name}Collection"));
-        return match (method, path.ends_with('}'), path.ends_with("/export")) {
+        match (method, path.ends_with('}'), path.ends_with("/export")) {
             ("get", _, true) => {
                 let mut c = geo(many);
                 c["text/csv"] = json!({ "schema": { "type": "string" } });
@@ -84,8 +109,12 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
             ],
             ("put", ..) => vec![("200", ok("updated", geo(one)))],
             _ => vec![("204", json!({ "description": "deleted" }))],
-        };
+        }
     }
+}
+
+/// Everything else that writes or answers with a fixed shape.
+fn other_answers(method: &str, path: &str) -> Vec<(&'static str, Value)> {
     match (method, path) {
         (_, "/api/v1/reports/{id}/moderation") => {
             vec![(
@@ -161,6 +190,13 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, Value)> {
         ("delete", _) | ("post", "/api/v1/auth/logout") => {
             vec![("204", json!({ "description": "done" }))]
         }
+        _ => read_answers(method, path),
+    }
+}
+
+/// Reports, analyses and the rest of the reads.
+fn read_answers(method: &str, path: &str) -> Vec<(&'static str, Value)> {
+    match (method, path) {
         ("get", "/metrics") => vec![(
             "200",
             ok(

@@ -140,7 +140,6 @@ pub(super) fn parameters(method: &str, path: &str) -> Vec<Value> {
         })
         .map(|name| path_parameter(path, name))
         .collect();
-    let int = json!({ "type": "integer", "minimum": 0 });
     let resolution =
         |min: u8, max: u8| json!({ "type": "integer", "minimum": min, "maximum": max });
     match path {
@@ -182,52 +181,11 @@ pub(super) fn parameters(method: &str, path: &str) -> Vec<Value> {
             ));
             out.push(datetime());
         }
-        "/api/v1/analysis/picture" | "/api/v1/analysis/hotspots" => {
-            out.push(query("resolution", "9 (default) or 10", &resolution(9, 10)));
-            out.push(datetime());
-            out.push(weights());
-            if path.ends_with("hotspots") {
-                out.push(distance());
-                out.push(query("fdr_q", "false discovery rate", &json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 })));
-            }
-        }
-        "/api/v1/analysis/emerging" => {
-            out.push(query("resolution", "9 (default) or 10", &resolution(9, 10)));
-            out.push(query("months", "how many months, 3 to 36", &json!({ "type": "integer", "minimum": 3, "maximum": 36 })));
-            out.push(query("end", "the last month, YYYY-MM", &json!({ "type": "string", "pattern": MONTH })));
-            out.push(weights());
-            out.push(distance());
-        }
-        "/api/v1/analysis/dosage" => out.push(query(
-            "period",
-            "a closed month, YYYY-MM",
-            &json!({ "type": "string", "pattern": MONTH }),
-        )),
-        "/api/v1/analysis/evaluation" => {
-            out.push(query("place", "a place's id", &json!({ "type": "string", "format": "uuid" })));
-            out.push(query("measure", "a measure's id", &json!({ "type": "string", "format": "uuid" })));
-            out.push(query("date", "the date it began", &json!({ "type": "string", "format": "date" })));
-            out.push(query("format", "json (default) or html", &one_of(&["json", "html"])));
-        }
-        "/api/v1/analysis/yearly" => {
-            out.push(query("year", "the year (default: the last one)", &json!({ "type": "integer", "minimum": 2, "maximum": 9999 })));
-            out.push(query("format", "json (default) or html", &one_of(&["json", "html"])));
-        }
-        "/api/v1/admin/audit" => {
-            out.push(query("before", "entries older than this id", &int));
-            out.push(query("limit", "1–10000", &json!({ "type": "integer", "minimum": 1, "maximum": 10_000 })));
-            out.push(query("format", "json or csv", &one_of(&["json", "csv"])));
-        }
-        "/api/v1/import" => {
-            let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.collection()).collect();
-            out.push(json!({ "name": "kind", "in": "query", "required": true, "schema": one_of(&kinds) }));
-            out.push(query("format", "the file's format", &one_of(&["csv", "geojson", "polisen", "policeuk"])));
-            out.push(query("crs", "WGS84, EPSG:3006 or EPSG:3007–3018", &string()));
-            out.push(query("columns", "CSV headers, e.g. x=E,y=N,time=datum", &string()));
-            out.push(query("source", "source recorded on CSV incidents", &string()));
-            out.push(query("skip_invalid", "true: import the valid rows and list the others", &boolean()));
-            out.push(query("dry_run", "true: check and count, write nothing", &boolean()));
-            out.push(query("include_summaries", "police feed: include nightly summaries", &boolean()));
+        p if p.starts_with("/api/v1/analysis/")
+            || p == "/api/v1/admin/audit"
+            || p == "/api/v1/import" =>
+        {
+            out.extend(report_parameters(p));
         }
         // The OGC API's own document (/ogc/api) says more; these are the
         // same parameters.
@@ -259,5 +217,137 @@ pub(super) fn parameters(method: &str, path: &str) -> Vec<Value> {
         })),
         _ => {}
     }
+    out
+}
+
+/// The analyses', the audit log's and the import's query parameters.
+fn report_parameters(path: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let int = json!({ "type": "integer", "minimum": 0 });
+    let resolution =
+        |min: u8, max: u8| json!({ "type": "integer", "minimum": min, "maximum": max });
+    match path {
+        "/api/v1/analysis/picture" | "/api/v1/analysis/hotspots" => {
+            out.push(query("resolution", "9 (default) or 10", &resolution(9, 10)));
+            out.push(datetime());
+            out.push(weights());
+            if path.ends_with("hotspots") {
+                out.push(distance());
+                out.push(query(
+                    "fdr_q",
+                    "false discovery rate",
+                    &json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 }),
+                ));
+            }
+        }
+        "/api/v1/analysis/emerging" => {
+            out.push(query("resolution", "9 (default) or 10", &resolution(9, 10)));
+            out.push(query(
+                "months",
+                "how many months, 3 to 36",
+                &json!({ "type": "integer", "minimum": 3, "maximum": 36 }),
+            ));
+            out.push(query(
+                "end",
+                "the last month, YYYY-MM",
+                &json!({ "type": "string", "pattern": MONTH }),
+            ));
+            out.push(weights());
+            out.push(distance());
+        }
+        "/api/v1/analysis/dosage" => out.push(query(
+            "period",
+            "a closed month, YYYY-MM",
+            &json!({ "type": "string", "pattern": MONTH }),
+        )),
+        "/api/v1/analysis/evaluation" => {
+            out.push(query(
+                "place",
+                "a place's id",
+                &json!({ "type": "string", "format": "uuid" }),
+            ));
+            out.push(query(
+                "measure",
+                "a measure's id",
+                &json!({ "type": "string", "format": "uuid" }),
+            ));
+            out.push(query(
+                "date",
+                "the date it began",
+                &json!({ "type": "string", "format": "date" }),
+            ));
+            out.push(query(
+                "format",
+                "json (default) or html",
+                &one_of(&["json", "html"]),
+            ));
+        }
+        "/api/v1/analysis/yearly" => {
+            out.push(query(
+                "year",
+                "the year (default: the last one)",
+                &json!({ "type": "integer", "minimum": 2, "maximum": 9999 }),
+            ));
+            out.push(query(
+                "format",
+                "json (default) or html",
+                &one_of(&["json", "html"]),
+            ));
+        }
+        "/api/v1/admin/audit" => {
+            out.push(query("before", "entries older than this id", &int));
+            out.push(query(
+                "limit",
+                "1–10000",
+                &json!({ "type": "integer", "minimum": 1, "maximum": 10_000 }),
+            ));
+            out.push(query("format", "json or csv", &one_of(&["json", "csv"])));
+        }
+        "/api/v1/import" => out.extend(import_parameters()),
+        _ => {}
+    }
+    out
+}
+
+/// What an import file is and how to read it.
+fn import_parameters() -> Vec<Value> {
+    let mut out = Vec::new();
+    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.collection()).collect();
+    out.push(json!({ "name": "kind", "in": "query", "required": true, "schema": one_of(&kinds) }));
+    out.push(query(
+        "format",
+        "the file's format",
+        &one_of(&["csv", "geojson", "polisen", "policeuk"]),
+    ));
+    out.push(query(
+        "crs",
+        "WGS84, EPSG:3006 or EPSG:3007–3018",
+        &string(),
+    ));
+    out.push(query(
+        "columns",
+        "CSV headers, e.g. x=E,y=N,time=datum",
+        &string(),
+    ));
+    out.push(query(
+        "source",
+        "source recorded on CSV incidents",
+        &string(),
+    ));
+    out.push(query(
+        "skip_invalid",
+        "true: import the valid rows and list the others",
+        &boolean(),
+    ));
+    out.push(query(
+        "dry_run",
+        "true: check and count, write nothing",
+        &boolean(),
+    ));
+    out.push(query(
+        "include_summaries",
+        "police feed: include nightly summaries",
+        &boolean(),
+    ));
     out
 }
