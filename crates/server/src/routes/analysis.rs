@@ -109,6 +109,20 @@ impl Q {
         Ok(Self(params))
     }
 
+    /// `format`: json (the default) or html; anything else is refused, not
+    /// silently answered as JSON.
+    fn html(&self) -> Result<bool, ApiError> {
+        match self.get("format") {
+            None | Some("json") => Ok(false),
+            Some("html") => Ok(true),
+            Some(other) => Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "format",
+                format!("`{other}` is not offered; use json or html"),
+            )),
+        }
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -549,7 +563,7 @@ async fn evaluation(
     )
     .map_err(ApiError::query)?;
     let body = json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows });
-    if q.get("format") == Some("html") {
+    if q.html()? {
         return Ok(super::report_page(evaluation_html(&body)));
     }
     Ok(Json(body).into_response())
@@ -673,7 +687,7 @@ async fn yearly(
         "places": places,
         "measures": measures,
     });
-    if q.get("format") == Some("html") {
+    if q.html()? {
         return Ok(super::report_page(yearly_html(&state.area.name, &body)));
     }
     Ok(Json(body).into_response())
