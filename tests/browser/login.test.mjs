@@ -2,7 +2,7 @@
 // and links to the login page, which sends the user back where they were.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { USERS, axe, launch, newContext, open, screenshot } from './helpers.mjs';
+import { BASE, USERS, axe, launch, newContext, open, screenshot, signIn, until } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await launch(); });
@@ -53,5 +53,25 @@ test('the login page signs in, returns to the page, and signs out', async () => 
   // The one failed attempt above is the only console error: the 401.
   assert.ok(record.errors.every((e) => e.includes('401')), record.errors.join('\n'));
   assert.deepEqual(record.foreign, []);
+  await context.close();
+});
+
+test('after login the page forwards only to a path on this site', async () => {
+  const { context } = await newContext(chrome.browser, 'desktop');
+  await signIn(context, 'planner');
+  const page = await context.newPage();
+  const origin = new URL(BASE).origin;
+  // Each of these once ended on another site: the browser drops tabs and
+  // newlines and reads a backslash as a slash before it goes anywhere.
+  const tricks = ['/%09/evil.example/x', '/%0a/evil.example/x', '/%0d/evil.example/x', '//evil.example/x',
+    '/\\evil.example/x', 'https://evil.example/x', '/.//evil.example/x', 'javascript:alert(1)'];
+  for (const next of tricks) {
+    await page.goto(`/login?next=${encodeURIComponent(next).replace('%25', '%')}`);
+    await until(page.waitForURL((u) => u.pathname !== '/login'), `the signed-in login page did not forward for next=${next}`);
+    assert.equal(new URL(page.url()).origin, origin, `next=${next} ended on ${page.url()}`);
+  }
+  // A real path still works, query and all.
+  await page.goto(`/login?next=${encodeURIComponent('/uppfoljning?period=2026-01')}`);
+  await until(page.waitForURL(/\/uppfoljning\?period=2026-01$/), 'the login page did not forward to the page asked for');
   await context.close();
 });

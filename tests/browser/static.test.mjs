@@ -59,3 +59,38 @@ test('no page names a script or style on another host', () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+test('no script puts text from data into the page as HTML', () => {
+  // Leaflet reads a string given to a tooltip or popup as HTML: a measure
+  // titled with a link once became a link. Every tooltip and popup gets an
+  // element (mapbase.js `textTip`, or a box built with textContent), and
+  // nothing writes markup from a string.
+  const js = join(pub, 'js');
+  const offenders = [];
+  for (const f of readdirSync(js)) {
+    const text = readFileSync(join(js, f), 'utf8');
+    text.split('\n').forEach((line, i) => {
+      const where = `js/${f}:${i + 1}: ${line.trim()}`;
+      if (/\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\.html\(/.test(line)) offenders.push(where);
+      for (const m of line.matchAll(/\.(bindTooltip|bindPopup)\(\s*([^,)]+)/g)) {
+        if (!/^textTip\(/.test(m[2].trim())) offenders.push(where);
+      }
+      for (const m of line.matchAll(/\bhtml:\s*([^,}]+)/g)) {
+        if (!/^textEl\(/.test(m[1].trim())) offenders.push(where);
+      }
+      for (const m of line.matchAll(/\.setContent\(\s*([^,)]+)/g)) {
+        if (/^[`'"]|\+/.test(m[1].trim())) offenders.push(where);
+      }
+    });
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test('a downloaded table defuses spreadsheet formulas as the server does', async () => {
+  const { toCsv } = await import(join(pub, 'js', 'table.js'));
+  const cells = ['=HYPERLINK("x")', '\t=1+1', '\r=cmd', '-1+cmd', '+46 70', '@SUM(A1)', '-12.5', '3'];
+  const csv = toCsv([{ key: 'v', label: 'v' }], cells.map((v) => ({ v })));
+  const body = csv.split('\r\n').slice(1, -1);
+  const defused = body.map((c) => c.replace(/^"/, '').startsWith("'"));
+  assert.deepEqual(defused, [true, true, true, true, true, true, false, false], body.join(' | '));
+});

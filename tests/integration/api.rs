@@ -23,27 +23,38 @@ pub(crate) struct TestApp {
     /// The server's in-memory indexes, for tests that write straight to
     /// the store and then tell the server, as the import route does.
     pub layers: Arc<trygg_server::layers::Layers>,
+    /// Where analyses run, to see which answers were computed.
+    pub heavy: Arc<trygg_server::heavy::Heavy>,
 }
 
 pub(crate) async fn app(store: Arc<dyn Store>) -> TestApp {
+    app_with(store, |_| {}).await
+}
+
+/// The app with some settings changed from the tests' defaults.
+pub(crate) async fn app_with(store: Arc<dyn Store>, change: impl FnOnce(&mut Settings)) -> TestApp {
     let ids = identities(store.as_ref()).await;
-    let settings = Settings {
+    let mut settings = Settings {
         limits: Limits {
             max_body_bytes: 64 * 1024,
             ..Limits::default()
         },
+        public_url: Some("http://trygg.test".into()),
         ..Settings::default()
     };
+    change(&mut settings);
     let state = AppState::new(Arc::clone(&store), linkoping(), settings)
         .await
         .expect("state");
     let layers = Arc::clone(&state.layers);
+    let heavy = Arc::clone(&state.heavy);
     let router = trygg_server::app(state);
     TestApp {
         router,
         ids,
         store,
         layers,
+        heavy,
     }
 }
 
@@ -60,6 +71,27 @@ pub(crate) async fn call(
     method: Method,
     uri: &str,
     body: Option<String>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    send(app, method, uri, body.map(Body::from), extra).await
+}
+
+/// [`call`] with a body of bytes (a gzip file, Windows-1252 text).
+pub(crate) async fn call_bytes(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    send(app, method, uri, Some(Body::from(body)), extra).await
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Option<Body>,
     extra: &[(&str, &str)],
 ) -> Reply {
     let mut req = Request::builder()
@@ -84,9 +116,7 @@ pub(crate) async fn call(
             req = req.header(*k, *v);
         }
     }
-    let req = req
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("request");
+    let req = req.body(body.unwrap_or_else(Body::empty)).expect("request");
     let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();
@@ -342,6 +372,34 @@ on_both_backends! {
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(first.body["id"], again.body["id"]);
         assert_eq!(count(&app, "presence").await, 1);
+    }
+}
+
+on_both_backends! {
+    async fn a_client_id_never_answers_with_another_partners_record(store) {
+        let app = app(store).await;
+        let now = Utc::now();
+        let field = format!("Bearer {}", app.ids.field);
+        let other = format!("Bearer {}", app.ids.field_other);
+        // A guessable id (the README's example), used by both partners.
+        let theirs = point(15.6214, 58.4108, json!({"unit_type": "police", "unit": "Patrull 2310", "note": "kontroll vid torget", "started_at": now - Duration::minutes(30), "ended_at": now - Duration::minutes(18), "client_id": "3f2c-phone-17"}));
+        let first = call(&app, Method::POST, "/api/v1/presence", Some(theirs.to_string()), &[("authorization", &other)]).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        let mine = point(15.5800, 58.3950, json!({"unit_type": "night_walkers", "started_at": now - Duration::minutes(14), "ended_at": now, "client_id": "3f2c-phone-17"}));
+        let r = call(&app, Method::POST, "/api/v1/presence", Some(mine.to_string()), &[("authorization", &field)]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "a new record of the caller's own: {}", r.body);
+        assert_ne!(r.body["id"], first.body["id"]);
+        let text = r.body.to_string();
+        assert!(!text.contains("Patrull") && !text.contains("kontroll") && !text.contains("15.6214"), "another partner's log leaked: {text}");
+        assert_eq!(r.body["properties"]["organisation_id"], app.ids.municipality.to_string());
+        assert_eq!(r.body["properties"]["unit_type"], "night_walkers");
+        // Both logs are kept, and a retry by either partner finds its own.
+        assert_eq!(count(&app, "presence").await, 2);
+        let again = call(&app, Method::POST, "/api/v1/presence", Some(mine.to_string()), &[("authorization", &field)]).await;
+        assert_eq!((again.status, &again.body["id"]), (StatusCode::OK, &r.body["id"]));
+        let again = call(&app, Method::POST, "/api/v1/presence", Some(theirs.to_string()), &[("authorization", &other)]).await;
+        assert_eq!((again.status, &again.body["id"]), (StatusCode::OK, &first.body["id"]));
+        assert_eq!(count(&app, "presence").await, 2);
     }
 }
 

@@ -2,10 +2,14 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::attrs::{Attributes, MeasureStatus};
 use trygg_core::query::ListQuery;
 use trygg_core::{Kind, NewFeature};
 use trygg_store::{Actor, Error};
+
+/// The store suite reads as Trygg itself does: every partner's records.
+const ALL: View = View::everything();
 use trygg_tests::{linkoping, on_both_backends, point, square};
 
 fn nf(kind: Kind, body: &Value) -> NewFeature {
@@ -51,7 +55,7 @@ on_both_backends! {
         let input = incident(15.6214, 58.4108, "theft", 3, None);
         let created = store.create(&input, &Actor::system("test"), Utc::now()).await.unwrap();
         assert!(created.created);
-        let read = store.get(Kind::Incident, created.feature.id).await.unwrap();
+        let read = store.get(Kind::Incident, created.feature.id, &ALL).await.unwrap();
         assert_eq!(read.attributes, input.attributes);
         assert_eq!(read.version, 1);
         assert_eq!(read.to_geojson(), created.feature.to_geojson());
@@ -71,7 +75,7 @@ on_both_backends! {
         for (kind, body) in bodies {
             let input = nf(kind, &body);
             let created = store.create(&input, &Actor::system("test"), now).await.unwrap();
-            let read = store.get(kind, created.feature.id).await.unwrap();
+            let read = store.get(kind, created.feature.id, &ALL).await.unwrap();
             assert_eq!(read.attributes, input.attributes, "{kind}");
             assert_eq!(read.status_history.len(), usize::from(kind == Kind::Measure), "{kind}");
             assert_eq!(store.count(kind).await.unwrap(), 1, "{kind}");
@@ -89,6 +93,31 @@ on_both_backends! {
         assert!(!second.created);
         assert_eq!(first.feature.id, second.feature.id);
         assert_eq!(store.count(Kind::Presence).await.unwrap(), 1);
+    }
+}
+
+on_both_backends! {
+    async fn a_client_id_is_an_idempotency_key_of_one_organisation_on_every_write_path(store) {
+        let now = Utc::now();
+        let mut actors = Vec::new();
+        for name in ["Kommunen", "Polisen"] {
+            let org = store.create_organisation(name, &Actor::system("test"), now).await.unwrap();
+            actors.push(Actor { user_id: None, username: name.into(), organisation_id: Some(org.id) });
+        }
+        let log = |lon: f64| nf(Kind::Presence, &point(lon, 58.41, json!({ "unit_type": "police", "started_at": now - Duration::minutes(12), "ended_at": now, "client_id": "phone-1" })));
+        let a = store.create(&log(15.61), &actors[0], now).await.unwrap();
+        let b = store.create(&log(15.62), &actors[1], now).await.unwrap();
+        assert!(a.created && b.created, "each partner's first upload is a record of its own");
+        assert_ne!(a.feature.id, b.feature.id);
+        assert_eq!(b.feature.organisation_id, actors[1].organisation_id);
+        // An import by a third writer (Trygg itself) neither updates nor
+        // returns either partner's record.
+        let imported = store.import(&[log(15.63)], &Actor::system("import"), now).await.unwrap();
+        assert_eq!((imported.inserted, imported.updated), (1, 0));
+        let again = store.import(&[log(15.64)], &actors[1], now).await.unwrap();
+        assert_eq!((again.inserted, again.updated), (0, 1), "the importer's own record is the one updated");
+        assert_eq!(store.get(Kind::Presence, a.feature.id, &ALL).await.unwrap().geometry, a.feature.geometry);
+        assert_eq!(store.count(Kind::Presence).await.unwrap(), 3);
     }
 }
 
@@ -148,7 +177,7 @@ on_both_backends! {
         let done = store.update(Kind::Measure, created.id, &measure("done", t0 + Duration::days(9)), Some(2), &Actor::system("test"), Utc::now()).await.unwrap();
         let statuses: Vec<MeasureStatus> = done.status_history.iter().map(|c| c.status).collect();
         assert_eq!(statuses, [MeasureStatus::Proposed, MeasureStatus::Planned, MeasureStatus::Done]);
-        let read = store.get(Kind::Measure, created.id).await.unwrap();
+        let read = store.get(Kind::Measure, created.id, &ALL).await.unwrap();
         assert_eq!(read.status_history, done.status_history);
         assert_eq!(read.version, 3);
     }
@@ -162,7 +191,7 @@ on_both_backends! {
         assert!(matches!(stale, Error::Conflict { ref field, .. } if field == "version"), "{stale:?}");
         let back = store.update(Kind::Measure, created.id, &measure("proposed", Utc::now()), None, &Actor::system("test"), Utc::now()).await.unwrap_err();
         assert!(matches!(back, Error::Invalid(ref e) if e.field() == "properties.status"), "{back:?}");
-        let read = store.get(Kind::Measure, created.id).await.unwrap();
+        let read = store.get(Kind::Measure, created.id, &ALL).await.unwrap();
         assert_eq!(read.version, 1);
         assert_eq!(read.status_history.len(), 1);
     }
@@ -175,7 +204,7 @@ on_both_backends! {
         let rows = store.index_rows(Kind::Measure).await.unwrap();
         assert!(rows[0].cells.len() > 1);
         store.delete(Kind::Measure, created.id, &Actor::system("test"), Utc::now()).await.unwrap();
-        assert!(matches!(store.get(Kind::Measure, created.id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(store.get(Kind::Measure, created.id, &ALL).await, Err(Error::NotFound { .. })));
         assert!(matches!(store.delete(Kind::Measure, created.id, &Actor::system("test"), Utc::now()).await, Err(Error::NotFound { .. })));
         assert!(store.index_rows(Kind::Measure).await.unwrap().is_empty());
     }
@@ -184,7 +213,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_feature_of_one_kind_is_not_found_as_another(store) {
         let created = store.create(&incident(15.62, 58.41, "theft", 1, None), &Actor::system("test"), Utc::now()).await.unwrap().feature;
-        assert!(matches!(store.get(Kind::Report, created.id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(store.get(Kind::Report, created.id, &ALL).await, Err(Error::NotFound { .. })));
         assert!(matches!(store.delete(Kind::Report, created.id, &Actor::system("test"), Utc::now()).await, Err(Error::NotFound { .. })));
     }
 }
@@ -199,18 +228,18 @@ on_both_backends! {
         ];
         store.import(&batch, &Actor::system("test"), Utc::now()).await.unwrap();
         let centre = "15.615,58.405,15.630,58.415";
-        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre)])).await.unwrap().features.len(), 3);
+        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre)]), &ALL).await.unwrap().features.len(), 3);
         let since = (Utc::now() - Duration::days(60)).to_rfc3339();
         let window = format!("{since}/..");
-        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window)])).await.unwrap();
+        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window)]), &ALL).await.unwrap();
         assert_eq!(page.features.len(), 2);
         let page = store
-            .list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window), ("category", "robbery")]))
+            .list(Kind::Incident, &query(Kind::Incident, &[("bbox", centre), ("datetime", &window), ("category", "robbery")]), &ALL)
             .await
             .unwrap();
         assert_eq!(page.features.len(), 1);
         let upto = format!("../{}", (Utc::now() - Duration::days(365)).to_rfc3339());
-        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("datetime", &upto)])).await.unwrap().features.len(), 1);
+        assert_eq!(store.list(Kind::Incident, &query(Kind::Incident, &[("datetime", &upto)]), &ALL).await.unwrap().features.len(), 1);
     }
 }
 
@@ -225,7 +254,7 @@ on_both_backends! {
             if let Some(a) = &after {
                 params.push(("after", a.as_str()));
             }
-            let page = store.list(Kind::Incident, &query(Kind::Incident, &params)).await.unwrap();
+            let page = store.list(Kind::Incident, &query(Kind::Incident, &params), &ALL).await.unwrap();
             seen.extend(page.features.iter().map(|f| f.id));
             match page.next_after {
                 Some(next) => after = Some(next.to_string()),
@@ -245,7 +274,7 @@ on_both_backends! {
         let open = point(15.61, 58.41, json!({ "unit_type": "security_guard", "started_at": now - Duration::days(3) }));
         store.create(&nf(Kind::Presence, &open), &Actor::system("test"), now).await.unwrap();
         let w = format!("{}/..", (now - Duration::hours(1)).to_rfc3339());
-        assert_eq!(store.list(Kind::Presence, &query(Kind::Presence, &[("datetime", &w)])).await.unwrap().features.len(), 1);
+        assert_eq!(store.list(Kind::Presence, &query(Kind::Presence, &[("datetime", &w)]), &ALL).await.unwrap().features.len(), 1);
         let rows = store.index_rows(Kind::Presence).await.unwrap();
         assert_eq!(rows[0].t_end, None);
     }
@@ -258,9 +287,9 @@ on_both_backends! {
             let body = point(15.62, 58.41, json!({ "reasons": reasons, "source": "survey", "reported_at": now, "status": status }));
             store.create(&nf(Kind::Report, &body), &Actor::system("test"), now).await.unwrap();
         }
-        let people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people")])).await.unwrap();
+        let people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people")]), &ALL).await.unwrap();
         assert_eq!(people.features.len(), 2);
-        let approved_people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people"), ("status", "approved")])).await.unwrap();
+        let approved_people = store.list(Kind::Report, &query(Kind::Report, &[("reason", "people"), ("status", "approved")]), &ALL).await.unwrap();
         assert_eq!(approved_people.features.len(), 1);
     }
 }
@@ -301,7 +330,20 @@ on_both_backends! {
         let s = store.import(&batch, &actor, Utc::now()).await.unwrap();
         assert_eq!((s.inserted, s.updated, s.unchanged), (1, 2, 1));
         assert_eq!(store.count(Kind::Incident).await.unwrap(), 2);
-        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("category", "assault")])).await.unwrap();
+        let page = store.list(Kind::Incident, &query(Kind::Incident, &[("category", "assault")]), &ALL).await.unwrap();
         assert_eq!(page.features.len(), 1, "the last row of a key wins");
+    }
+}
+
+on_both_backends! {
+    async fn what_is_frozen_is_kept_as_first_written_and_never_replaced(store) {
+        assert_eq!(store.frozen("groups|2026|k5").await.unwrap(), None);
+        let first = store.freeze("groups|2026|k5", r#"{"total":6}"#, Utc::now()).await.unwrap();
+        assert_eq!(first.content, r#"{"total":6}"#);
+        // A second writer (another instance, a later request) gets the first.
+        let again = store.freeze("groups|2026|k5", r#"{"total":7}"#, Utc::now()).await.unwrap();
+        assert_eq!(again, first);
+        assert_eq!(store.frozen("groups|2026|k5").await.unwrap(), Some(first));
+        assert_eq!(store.frozen("groups|2025|k5").await.unwrap(), None);
     }
 }

@@ -212,7 +212,7 @@ pub async fn identities(store: &dyn Store) -> Identities {
                     .expect("user"),
             };
             let (secret, record) =
-                trygg_server::auth::mint_token(user.id, "test", scopes).expect("token");
+                trygg_server::auth::mint_token(user.id, "test", scopes, 30).expect("token");
             store
                 .create_token(&record, &actor, now)
                 .await

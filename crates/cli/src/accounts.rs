@@ -151,10 +151,11 @@ pub async fn create_token(
     username: &str,
     name: &str,
     scopes: &str,
+    days: u32,
 ) -> Result<String> {
     let user = find_user(store, username).await?;
     let scopes: Vec<Scope> = parse_scopes(scopes, "--scopes")?;
-    let (secret, record) = trygg_server::auth::mint_token(user.id, name, scopes)
+    let (secret, record) = trygg_server::auth::mint_token(user.id, name, scopes, days)
         .map_err(|e| Error::Usage(e.detail))?;
     store
         .create_token(&record, &cli_actor(), Utc::now())
@@ -172,7 +173,7 @@ pub async fn list_tokens(store: &dyn Store, username: Option<&str>) -> Result<St
         .iter()
         .map(|t| {
             format!(
-                "{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}",
                 t.id,
                 t.name,
                 t.scopes
@@ -182,9 +183,18 @@ pub async fn list_tokens(store: &dyn Store, username: Option<&str>) -> Result<St
                     .join(","),
                 if t.revoked_at.is_some() {
                     "revoked"
+                } else if t
+                    .expires_at
+                    .is_none_or(|e| e <= Utc::now().timestamp_millis())
+                {
+                    "expired"
                 } else {
                     "active"
-                }
+                },
+                t.expires_at.map_or_else(
+                    || "-".to_owned(),
+                    |e| trygg_core::time::from_ms(e).format("%Y-%m-%d").to_string()
+                )
             )
         })
         .collect::<Vec<_>>()

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use trygg_cli::accounts::{self, AddUser, SetUser};
 use trygg_cli::serve::ServeOptions;
 use trygg_core::access::PresenceVisibility;
+use trygg_core::analytics::period::Cadence;
 use trygg_core::privacy::PublicPolicy;
 use trygg_server::{AuthConfig, Settings};
 use trygg_store::DatabaseUrl;
@@ -81,9 +82,19 @@ struct ServeArgs {
     /// Sites allowed to show the public map (/embed) in a frame, comma-separated.
     #[arg(long, env = "TRYGG_EMBED_ORIGINS", default_value = "")]
     embed_origins: String,
-    /// Take client addresses from X-Forwarded-For (only behind a proxy that sets it).
+    /// Take client addresses from X-Forwarded-For: only behind exactly one
+    /// proxy that appends the address it saw (the right-most entry is used).
     #[arg(long, env = "TRYGG_TRUST_FORWARDED")]
     trust_forwarded: bool,
+    /// The address the public reaches Trygg at (https://trygg.kommun.se), for
+    /// every absolute link (feeds, follow-up, OGC); default: the listening address.
+    #[arg(long, env = "TRYGG_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The one period length whose ended periods show the respondent-group
+    /// split (monthly, quarterly, tertial, yearly): one length only, so no
+    /// difference of periods reveals a small group.
+    #[arg(long, env = "TRYGG_GROUP_PERIOD", default_value = "yearly")]
+    group_period: String,
 }
 
 #[derive(Subcommand)]
@@ -141,16 +152,32 @@ struct ImportCli {
     /// Coordinates of the file: WGS84 (default), EPSG:3006, EPSG:3007–3018.
     #[arg(long)]
     crs: Option<String>,
-    /// CSV headers of the logical columns, e.g. `x=E,y=N,time=datum,category=typ,id=nr`.
+    /// CSV headers (or district attributes) of the logical columns, e.g.
+    /// `x=E,y=N,time=datum,category=typ,id=nr` or `name=NAMN,code=KOD`.
     #[arg(long)]
     columns: Option<String>,
+    /// CSV delimiter: `,`, `;`, `tab` (default: detected).
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Text encoding: utf-8, windows-1252, … (default: UTF-8, else Windows-1252).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Map a column's values onto Trygg's, e.g. `category=Misshandel:assault,Rån:robbery`; repeatable.
+    #[arg(long = "map", value_name = "FIELD=VALUE:NEW,…")]
+    maps: Vec<String>,
+    /// A CSV of `field,value,new value` rows, read like `--map`.
+    #[arg(long)]
+    map_file: Option<std::path::PathBuf>,
+    /// The length of an imported presence that has no end or duration, e.g. `15m`.
+    #[arg(long)]
+    default_duration: Option<String>,
     /// The source recorded on CSV incidents (with their id: what makes re-imports idempotent).
     #[arg(long)]
     source: Option<String>,
     /// Import the valid rows and write the others, with line and reason, to the rejects file.
     #[arg(long)]
     skip_invalid: bool,
-    /// Where rejected rows go (default: FILE.rejects.csv).
+    /// Where rejected rows go (default: NAME.rejects.csv in the working directory).
     #[arg(long)]
     rejects: Option<std::path::PathBuf>,
     /// Check and count everything, write nothing.
@@ -212,6 +239,9 @@ enum TokenCommand {
         /// Comma-separated: read, write, import.
         #[arg(long)]
         scopes: String,
+        /// Days until the token stops working (1 to 730).
+        #[arg(long, default_value_t = trygg_server::auth::TOKEN_DAYS)]
+        expires_days: u32,
     },
     List {
         #[arg(long)]
@@ -335,7 +365,11 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
                     username,
                     name,
                     scopes,
-                } => accounts::create_token(store.as_ref(), &username, &name, &scopes).await,
+                    expires_days,
+                } => {
+                    accounts::create_token(store.as_ref(), &username, &name, &scopes, expires_days)
+                        .await
+                }
                 TokenCommand::List { username } => {
                     accounts::list_tokens(store.as_ref(), username.as_deref()).await
                 }
@@ -362,6 +396,16 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
         public,
         embed_origins: trygg_server::parse_embed_origins(&a.embed_origins)
             .map_err(|e| trygg_cli::Error::Usage(format!("--embed-origins: {e}")))?,
+        public_url: a
+            .public_url
+            .as_deref()
+            .map(trygg_server::parse_public_url)
+            .transpose()
+            .map_err(|e| trygg_cli::Error::Usage(format!("--public-url: {e}")))?,
+        group_cadence: Some(
+            Cadence::parse(&a.group_period, "group_period")
+                .map_err(|e| trygg_cli::Error::Usage(format!("--group-period: {e}")))?,
+        ),
         ..Settings::default()
     };
     trygg_cli::serve::run(ServeOptions {
@@ -386,9 +430,6 @@ async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cl
         store.as_ref(),
         &area,
         trygg_cli::transfer::ImportArgs {
-            file: &i.file,
-            kind,
-            format,
             crs: i.crs.as_deref(),
             columns: i.columns.as_deref(),
             source: i.source.as_deref(),
@@ -396,6 +437,12 @@ async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cl
             rejects: i.rejects.as_deref(),
             dry_run: i.dry_run,
             include_summaries: i.include_summaries,
+            delimiter: i.delimiter.as_deref(),
+            encoding: i.encoding.as_deref(),
+            maps: &i.maps,
+            map_file: i.map_file.as_deref(),
+            default_duration: i.default_duration.as_deref(),
+            ..trygg_cli::transfer::ImportArgs::new(&i.file, kind, format)
         },
     )
     .await

@@ -35,9 +35,15 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
             tracing::info!("database already holds data; --demo adds nothing");
         }
     }
-    let state = AppState::new(store, area, opts.settings).await?;
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
+    let mut settings = opts.settings;
+    if settings.public_url.is_none() {
+        // Development: links point where this process listens. Behind a
+        // proxy set --public-url, or links name the loopback address.
+        settings.public_url = Some(format!("http://{addr}"));
+    }
+    let state = AppState::new(store, area, settings).await?;
     tracing::info!("listening on http://{addr}");
     trygg_server::serve(listener, trygg_server::app(state), shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -411,3 +411,124 @@ fn sigterm_lets_a_request_in_flight_finish() {
     let (_, _, list) = request_as(&server.addr, "GET", "/api/v1/incidents", None, Some(&token));
     assert!(list.contains("\"numberReturned\":1"), "{list}");
 }
+
+#[test]
+fn the_binary_takes_the_import_options_and_writes_rejects_to_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let file = dir.path().join("narvaro.csv.gz");
+    // Semicolons, Windows-1252 (Ö is 0xD6), gzip; one row without an end.
+    let text = b"lon;lat;start;slut;enhetstyp\r\n15,6214;58,4108;2024-03-05 21:00;2024-03-05 21:40;Trygghetsteam\r\n15,6214;58,4108;2024-03-06 21:00;;\xd6vrigt\r\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trygg"))
+            .current_dir(dir.path())
+            .args([
+                "import",
+                "--kind",
+                "presence",
+                "--format",
+                "csv",
+                "--database-url",
+                &db,
+            ])
+            .args(extra)
+            .arg(&file)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["--delimiter", ";"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("line 2: properties.unit_type: unknown value \"Trygghetsteam\""),
+        "{said}"
+    );
+    let out = run(&[
+        "--map",
+        "unit_type=Trygghetsteam:municipal_staff",
+        "--skip-invalid",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("1 inserted, 0 updated, 0 unchanged, 0 skipped, 1 rejected (listed in narvaro.rejects.csv)"), "{said}");
+    assert!(said.contains("note: read as Windows-1252"), "{said}");
+    let listed = std::fs::read_to_string(dir.path().join("narvaro.rejects.csv")).unwrap();
+    assert!(listed.contains("line 3,properties.ended_at,"), "{listed}");
+    let out = run(&[
+        "--map",
+        "unit_type=Trygghetsteam:municipal_staff",
+        "--default-duration",
+        "15m",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("1 inserted, 0 updated, 1 unchanged"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn health_answers_while_heavy_analyses_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("heavy.db").display());
+    let token = planner_token(&db);
+    let server = start(Some(&db), &["--demo"]);
+    wait_ready(&server.addr);
+    // Four emerging-hot-spot analyses, each its own question (no two share
+    // a kept answer): more than this machine has cores, so some wait in
+    // the queue.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = [6, 7, 8, 9]
+        .into_iter()
+        .map(|months| {
+            let (addr, token, done) = (
+                server.addr.clone(),
+                token.clone(),
+                std::sync::Arc::clone(&done),
+            );
+            std::thread::spawn(move || {
+                let path = format!("/api/v1/analysis/emerging?resolution=9&months={months}");
+                let answer = support::exchange(
+                    &addr,
+                    "GET",
+                    &path,
+                    None,
+                    Some(&token),
+                    Duration::from_secs(600),
+                );
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                answer
+            })
+        })
+        .collect();
+    server.wait_for_log("analysis started", "no analysis began");
+    let (status, _, body) = request(&server.addr, "GET", "/healthz", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        done.load(std::sync::atomic::Ordering::SeqCst) < 4,
+        "/healthz answered only after every analysis had finished"
+    );
+    for w in workers {
+        let (status, _, body) = w.join().unwrap().unwrap();
+        assert_eq!(status, 200, "{}", &body[..body.len().min(300)]);
+    }
+    // Too much work is refused before it starts, naming what to change.
+    let (status, _, body) = request_as(
+        &server.addr,
+        "GET",
+        "/api/v1/analysis/emerging?resolution=10&months=36",
+        None,
+        Some(&token),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"field\":\"months\""), "{body}");
+}

@@ -97,6 +97,81 @@ impl PresenceVisibility {
     }
 }
 
+/// Whose records a read may see. Made once per request from the caller
+/// (the server's middleware) and required by every read of the in-memory
+/// index and of the store, so no answer — a list, a map, an analysis, a
+/// follow-up, an export — can forget it. Only presence is ever limited:
+/// it shows where another partner's patrols were (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    presence: PresenceScope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PresenceScope {
+    Every,
+    Organisation(Uuid),
+    Nothing,
+}
+
+/// No organisation has the nil id (ids are UUID v7), so a filter on it
+/// matches nothing: how a view that sees no presence filters the index and SQL.
+const NO_ORGANISATION: Uuid = Uuid::nil();
+
+impl View {
+    /// Every record of every partner: for callers whose role sees them all,
+    /// for Trygg's own work (following other instances' writes), and for
+    /// aggregates that are public by design (closed months, published
+    /// follow-ups). Say why at each use.
+    pub const fn everything() -> Self {
+        Self {
+            presence: PresenceScope::Every,
+        }
+    }
+
+    /// What a principal may see under the configured visibility.
+    pub fn of(principal: &Principal, visibility: PresenceVisibility) -> Self {
+        match principal.presence_limit(visibility) {
+            Some(org) => Self {
+                presence: PresenceScope::Organisation(org),
+            },
+            None => Self::everything(),
+        }
+    }
+
+    /// An anonymous caller: no presence at all.
+    pub const fn anonymous() -> Self {
+        Self {
+            presence: PresenceScope::Nothing,
+        }
+    }
+
+    /// Whether this view leaves anything out.
+    pub fn is_limited(&self) -> bool {
+        self.presence != PresenceScope::Every
+    }
+
+    /// The only organisation whose records of `kind` this view may read;
+    /// `None` for all of them. A view that may see none of a kind gets the
+    /// nil id, which no record carries.
+    pub fn organisation_for(&self, kind: Kind) -> Option<Uuid> {
+        if kind != Kind::Presence {
+            return None;
+        }
+        match self.presence {
+            PresenceScope::Every => None,
+            PresenceScope::Organisation(org) => Some(org),
+            PresenceScope::Nothing => Some(NO_ORGANISATION),
+        }
+    }
+
+    /// Whether a record of `kind` written by `organisation` is in this view.
+    pub fn sees(&self, kind: Kind, organisation: Option<Uuid>) -> bool {
+        self.organisation_for(kind)
+            .is_none_or(|org| organisation == Some(org))
+    }
+}
+
 impl Principal {
     fn role_allows(&self, p: Permission) -> bool {
         let role = self.user.role;
@@ -269,6 +344,30 @@ mod tests {
             principal(Role::Planner, false, Via::Session)
                 .presence_limit(PresenceVisibility::default()),
             None
+        );
+    }
+
+    #[test]
+    fn a_view_limits_presence_only_and_only_where_configured() {
+        let org = Uuid::now_v7();
+        let mut field = principal(Role::Field, false, Via::Session);
+        field.user.organisation_id = org;
+        let own = View::of(&field, PresenceVisibility::OwnOrganisation);
+        assert!(own.sees(Kind::Presence, Some(org)));
+        assert!(!own.sees(Kind::Presence, Some(Uuid::now_v7())));
+        assert!(!own.sees(Kind::Presence, None));
+        assert!(own.sees(Kind::Incident, Some(Uuid::now_v7())));
+        assert_eq!(own.organisation_for(Kind::Incident), None);
+        assert!(!View::of(&field, PresenceVisibility::All).is_limited());
+        let planner = principal(Role::Planner, false, Via::Session);
+        assert!(!View::of(&planner, PresenceVisibility::OwnOrganisation).is_limited());
+        let anonymous = View::anonymous();
+        assert!(
+            !anonymous.sees(Kind::Presence, Some(org)) && !anonymous.sees(Kind::Presence, None)
+        );
+        assert_eq!(
+            anonymous.organisation_for(Kind::Presence),
+            Some(Uuid::nil())
         );
     }
 

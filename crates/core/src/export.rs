@@ -16,9 +16,16 @@ pub fn geojson(features: &[Feature]) -> String {
         .to_string()
 }
 
-/// Quotes a CSV field, and defuses text a spreadsheet would run as a formula.
+/// The characters a spreadsheet reads as the start of a formula when a cell
+/// begins with one: `= + - @`, and tab and carriage return, which it skips
+/// before reading on.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Quotes a CSV field, and defuses text a spreadsheet would run as a formula
+/// (a leading `'`). Every CSV Trygg writes passes here: exports, the
+/// follow-up, the audit log, import rejects.
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+    let s = if s.starts_with(FORMULA_START) && s.parse::<f64>().is_err() {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -148,5 +155,10 @@ mod tests {
         assert_eq!(csv_field("-12.5"), "-12.5");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        // A tab or carriage return before the formula: spreadsheets skip
+        // them and run what follows.
+        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
+        assert!(csv_field("\r=cmd|' /C calc'!A0").starts_with("\"'\r"));
+        assert_eq!(csv_field("+46 70 000 00 00"), "'+46 70 000 00 00");
     }
 }

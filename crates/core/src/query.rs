@@ -32,8 +32,9 @@ pub struct ListQuery {
     pub limit: u32,
     /// Keyset cursor: the last id of the previous page.
     pub after: Option<Uuid>,
-    /// Only records of this organisation (set by the server from the
-    /// caller's role, never from the query string).
+    /// Only records of this organisation. Never from the query string:
+    /// the server's index reads and the store fill it from the caller's
+    /// [`crate::access::View`] (which they require), replacing whatever is here.
     pub organisation: Option<Uuid>,
     /// Only records of this geometry class (set by the server for the OGC
     /// API's per-geometry collections).

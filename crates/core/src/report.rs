@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::analytics::followup::{Correction, FollowUp, GroupRow};
+use crate::analytics::followup::{Correction, FollowUp};
+use crate::analytics::groups::GroupRow;
 use crate::attrs::{IncidentCategory, MeasureKind};
 use crate::bbox::Bbox;
 use crate::index::HexCount;
@@ -178,11 +179,13 @@ pub fn csv(f: &FollowUp, public: bool) -> String {
         f.reports.handled.to_string(),
         String::new(),
     );
-    for (split, rows) in [
-        ("by_gender", &f.groups.by_gender),
-        ("by_age_band", &f.groups.by_age_band),
-        ("by_lgbtq", &f.groups.by_lgbtq),
-    ] {
+    for (split, rows) in f.groups.iter().flat_map(|g| {
+        [
+            ("by_gender", &g.by_gender),
+            ("by_age_band", &g.by_age_band),
+            ("by_lgbtq", &g.by_lgbtq),
+        ]
+    }) {
         for (g, r) in rows {
             row(
                 &format!("groups_{split}"),
@@ -311,22 +314,28 @@ pub fn html(f: &FollowUp, public: bool, meta: &Meta) -> String {
         "<section><h2>Otrygga platser</h2><p>{} rapporter mottagna, {} medborgarrapporter hanterade ({} godkända, {} avslagna).</p>",
         f.reports.received, f.reports.handled, f.reports.approved, f.reports.rejected
     );
-    h.push_str("<table><caption>Upplevd otrygghet per grupp (godkända rapporter; grupper med färre än k rapporter visas inte)</caption><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
-    for (split, rows) in [
-        ("Kön", &f.groups.by_gender),
-        ("Ålder", &f.groups.by_age_band),
-        ("HBTQ", &f.groups.by_lgbtq),
-    ] {
-        for (g, r) in rows {
-            let _ = write!(
-                h,
-                "<tr><th scope=\"row\">{split}: {}</th><td>{}</td></tr>",
-                esc(g),
-                group_text(r)
-            );
+    match &f.groups {
+        Some(groups) => {
+            h.push_str("<table><caption>Upplevd otrygghet per grupp (godkända rapporter; grupper med färre än k rapporter visas inte)</caption><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
+            for (split, rows) in [
+                ("Kön", &groups.by_gender),
+                ("Ålder", &groups.by_age_band),
+                ("HBTQ", &groups.by_lgbtq),
+            ] {
+                for (g, r) in rows {
+                    let _ = write!(
+                        h,
+                        "<tr><th scope=\"row\">{split}: {}</th><td>{}</td></tr>",
+                        esc(g),
+                        group_text(r)
+                    );
+                }
+            }
+            h.push_str("</tbody></table>");
         }
+        None => h.push_str("<p>Upplevd otrygghet per grupp redovisas för hela perioder av en längd (normalt år) när de har slutat, så att ingen grupp kan räknas fram genom att jämföra perioder.</p>"),
     }
-    h.push_str("</tbody></table></section></main></body></html>");
+    h.push_str("</section></main></body></html>");
     h
 }
 
@@ -459,10 +468,18 @@ pub struct FeedEntry {
 }
 
 /// An Atom feed (RFC 4287) of published follow-ups, newest first.
-pub fn atom(base_url: &str, municipality: &str, entries: &[FeedEntry]) -> String {
+/// `entries` newest first; `updated_when_empty`: when the feed was last
+/// updated if nothing is published yet (the service's start), since an
+/// Atom feed must say and a made-up date would claim news.
+pub fn atom(
+    base_url: &str,
+    municipality: &str,
+    entries: &[FeedEntry],
+    updated_when_empty: &str,
+) -> String {
     let updated = entries
         .first()
-        .map_or("1970-01-01T00:00:00Z", |e| e.published_at.as_str());
+        .map_or(updated_when_empty, |e| e.published_at.as_str());
     let mut s = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Medborgarlöftet i {} – uppföljning</title><id>{}/api/v1/public/followup.atom</id><updated>{}</updated><link rel=\"self\" href=\"{}/api/v1/public/followup.atom\"/><author><name>Trygg</name></author>",
         esc(municipality),

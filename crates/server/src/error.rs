@@ -12,6 +12,9 @@ pub struct ApiError {
     /// the GeoJSON (`properties.category`).
     pub field: Option<String>,
     retry_after: Option<u32>,
+    /// Further members of the problem (RFC 9457 extension members), e.g. an
+    /// import's `location` (`line 12`).
+    members: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -21,7 +24,15 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            members: Vec::new(),
         }
+    }
+
+    /// The same problem with an extension member.
+    #[must_use]
+    pub fn with_member(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.members.push((name, value));
+        self
     }
 
     pub fn field(status: StatusCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -122,6 +133,9 @@ impl IntoResponse for ApiError {
         });
         if let Some(field) = &self.field {
             body["field"] = json!(field);
+        }
+        for (name, value) in self.members {
+            body[name] = value;
         }
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();

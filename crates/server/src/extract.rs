@@ -31,19 +31,30 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-            let essence = ct.split(';').next().unwrap_or("").trim();
-            if !(essence == "application/json"
-                || essence == "application/geo+json"
-                || essence.ends_with("+json"))
-            {
-                return Err(ApiError::field(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Content-Type",
-                    format!("`{essence}` is not JSON; send application/geo+json"),
-                ));
-            }
+        // A JSON type is required, not assumed: a page on another site
+        // can send a form or text/plain without asking, but not JSON (a
+        // login made that way would be login CSRF).
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        if !(essence == "application/json"
+            || essence == "application/geo+json"
+            || essence.ends_with("+json"))
+        {
+            let sent = if essence.is_empty() {
+                "no Content-Type".to_owned()
+            } else {
+                format!("`{}`", crate::auth::log_text(essence, 80))
+            };
+            return Err(ApiError::field(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type",
+                format!("{sent} is not JSON; send application/json (or application/geo+json)"),
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             let status = rejection.status();

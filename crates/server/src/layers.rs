@@ -1,10 +1,13 @@
 //! The in-memory layer indexes, one per kind: built from the store at
-//! start, kept current by every write that goes through this server.
+//! start, kept current by every write that goes through this server. Every
+//! read takes the caller's [`View`]: the organisation limit on presence is
+//! applied here, for every map, list, analysis and follow-up alike.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use trygg_core::access::View;
 use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
@@ -92,6 +95,15 @@ impl Layers {
         self.generations[&kind].load(Ordering::Acquire)
     }
 
+    /// Changes of every kind so far: what an answer over several kinds is
+    /// kept by.
+    pub fn generation_all(&self) -> u64 {
+        self.generations
+            .values()
+            .map(|g| g.load(Ordering::Acquire))
+            .fold(0, u64::wrapping_add)
+    }
+
     fn write(&self, kind: Kind) -> std::sync::RwLockWriteGuard<'_, LayerIndex> {
         self.generations[&kind].fetch_add(1, Ordering::AcqRel);
         self.indexes[&kind]
@@ -123,32 +135,53 @@ impl Layers {
         self.write(kind).remove(id);
     }
 
+    // Every read takes the caller's view and sets the query's organisation
+    // from it: the one place the organisation limit is applied to the index.
+
     pub fn hexagons(
         &self,
         kind: Kind,
         q: &HexQuery,
+        view: &View,
         now_ms: i64,
         max_cells: usize,
     ) -> trygg_core::Result<Vec<HexCount>> {
-        self.read(kind).hexagons(q, now_ms, max_cells)
+        let q = HexQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).hexagons(&q, now_ms, max_cells)
     }
 
     pub fn points(
         &self,
         kind: Kind,
         q: &PointQuery,
+        view: &View,
         max_points: usize,
     ) -> trygg_core::Result<Vec<PointHit>> {
-        self.read(kind).points(q, max_points)
+        let q = PointQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).points(&q, max_points)
     }
 
-    pub fn page_ids(&self, kind: Kind, q: &ListQuery) -> (Vec<Uuid>, bool) {
-        self.read(kind).page_ids(q)
+    pub fn page_ids(&self, kind: Kind, q: &ListQuery, view: &View) -> (Vec<Uuid>, bool) {
+        let q = ListQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).page_ids(&q)
     }
 
     /// See [`trygg_core::index::LayerIndex::count`].
-    pub fn count(&self, kind: Kind, q: &ListQuery) -> (usize, Vec<Uuid>) {
-        self.read(kind).count(q)
+    pub fn count(&self, kind: Kind, q: &ListQuery, view: &View) -> (usize, Vec<Uuid>) {
+        let q = ListQuery {
+            organisation: view.organisation_for(kind),
+            ..q.clone()
+        };
+        self.read(kind).count(&q)
     }
 
     pub fn len(&self, kind: Kind) -> usize {
@@ -166,7 +199,8 @@ pub async fn follow(
     use trygg_store::changes::Change;
     while let Some(change) = changes.recv().await {
         let result = match change {
-            Change::Feature(kind, id) => match store.get(kind, id).await {
+            // Trygg's own bookkeeping: the index holds every record.
+            Change::Feature(kind, id) => match store.get(kind, id, &View::everything()).await {
                 Ok(feature) => {
                     layers.apply(&feature);
                     Ok(())

@@ -5,6 +5,7 @@ pub mod auth;
 mod error;
 mod extract;
 mod geojson;
+pub mod heavy;
 pub mod layers;
 mod metrics;
 pub mod routes;
@@ -62,6 +63,12 @@ pub struct Settings {
     /// Sites allowed to frame the public embed page (`https://www.kommun.se`);
     /// empty: only Trygg's own pages.
     pub embed_origins: Vec<String>,
+    /// The address the public reaches Trygg at (`https://trygg.kommun.se`),
+    /// for every absolute link Trygg writes; never taken from a request.
+    pub public_url: Option<String>,
+    /// The one cadence whose ended periods show the respondent-group split
+    /// (`--group-period`); `None`: yearly. See `core::analytics::groups`.
+    pub group_cadence: Option<trygg_core::analytics::period::Cadence>,
 }
 
 /// Checks the origins allowed to frame the embed page: `https://host[:port]`
@@ -87,6 +94,32 @@ pub fn parse_embed_origins(s: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Checks the public address (`--public-url`): `http(s)://host[:port]`,
+/// optionally with a path prefix, no query or fragment; without a trailing
+/// slash, ready for paths to be appended.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{s}` is not an address like https://trygg.kommun.se"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '?' | '#' | '"' | '<' | '>' | '\\'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{s}` is not an address like https://trygg.kommun.se (no query, no fragment)"
+        ))
+    }
+}
+
 /// Throttles shared by every request of this instance.
 pub struct AuthState {
     pub config: AuthConfig,
@@ -106,10 +139,21 @@ pub struct AppState {
     pub limits: Limits,
     pub auth: Arc<AuthState>,
     pub public_policy: PublicPolicy,
+    /// Periods of this cadence, and only these, show the group split.
+    pub group_cadence: trygg_core::analytics::period::Cadence,
     pub embed_origins: Vec<String>,
+    /// Every absolute link Trygg writes starts with this (`--public-url`).
+    pub public_url: Arc<str>,
+    /// When this instance started: an empty feed was last updated then.
+    pub started_at: chrono::DateTime<chrono::Utc>,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
     pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
     pub(crate) metrics: Arc<metrics::Metrics>,
+    /// Where analyses run: off the async workers, one per core at a time.
+    pub heavy: Arc<heavy::Heavy>,
+    /// Bumped by every publication through this server: answers that show
+    /// what is published are kept per this and the data generation.
+    published: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -141,16 +185,36 @@ impl AppState {
                 public_reports: auth::throttle::RateLimit::new(5, 1),
             }),
             public_policy: settings.public,
+            group_cadence: settings
+                .group_cadence
+                .unwrap_or(trygg_core::analytics::period::Cadence::Yearly),
             embed_origins: settings.embed_origins,
+            public_url: settings.public_url.as_deref().map_or_else(
+                || "http://localhost".into(),
+                |u| u.trim_end_matches('/').into(),
+            ),
+            started_at: chrono::Utc::now(),
             public_cache: Arc::default(),
             area_cells: Arc::default(),
             metrics: Arc::default(),
+            heavy: Arc::default(),
+            published: Arc::default(),
         })
+    }
+
+    pub fn published_generation(&self) -> u64 {
+        self.published.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn note_publication(&self) {
+        self.published
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
 /// Headers every answer carries; pages set their own stricter CSP.
 async fn security_headers(req: Request, next: Next) -> Response {
+    let https = auth::is_https(req.headers());
     let preflight =
         req.method() == Method::OPTIONS && req.uri().path().starts_with("/api/v1/public/");
     let mut r = if preflight {
@@ -184,7 +248,38 @@ async fn security_headers(req: Request, next: Next) -> Response {
         .or_insert(HeaderValue::from_static(
             "default-src 'none'; frame-ancestors 'none'",
         ));
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(auth::HSTS),
+        );
+    }
     r
+}
+
+/// The longest client request id kept, and what it may contain: enough for
+/// a UUID or a proxy's id, never a log line of its own.
+const MAX_REQUEST_ID: usize = 64;
+
+fn plain_request_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_REQUEST_ID
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// Drops a client's `X-Request-Id` that is not a plain token, so that a new
+/// one is made: the id goes into every log line of the request.
+async fn checked_request_id(mut req: Request, next: Next) -> Response {
+    if req
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|v| !plain_request_id(v))
+    {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
 }
 
 /// The whole application as one router.
@@ -195,7 +290,7 @@ pub fn app(state: AppState) -> Router {
     } else {
         state.embed_origins.join(" ")
     };
-    routes::router(&ancestors)
+    routes::router(&ancestors, &state)
         .route("/metrics", axum::routing::get(metrics::render))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authorize))
         .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -221,6 +316,7 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
+        .layer(middleware::from_fn(checked_request_id))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
@@ -240,6 +336,20 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::parse_embed_origins;
+
+    #[test]
+    fn the_public_url_is_a_base_address() {
+        use super::parse_public_url;
+        assert_eq!(
+            parse_public_url("https://trygg.linkoping.se/").unwrap(),
+            "https://trygg.linkoping.se"
+        );
+        assert!(parse_public_url("https://kommun.se/trygg").is_ok());
+        assert!(parse_public_url("trygg.kommun.se").is_err());
+        assert!(parse_public_url("https://a.se/?x=1").is_err());
+        assert!(parse_public_url("https://").is_err());
+        assert!(parse_public_url("javascript:alert(1)").is_err());
+    }
 
     #[test]
     fn embed_origins_are_origins() {

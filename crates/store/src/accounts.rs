@@ -51,6 +51,8 @@ pub struct TokenRecord {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// When the token stops working (epoch ms).
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +85,9 @@ pub trait Accounts: Send + Sync {
     async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>>;
     async fn user(&self, id: Uuid) -> Result<User>;
     async fn users(&self) -> Result<Vec<User>>;
-    /// Changes a user; disabling or a new password ends their sessions.
+    /// Changes a user; disabling or a new password ends their sessions, and
+    /// disabling revokes their tokens for good (enabling the user again
+    /// does not bring them back).
     async fn change_user(
         &self,
         id: Uuid,
@@ -107,8 +111,12 @@ pub trait Accounts: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()>;
-    /// An unrevoked token and its user.
-    async fn token(&self, token_hash: &str) -> Result<Option<(TokenRecord, User)>>;
+    /// An unrevoked, unexpired token and its user.
+    async fn token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(TokenRecord, User)>>;
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
     /// Tokens of one user, or of everyone.
     async fn tokens(&self, user_id: Option<Uuid>) -> Result<Vec<TokenRecord>>;
@@ -120,6 +128,17 @@ pub trait Accounts: Send + Sync {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()>;
+
+    /// Remembers a browser that logged in to `user_id` (by the hash of its
+    /// device secret), or notes its use again.
+    async fn remember_device(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The user a remembered browser logged in to.
+    async fn known_device(&self, token_hash: &str) -> Result<Option<Uuid>>;
 
     /// Audit entries, newest first, before `before_id` when given.
     async fn audit_entries(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>>;
@@ -189,6 +208,7 @@ macro_rules! accounts {
                     created_at: row.try_get("token_created")?,
                     last_used_at: row.try_get("last_used_at")?,
                     revoked_at: row.try_get("revoked_at")?,
+                    expires_at: row.try_get("expires_at")?,
                 })
             }
 
@@ -309,6 +329,13 @@ macro_rules! accounts {
                 if change.disabled == Some(true) || change.password_hash.is_some() {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
                 }
+                if change.disabled == Some(true) {
+                    sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(id)
+                        .bind(to_ms(now))
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let detail = serde_json::json!({
                     "id": id,
                     "username": before.username,
@@ -367,29 +394,31 @@ macro_rules! accounts {
 
             async fn create_token(&self, t: &TokenRecord, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
                 let mut tx = self.pool().begin().await?;
-                sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(t.id)
                     .bind(t.user_id)
                     .bind(t.name.as_str())
                     .bind(t.token_hash.as_str())
                     .bind(scopes_column(&t.scopes))
                     .bind(t.created_at)
+                    .bind(t.expires_at)
                     .execute(&mut *tx)
                     .await?;
-                let detail = serde_json::json!({ "token_id": t.id, "user_id": t.user_id, "name": t.name, "scopes": scopes_column(&t.scopes) });
+                let detail = serde_json::json!({ "token_id": t.id, "user_id": t.user_id, "name": t.name, "scopes": scopes_column(&t.scopes), "expires_at": t.expires_at });
                 Self::record_in(&mut tx, actor, "token-create", Some(detail.to_string()), now).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn token(&self, token_hash: &str) -> Result<Option<(TokenRecord, User)>> {
+            async fn token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(TokenRecord, User)>> {
                 let row = sqlx::query(concat!(
                     "SELECT ", user_columns!(), ", t.id AS token_id, t.user_id AS token_user, t.name, t.token_hash, t.scopes, \
-                     t.created_at AS token_created, t.last_used_at, t.revoked_at \
+                     t.created_at AS token_created, t.last_used_at, t.revoked_at, t.expires_at \
                      FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id \
-                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
                 ))
                 .bind(token_hash)
+                .bind(to_ms(now))
                 .fetch_optional(self.pool())
                 .await?;
                 row.map(|r| Ok((Self::token_from(&r)?, Self::user_from(&r)?))).transpose()
@@ -402,7 +431,7 @@ macro_rules! accounts {
 
             async fn tokens(&self, user_id: Option<Uuid>) -> Result<Vec<TokenRecord>> {
                 let sql = "SELECT t.id AS token_id, t.user_id AS token_user, t.name, t.token_hash, t.scopes, t.created_at AS token_created, \
-                           t.last_used_at, t.revoked_at FROM api_tokens t WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.created_at";
+                           t.last_used_at, t.revoked_at, t.expires_at FROM api_tokens t WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.created_at";
                 let rows = sqlx::query(sql).bind(user_id).fetch_all(self.pool()).await?;
                 rows.iter().map(Self::token_from).collect()
             }
@@ -421,6 +450,26 @@ macro_rules! accounts {
                 Self::record_in(&mut tx, actor, "token-revoke", Some(serde_json::json!({ "token_id": id }).to_string()), now).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn remember_device(&self, token_hash: &str, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3) \
+                     ON CONFLICT (token_hash) DO UPDATE SET last_used_at = $3",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(to_ms(now))
+                .execute(self.pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn known_device(&self, token_hash: &str) -> Result<Option<Uuid>> {
+                Ok(sqlx::query_scalar("SELECT user_id FROM known_devices WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(self.pool())
+                    .await?)
             }
 
             async fn audit_entries(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {

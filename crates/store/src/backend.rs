@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Row, Sqlite};
-use trygg_core::attrs::{Attributes, StatusChange};
+use trygg_core::access::View;
+use trygg_core::attrs::{Attributes, ReportStatus, StatusChange};
 use trygg_core::bbox::Bbox;
 use trygg_core::feature::Prepared;
 use trygg_core::index::IndexRow;
@@ -46,22 +47,51 @@ fn prepare_chunk(chunk: &[NewFeature], now: DateTime<Utc>) -> Result<Vec<Prepare
     chunk
         .iter()
         .map(|feature| {
-            let history = history_for(feature, &[], now)?;
+            let history = checked_history(feature, None, now)?;
             let prepared = feature.prepare(&history)?;
             Ok((feature, history, prepared))
         })
         .collect()
 }
 
-fn history_for(
+/// The rules a write obeys against the stored version (`None`: a new
+/// record), all decided by the domain, here where every write passes: a
+/// measure's status history, and a public report's status, which changes
+/// only through [`Store::moderate`]. Returns the status history to store.
+fn checked_history(
     feature: &NewFeature,
-    previous: &[StatusChange],
+    previous: Option<&Feature>,
     now: DateTime<Utc>,
 ) -> Result<Vec<StatusChange>> {
     match &feature.attributes {
-        Attributes::Measure(m) => Ok(m.next_history(previous, now)?),
+        Attributes::Measure(m) => Ok(m.next_history(
+            previous.map_or(&[][..], |p| p.status_history.as_slice()),
+            now,
+        )?),
+        Attributes::Report(r) => {
+            let before = previous.and_then(|p| match &p.attributes {
+                Attributes::Report(b) => Some(b),
+                _ => None,
+            });
+            r.check_write(before)?;
+            Ok(Vec::new())
+        }
         _ => Ok(Vec::new()),
     }
+}
+
+/// `organisation_id` equals the bound parameter, NULL matching NULL (the
+/// same text on both backends; `IS NOT DISTINCT FROM` is PostgreSQL's only).
+macro_rules! same_organisation {
+    ($p:literal) => {
+        concat!(
+            "(organisation_id = ",
+            $p,
+            " OR (organisation_id IS NULL AND ",
+            $p,
+            " IS NULL))"
+        )
+    };
 }
 
 macro_rules! backend {
@@ -247,7 +277,43 @@ macro_rules! backend {
                 Self::insert_cells(conn, id, p).await
             }
 
+            /// The row to change, locked, and at `expected` version when one is
+            /// given (optimistic concurrency: a conflict names `version`).
+            async fn locked_at(conn: &mut Conn, kind: Kind, id: Uuid, expected: Option<i64>) -> Result<RawFeature> {
+                let raw = Self::fetch_raw(conn, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
+                if let Some(expected) = expected
+                    && expected != raw.version
+                {
+                    return Err(Error::Conflict {
+                        field: "version".into(),
+                        reason: format!("the record is at version {}, not {expected}; reload it and apply the change again", raw.version),
+                    });
+                }
+                Ok(raw)
+            }
+
             async fn append_history(conn: &mut Conn, id: Uuid, from: usize, history: &[StatusChange]) -> Result<()> {
+                // A published period is frozen: a status change dated in it
+                // would change what was published without a trace. Every
+                // write of a status (create, update, import) passes here.
+                if history.len() > from {
+                    let published: Vec<String> = sqlx::query_scalar("SELECT period FROM followups")
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    for change in &history[from..] {
+                        let at = to_ms(change.at);
+                        if let Some(p) = published
+                            .iter()
+                            .filter_map(|p| trygg_core::analytics::period::Period::parse(p, "period").ok())
+                            .find(|p| p.window().start <= at && at <= p.window().end)
+                        {
+                            return Err(Error::Conflict {
+                                field: "properties.status_date".into(),
+                                reason: format!("{} is published, so a status change cannot be dated in it; date it today, and the follow-up of today's period counts it", p.label()),
+                            });
+                        }
+                    }
+                }
                 for (seq, change) in history.iter().enumerate().skip(from) {
                     sqlx::query("INSERT INTO status_changes (feature_id, seq, status, at) VALUES ($1, $2, $3, $4)")
                         .bind(id)
@@ -267,7 +333,7 @@ macro_rules! backend {
                 let now_ms = to_ms(now);
                 let kind = feature.kind();
                 let before = Self::load(conn, found).await?;
-                let history = history_for(feature, &before.status_history, now)?;
+                let history = checked_history(feature, Some(&before), now)?;
                 let prepared = feature.prepare(&history)?;
                 Self::update_row(conn, before.id, &prepared, now_ms).await?;
                 Self::append_history(conn, before.id, before.status_history.len(), &history).await?;
@@ -299,7 +365,7 @@ macro_rules! backend {
             }
 
             /// The stored features that a chunk's keys name.
-            async fn existing(conn: &mut Conn, keys: &[ImportKey]) -> Result<HashMap<ImportKey, RawFeature>> {
+            async fn existing(conn: &mut Conn, keys: &[ImportKey], organisation: Option<Uuid>) -> Result<HashMap<ImportKey, RawFeature>> {
                 let mut out = HashMap::new();
                 let mut by_source: HashMap<(Kind, &str), Vec<&str>> = HashMap::new();
                 let mut by_client: HashMap<Kind, Vec<&str>> = HashMap::new();
@@ -324,7 +390,8 @@ macro_rules! backend {
                 }
                 for (kind, ids) in by_client {
                     let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS}, client_id FROM features WHERE kind = "));
-                    qb.push_bind(kind.as_str()).push(" AND client_id IN (");
+                    qb.push_bind(kind.as_str()).push(" AND (organisation_id = ").push_bind(organisation);
+                    qb.push(" OR (organisation_id IS NULL AND ").push_bind(organisation).push(" IS NULL)) AND client_id IN (");
                     let mut sep = qb.separated(", ");
                     for id in &ids {
                         sep.push_bind(*id);
@@ -356,7 +423,7 @@ macro_rules! backend {
                     progress(done);
                     done += rows.len() as u64;
                     let keys: Vec<ImportKey> = rows.iter().filter_map(|(f, _, p)| ImportKey::of(f.kind(), p)).collect();
-                    let mut existing = Self::existing(&mut *tx, &keys).await?;
+                    let mut existing = Self::existing(&mut *tx, &keys, actor.organisation_id).await?;
                     // Rows of this chunk waiting to be inserted, and where
                     // each key sits among them, so a key twice in one file is
                     // one record.
@@ -504,7 +571,52 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn find_by_key(conn: &mut Conn, kind: Kind, p: &Prepared) -> Result<Option<RawFeature>> {
+            /// Writes a checked new version over a stored feature, with its
+            /// status history, an audit row (`action`) and the notification.
+            async fn rewrite(
+                conn: &mut Conn,
+                before: Feature,
+                feature: &NewFeature,
+                history: Vec<StatusChange>,
+                actor: &Actor,
+                now_ms: i64,
+                action: &str,
+            ) -> Result<Feature> {
+                let (id, kind) = (before.id, before.kind());
+                let prepared = feature.prepare(&history)?;
+                Self::update_row(conn, id, &prepared, now_ms).await?;
+                Self::append_history(conn, id, before.status_history.len(), &history).await?;
+                let after = Feature {
+                    id,
+                    geometry: feature.geometry.clone(),
+                    attributes: feature.attributes.clone(),
+                    status_history: history,
+                    version: before.version + 1,
+                    organisation_id: before.organisation_id,
+                    created_by: before.created_by,
+                    created_at: before.created_at,
+                    updated_at: trygg_core::time::from_ms(now_ms),
+                };
+                Self::audit(
+                    conn,
+                    actor,
+                    now_ms,
+                    action,
+                    Some(kind),
+                    Some(id),
+                    Some(before.to_geojson().to_string()),
+                    Some(after.to_geojson().to_string()),
+                )
+                .await?;
+                Self::notify(conn, kind, Some(id)).await?;
+                Ok(after)
+            }
+
+            /// The stored feature a new one repeats: the same source id (shared
+            /// by every partner: an import of the police feed is one record),
+            /// or the same client id of the same organisation (an idempotency
+            /// key is the writer's own; another partner's is never matched).
+            async fn find_by_key(conn: &mut Conn, kind: Kind, p: &Prepared, organisation: Option<Uuid>) -> Result<Option<RawFeature>> {
                 let d = &p.derived;
                 let row = if let (Some(source), Some(source_id)) = (&d.source, &d.source_id) {
                     sqlx::query(concat!(
@@ -519,10 +631,11 @@ macro_rules! backend {
                 } else if let Some(client_id) = &d.client_id {
                     sqlx::query(concat!(
                         "SELECT id, kind, geometry, properties, version, created_at, updated_at, organisation_id, created_by FROM features ",
-                        "WHERE kind = $1 AND client_id = $2"
+                        "WHERE kind = $1 AND client_id = $2 AND ", same_organisation!("$3")
                     ))
                     .bind(kind.as_str())
                     .bind(client_id.as_str())
+                    .bind(organisation)
                     .fetch_optional(&mut *conn)
                     .await?
                 } else {
@@ -555,9 +668,9 @@ macro_rules! backend {
                 let kind = feature.kind();
                 let now_ms = to_ms(now);
                 let mut tx = self.begin().await?;
-                let history = history_for(feature, &[], now)?;
+                let history = checked_history(feature, None, now)?;
                 let prepared = feature.prepare(&history)?;
-                if let Some(existing) = Self::find_by_key(&mut tx, kind, &prepared).await? {
+                if let Some(existing) = Self::find_by_key(&mut tx, kind, &prepared, actor.organisation_id).await? {
                     if prepared.derived.source_id.is_some() {
                         return Err(Error::Conflict {
                             field: "properties.source_id".into(),
@@ -591,9 +704,12 @@ macro_rules! backend {
                 Ok(Created { feature: stored, created: true })
             }
 
-            async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature> {
+            async fn get(&self, kind: Kind, id: Uuid, view: &View) -> Result<Feature> {
                 let mut conn = self.pool.acquire().await?;
-                let raw = Self::fetch_raw(&mut conn, kind, id, false).await?.ok_or(Error::NotFound { kind, id })?;
+                let raw = Self::fetch_raw(&mut conn, kind, id, false)
+                    .await?
+                    .filter(|r| view.sees(kind, r.organisation_id))
+                    .ok_or(Error::NotFound { kind, id })?;
                 Self::load(&mut conn, raw).await
             }
 
@@ -608,43 +724,35 @@ macro_rules! backend {
             ) -> Result<Feature> {
                 let now_ms = to_ms(now);
                 let mut tx = self.begin().await?;
-                let raw = Self::fetch_raw(&mut tx, kind, id, true).await?.ok_or(Error::NotFound { kind, id })?;
-                if let Some(expected) = expected_version
-                    && expected != raw.version
-                {
-                    return Err(Error::Conflict {
-                        field: "version".into(),
-                        reason: format!("the feature is at version {}, not {expected}; reload it and apply the change again", raw.version),
-                    });
-                }
+                let raw = Self::locked_at(&mut tx, kind, id, expected_version).await?;
                 let before = Self::load(&mut tx, raw).await?;
-                let history = history_for(feature, &before.status_history, now)?;
-                let prepared = feature.prepare(&history)?;
-                Self::update_row(&mut tx, id, &prepared, now_ms).await?;
-                Self::append_history(&mut tx, id, before.status_history.len(), &history).await?;
-                let after = Feature {
-                    id,
-                    geometry: feature.geometry.clone(),
-                    attributes: feature.attributes.clone(),
-                    status_history: history,
-                    version: before.version + 1,
-                    organisation_id: before.organisation_id,
-                    created_by: before.created_by,
-                    created_at: before.created_at,
-                    updated_at: trygg_core::time::from_ms(now_ms),
+                let history = checked_history(feature, Some(&before), now)?;
+                let after = Self::rewrite(&mut tx, before, feature, history, actor, now_ms, "update").await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn moderate(
+                &self,
+                id: Uuid,
+                decision: ReportStatus,
+                note: Option<&str>,
+                expected_version: Option<i64>,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<Feature> {
+                let kind = Kind::Report;
+                let mut tx = self.begin().await?;
+                let raw = Self::locked_at(&mut tx, kind, id, expected_version).await?;
+                let before = Self::load(&mut tx, raw).await?;
+                let Attributes::Report(report) = &before.attributes else {
+                    return Err(Error::NotFound { kind, id });
                 };
-                Self::audit(
-                    &mut tx,
-                    actor,
-                    now_ms,
-                    "update",
-                    Some(kind),
-                    Some(id),
-                    Some(before.to_geojson().to_string()),
-                    Some(after.to_geojson().to_string()),
-                )
-                .await?;
-                Self::notify(&mut tx, kind, Some(id)).await?;
+                let decided = NewFeature {
+                    geometry: before.geometry.clone(),
+                    attributes: Attributes::Report(report.decided(decision, note)?),
+                };
+                let after = Self::rewrite(&mut tx, before, &decided, Vec::new(), actor, to_ms(now), "moderate").await?;
                 tx.commit().await?;
                 Ok(after)
             }
@@ -661,7 +769,7 @@ macro_rules! backend {
                 Ok(before)
             }
 
-            async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>) -> Result<Vec<Feature>> {
+            async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>, view: &View) -> Result<Vec<Feature>> {
                 let mut conn = self.pool.acquire().await?;
                 let mut raws: HashMap<Uuid, RawFeature> = HashMap::with_capacity(ids.len());
                 for chunk in ids.chunks(CHUNK_ROWS) {
@@ -675,7 +783,7 @@ macro_rules! backend {
                     qb.push(")");
                     for row in qb.build().fetch_all(&mut *conn).await? {
                         let raw = Self::raw(&row)?;
-                        if raw.kind == kind.as_str() {
+                        if raw.kind == kind.as_str() && view.sees(kind, raw.organisation_id) {
                             raws.insert(raw.id, raw);
                         }
                     }
@@ -697,13 +805,13 @@ macro_rules! backend {
                 Ok(out)
             }
 
-            async fn list(&self, kind: Kind, q: &ListQuery) -> Result<Page> {
+            async fn list(&self, kind: Kind, q: &ListQuery, view: &View) -> Result<Page> {
                 let mut qb = QueryBuilder::<$db>::new(format!("SELECT {FEATURE_COLUMNS} FROM features WHERE kind = "));
                 qb.push_bind(kind.as_str());
                 if let Some(after) = q.after {
                     qb.push(" AND id > ").push_bind(after);
                 }
-                if let Some(org) = q.organisation {
+                if let Some(org) = view.organisation_for(kind) {
                     qb.push(" AND organisation_id = ").push_bind(org);
                 }
                 if let Some(b) = q.bbox {

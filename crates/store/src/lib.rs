@@ -10,10 +10,13 @@ pub mod changes;
 mod connect;
 mod error;
 mod followups;
+mod frozen;
 mod rows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use trygg_core::access::View;
+use trygg_core::attrs::ReportStatus;
 use trygg_core::bbox::Bbox;
 use trygg_core::index::IndexRow;
 use trygg_core::query::ListQuery;
@@ -24,6 +27,7 @@ pub use accounts::{Accounts, AuditEntry, NewUser, SessionRecord, TokenRecord, Us
 pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
 pub use followups::{Followups, PublishedRecord};
+pub use frozen::{Frozen, FrozenRecord};
 
 /// Who a write is attributed to in the records and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -77,7 +81,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Followups + Send + Sync + 'static {
+pub trait Store: Accounts + Followups + Frozen + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Changes written by other server instances (PostgreSQL only; `None`
@@ -90,8 +94,10 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
 
-    /// Writes a new feature. A feature whose client id was seen before for
-    /// its kind returns the stored one (`created: false`); a repeated
+    /// Writes a new feature. A feature whose client id the actor's
+    /// organisation used before for its kind returns the stored one
+    /// (`created: false`); another organisation's record with the same
+    /// client id is never matched (the write is a new record). A repeated
     /// source id is a conflict.
     async fn create(
         &self,
@@ -100,7 +106,9 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Created>;
 
-    async fn get(&self, kind: Kind, id: Uuid) -> Result<Feature>;
+    /// A feature the view sees; one it does not is `NotFound` (whether it
+    /// exists is itself information).
+    async fn get(&self, kind: Kind, id: Uuid, view: &View) -> Result<Feature>;
 
     /// Replaces a feature's geometry and attributes. Measures append to
     /// their status history when the status changes. With
@@ -115,6 +123,20 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
+    /// Decides a pending public report: approved, or rejected with a
+    /// reason (`core::attrs::Report::decided`). The only write that changes
+    /// a public report's status; `update` refuses to. With
+    /// `expected_version`, a report changed meanwhile is a conflict.
+    async fn moderate(
+        &self,
+        id: Uuid,
+        decision: ReportStatus,
+        note: Option<&str>,
+        expected_version: Option<i64>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Feature>;
+
     /// Deletes a feature, returning what was deleted.
     async fn delete(
         &self,
@@ -124,14 +146,21 @@ pub trait Store: Accounts + Followups + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Feature>;
 
-    async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page>;
+    /// One page of the features the view sees (`query.organisation` is set
+    /// from the view).
+    async fn list(&self, kind: Kind, query: &ListQuery, view: &View) -> Result<Page>;
 
     /// The features with these ids, in the order given; ids not (or no
     /// longer) stored are left out, and so is a feature whose geometry
-    /// misses `bbox` (ids chosen by bounding box). What a list answered
-    /// from the in-memory index reads.
-    async fn get_many(&self, kind: Kind, ids: &[Uuid], bbox: Option<&Bbox>)
-    -> Result<Vec<Feature>>;
+    /// misses `bbox` (ids chosen by bounding box) and one the view does not
+    /// see. What a list answered from the in-memory index reads.
+    async fn get_many(
+        &self,
+        kind: Kind,
+        ids: &[Uuid],
+        bbox: Option<&Bbox>,
+        view: &View,
+    ) -> Result<Vec<Feature>>;
 
     async fn count(&self, kind: Kind) -> Result<u64>;
 

@@ -5,7 +5,7 @@
 // and priority places made from chosen hexagons.
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDateTime } from './i18n.js';
-import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
+import { L, createMap, loadConfig, addDistrictBase, textEl, textTip } from './mapbase.js';
 import { getJson, listAll, postJson, ApiError } from './api.js';
 import { renderTable } from './table.js';
 import { incidentChart } from './chart.js';
@@ -179,7 +179,7 @@ function draw() {
   layers.cells.clearLayers();
   for (const f of state.data.features) {
     const poly = L.geoJSON(f, { style: () => styleOf(f), renderer: layers.renderer, pane: 'hotspots' });
-    poly.bindTooltip(tooltipOf(f), { sticky: true });
+    poly.bindTooltip(textTip(tooltipOf(f)), { sticky: true });
     poly.on('click', () => toggleCell(f));
     poly.addTo(layers.cells);
     f.layer = poly;
@@ -205,7 +205,7 @@ function drawLabels() {
       interactive: false,
       keyboard: false,
       pane: 'hotspotLabels',
-      icon: L.divIcon({ className: `hex-label bin-label${dark ? ' on-dark' : ''}`, html: text, iconSize: [40, 16], iconAnchor: [20, 8] }),
+      icon: L.divIcon({ className: `hex-label bin-label${dark ? ' on-dark' : ''}`, html: textEl(text), iconSize: [40, 16], iconAnchor: [20, 8] }),
     }).addTo(layers.labels);
   }
 }

@@ -154,6 +154,15 @@ function render() {
   });
 
   const g = f.groups;
+  const groupsRoot = document.getElementById('groups-table');
+  if (!g) {
+    // Shown only for ended periods of one length (yearly by default), so
+    // that no period minus another reveals a small group.
+    const p = document.createElement('p');
+    p.textContent = t('followup.groups.notShown');
+    groupsRoot.replaceChildren(p);
+    return;
+  }
   const rows = [];
   for (const [split, vocab] of [['by_gender', 'gender'], ['by_age_band', 'ageBand'], ['by_lgbtq', 'lgbtq']]) {
     for (const [k, row] of Object.entries(g[split] || {})) {
@@ -166,7 +175,7 @@ function render() {
       });
     }
   }
-  renderTable(document.getElementById('groups-table'), {
+  renderTable(groupsRoot, {
     id: 'table-followup-groups',
     caption: t('followup.groups.caption', { n: formatNumber(g.total) }),
     columns: [

@@ -4,10 +4,21 @@ import { startPage, markReady } from './shell.js';
 import { t } from './i18n.js';
 import { login, ApiError } from './api.js';
 
-/** Only a path on this site: a login page must not forward anywhere else. */
+/**
+ * Where to go after logging in: only a page of this site. The browser's own
+ * URL parser decides, not a look at the text: it drops tabs and newlines and
+ * reads a backslash as a slash, so `/\t/evil.example` is another site.
+ */
 function nextPath() {
-  const next = new URLSearchParams(location.search).get('next') || '/map';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/map';
+  const asked = new URLSearchParams(location.search).get('next') || '/map';
+  let url;
+  try {
+    url = new URL(asked, location.origin);
+  } catch {
+    return '/map';
+  }
+  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/map';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 async function main() {

@@ -7,6 +7,23 @@ import { listAll } from './api.js';
 
 export { L };
 
+/**
+ * Tooltip or popup content that is text, never markup: Leaflet reads a
+ * string as HTML, so text from data (a place's name, a measure's title)
+ * goes in as an element holding it. A function, so each opening gets an
+ * element of its own.
+ */
+export function textTip(text) {
+  return () => textEl(text);
+}
+
+/** An element holding text, for Leaflet options that take markup (`divIcon`'s `html`). */
+export function textEl(text) {
+  const span = document.createElement('span');
+  span.textContent = text == null ? '' : String(text);
+  return span;
+}
+
 export async function loadConfig() {
   try {
     const res = await fetch('/config.json');

@@ -3,7 +3,7 @@
 // drawing of priority places.
 import { startPage, markReady, announce } from './shell.js';
 import { t, term, formatNumber, formatDate, locale } from './i18n.js';
-import { L, createMap, loadConfig, addDistrictBase } from './mapbase.js';
+import { L, createMap, loadConfig, addDistrictBase, textEl, textTip } from './mapbase.js';
 import { hexagons, listAll, send, ApiError } from './api.js';
 import { renderTable } from './table.js';
 import { bboxOf } from './geo.js';
@@ -244,7 +244,7 @@ function addLabel(latlng, cls, count) {
     keyboard: false,
     icon: L.divIcon({
       className: `hex-label${cls >= 3 ? ' on-dark' : ''}`,
-      html: formatNumber(count),
+      html: textEl(formatNumber(count)),
       iconSize: [40, 16],
       iconAnchor: [20, 8],
     }),
@@ -447,14 +447,14 @@ function drawOverlays() {
   if (state.overlays.areas) {
     L.geoJSON({ type: 'FeatureCollection', features: state.areas }, {
       style: { color: '#374151', weight: 1.5, fill: false, dashArray: '6 3' },
-      onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { sticky: true }),
+      onEachFeature: (f, l) => l.bindTooltip(textTip(f.properties.name), { sticky: true }),
     }).addTo(layers.areas);
   }
   if (state.overlays.places) {
     for (const f of state.places) {
       if (drawing && drawing.id === f.id) continue;
       const l = L.geoJSON(f, { style: { color: '#0f172a', weight: 3, fillColor: '#0f172a', fillOpacity: 0.06 } });
-      l.bindTooltip(f.properties.name, { permanent: map.getZoom() >= 13, direction: 'center', className: 'place-label' });
+      l.bindTooltip(textTip(f.properties.name), { permanent: map.getZoom() >= 13, direction: 'center', className: 'place-label' });
       l.on('click', (ev) => { if (!drawing) openPlacePopup(f, ev.latlng); });
       l.addTo(layers.places);
     }
@@ -467,7 +467,7 @@ function drawOverlays() {
         style,
         pointToLayer: (_, ll) => L.circleMarker(ll, { ...style, radius: 7, weight: 3, fillColor: '#ffffff', fillOpacity: 1 }),
       });
-      l.bindTooltip(`${f.properties.title} — ${term('measureStatus', st)}`);
+      l.bindTooltip(textTip(`${f.properties.title} — ${term('measureStatus', st)}`));
       l.addTo(layers.measures);
     }
   }

@@ -166,8 +166,9 @@ export function toCsv(columns, rows) {
   const esc = (v) => {
     if (v == null) return '';
     let s = String(v);
-    // A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`;
+    // A cell starting with = + - @ (or a tab or carriage return before
+    // one) would run as a formula in a spreadsheet; only a plain number may.
+    if (/^[=+\-@\t\r]/.test(s) && !/^[-+]?\d+([.,]\d+)?$/.test(s)) s = `'${s}`;
     return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const lines = [columns.map((c) => esc(c.label)).join(',')];

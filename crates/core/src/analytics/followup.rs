@@ -21,14 +21,10 @@
 //! - **Reports**: *received* by the time of the report, whatever its
 //!   status; *handled* are public reports whose moderation (approval or
 //!   rejection) was decided in the period.
-//! - **Group split**: approved reports of the period by gender, age band
-//!   and LGBTQ self-identification, each with a `not_stated` group. A
-//!   group of 1 to k−1 reports is `suppressed`, never a number; if the
-//!   hidden groups of a split then hold fewer than k reports together, the
-//!   smallest shown groups are hidden as well, since the total minus the
-//!   shown groups would reveal them. Zero is shown: it singles out nobody.
-//!   A group's mean overall score (safety-walk score card, 1–5) is shown
-//!   only when at least k of its reports carry one.
+//! - **Group split**: approved reports by gender, age band and LGBTQ
+//!   self-identification, suppressed below k, shown only in periods of one
+//!   cadence that have ended and kept as first shown: the rules, and why
+//!   they survive differencing, are in [`super::groups`].
 //!
 //! # Freezing
 //! A published follow-up is kept as [`Published`]. [`corrections`]
@@ -43,7 +39,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::dosage::{DosageConfig, PlaceArea, PlaceDosage, PresenceLog, dosage, visits};
-use super::period::Period;
+use super::groups::{self, GroupSplit};
+use super::period::{Cadence, Period};
 use crate::attrs::{
     Attributes, IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus,
     Respondent, UnitType,
@@ -165,6 +162,11 @@ pub struct FollowUpInput<'a> {
     pub dosage: DosageConfig,
     /// The privacy threshold: `privacy::PublicPolicy::k`.
     pub k: u64,
+    /// The one cadence whose periods show the respondent-group split.
+    pub group_cadence: Cadence,
+    /// The split of this period as first computed, when it was: shown
+    /// instead of a recomputation (see [`super::groups`]).
+    pub kept_groups: Option<&'a GroupSplit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,47 +219,6 @@ pub struct ReportFigures {
     pub rejected: u64,
 }
 
-/// The marker a suppressed figure carries instead of a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Suppressed {
-    #[serde(rename = "suppressed")]
-    Suppressed,
-}
-
-/// A count that is either shown or, below the threshold, suppressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum GroupCount {
-    Shown(u64),
-    Suppressed(Suppressed),
-}
-
-impl GroupCount {
-    pub fn shown(self) -> Option<u64> {
-        match self {
-            GroupCount::Shown(n) => Some(n),
-            GroupCount::Suppressed(_) => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GroupRow {
-    pub reports: GroupCount,
-    pub mean_overall_score: Option<f64>,
-}
-
-/// The approved reports of the period split by respondent group, each
-/// split keyed by the group's wire name or `not_stated`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GroupSplit {
-    pub total: u64,
-    pub by_gender: BTreeMap<String, GroupRow>,
-    pub by_age_band: BTreeMap<String, GroupRow>,
-    /// Keys `yes`, `no`, `not_stated`.
-    pub by_lgbtq: BTreeMap<String, GroupRow>,
-}
-
 /// The numbers of one follow-up period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FollowUp {
@@ -268,7 +229,10 @@ pub struct FollowUp {
     pub measures: MeasureFigures,
     pub incidents: IncidentFigures,
     pub reports: ReportFigures,
-    pub groups: GroupSplit,
+    /// Only in periods of the group cadence that have ended, and then the
+    /// split as first computed: see [`super::groups`].
+    #[serde(default)]
+    pub groups: Option<GroupSplit>,
 }
 
 /// Computes the follow-up of `input.period`.
@@ -294,7 +258,7 @@ pub fn follow_up(input: &FollowUpInput<'_>) -> Result<FollowUp> {
             input.period.year_earlier()?.window(),
         ),
         reports: report_figures(input.reports, window),
-        groups: group_split(input.reports, window, input.k),
+        groups: groups::shown(input, window),
     })
 }
 
@@ -412,104 +376,6 @@ fn report_figures(reports: &[ReportRecord], window: TimeWindow) -> ReportFigures
     out
 }
 
-const NOT_STATED: &str = "not_stated";
-
-fn group_split(reports: &[ReportRecord], window: TimeWindow, k: u64) -> GroupSplit {
-    let counted: Vec<&ReportRecord> = reports
-        .iter()
-        .filter(|r| r.status == ReportStatus::Approved && in_window(window, r.reported_at_ms))
-        .collect();
-    let gender = |r: &ReportRecord| {
-        r.respondent
-            .as_ref()
-            .and_then(|p| p.gender)
-            .map_or(NOT_STATED, |g| g.as_str())
-    };
-    let age = |r: &ReportRecord| {
-        r.respondent
-            .as_ref()
-            .and_then(|p| p.age_band)
-            .map_or(NOT_STATED, |a| a.as_str())
-    };
-    let lgbtq = |r: &ReportRecord| match r.respondent.as_ref().and_then(|p| p.lgbtq) {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => NOT_STATED,
-    };
-    let genders: Vec<&str> = crate::attrs::Gender::NAMES.to_vec();
-    let ages: Vec<&str> = crate::attrs::AgeBand::NAMES.to_vec();
-    GroupSplit {
-        total: counted.len() as u64,
-        by_gender: split(&counted, &genders, &gender, k),
-        by_age_band: split(&counted, &ages, &age, k),
-        by_lgbtq: split(&counted, &["yes", "no"], &lgbtq, k),
-    }
-}
-
-fn split(
-    reports: &[&ReportRecord],
-    groups: &[&str],
-    group_of: &dyn Fn(&ReportRecord) -> &'static str,
-    k: u64,
-) -> BTreeMap<String, GroupRow> {
-    let mut counts: BTreeMap<&str, (u64, Vec<u8>)> = groups
-        .iter()
-        .chain(&[NOT_STATED])
-        .map(|g| (*g, (0, Vec::new())))
-        .collect();
-    for r in reports {
-        let slot = counts.entry(group_of(r)).or_default();
-        slot.0 += 1;
-        slot.1.extend(r.overall_score);
-    }
-    let hidden = suppress(&counts.iter().map(|(g, (n, _))| (*g, *n)).collect(), k);
-    counts
-        .into_iter()
-        .map(|(g, (n, scores))| {
-            let shown = !hidden.contains(g);
-            let mean = (shown && scores.len() as u64 >= k)
-                .then(|| scores.iter().map(|s| f64::from(*s)).sum::<f64>() / scores.len() as f64);
-            let reports = if shown {
-                GroupCount::Shown(n)
-            } else {
-                GroupCount::Suppressed(Suppressed::Suppressed)
-            };
-            (
-                g.to_owned(),
-                GroupRow {
-                    reports,
-                    mean_overall_score: mean,
-                },
-            )
-        })
-        .collect()
-}
-
-/// The groups to hide: those of 1 to k−1, then the smallest shown ones
-/// until the hidden total is 0 or at least k (see the module docs).
-fn suppress<'a>(counts: &BTreeMap<&'a str, u64>, k: u64) -> std::collections::BTreeSet<&'a str> {
-    let mut hidden: std::collections::BTreeSet<&str> = counts
-        .iter()
-        .filter(|(_, n)| (1..k).contains(*n))
-        .map(|(g, _)| *g)
-        .collect();
-    let mut sum: u64 = hidden.iter().map(|g| counts[g]).sum();
-    let mut visible: Vec<(u64, &str)> = counts
-        .iter()
-        .filter(|(g, n)| **n > 0 && !hidden.contains(*g))
-        .map(|(g, n)| (*n, *g))
-        .collect();
-    visible.sort_unstable();
-    for (n, g) in visible {
-        if sum == 0 || sum >= k {
-            break;
-        }
-        hidden.insert(g);
-        sum += n;
-    }
-    hidden
-}
-
 /// A follow-up as it was published: the frozen numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Published {
@@ -553,6 +419,9 @@ pub fn corrections(published: &Published, current: &FollowUp) -> Result<Vec<Corr
     };
     let mut out = Vec::new();
     diff("", &a, &b, &mut out);
+    // A group split is never corrected: it is kept as first shown, since
+    // published minus current would be the late reports of a group.
+    out.retain(|c| c.field != "groups" && !c.field.starts_with("groups."));
     Ok(out)
 }
 
@@ -612,6 +481,7 @@ fn correction(path: &str, a: &Value, b: &Value) -> Correction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::groups::GroupCount;
     use crate::attrs::{AgeBand, Gender};
     use chrono::DateTime;
     use geo_types::{Geometry, Point, polygon};
@@ -691,6 +561,8 @@ mod tests {
             reports,
             dosage: DosageConfig::default(),
             k: 5,
+            group_cadence: Cadence::Monthly,
+            kept_groups: None,
         }
     }
 
@@ -864,7 +736,10 @@ mod tests {
             ReportStatus::Approved,
         ));
         let f = follow_up(&input(&[], &[], &[], &[], &reports)).unwrap();
-        let g = &f.groups;
+        let g = f
+            .groups
+            .as_ref()
+            .expect("October ended: its split is shown");
         assert_eq!(g.total, 16);
         assert_eq!(g.by_gender["woman"].reports, GroupCount::Shown(8));
         assert_eq!(g.by_gender["woman"].mean_overall_score, Some(2.0));
@@ -878,6 +753,50 @@ mod tests {
         let json = serde_json::to_value(g).unwrap();
         assert_eq!(json["by_gender"]["man"]["reports"], "suppressed");
         assert_eq!(json["by_gender"]["woman"]["reports"], 8);
+    }
+
+    #[test]
+    fn a_split_is_shown_for_one_cadence_once_ended_and_kept_as_first_shown() {
+        let reports: Vec<ReportRecord> = (0..6)
+            .map(|_| {
+                report(
+                    "2026-10-05T12:00:00Z",
+                    Some(Gender::Woman),
+                    ReportStatus::Approved,
+                )
+            })
+            .collect();
+        let mut i = input(&[], &[], &[], &[], &reports);
+        let first = follow_up(&i).unwrap().groups.unwrap();
+        assert_eq!(first.by_gender["woman"].reports, GroupCount::Shown(6));
+        // Not a period of the group cadence: no split at all.
+        i.group_cadence = Cadence::Yearly;
+        assert!(follow_up(&i).unwrap().groups.is_none());
+        // Not ended yet: no split.
+        i.group_cadence = Cadence::Monthly;
+        i.now_ms = ms("2026-10-20T00:00:00Z");
+        assert!(follow_up(&i).unwrap().groups.is_none());
+        // A late report changes the records, not the split shown.
+        let mut more = reports.clone();
+        more.push(report(
+            "2026-10-06T12:00:00Z",
+            Some(Gender::Man),
+            ReportStatus::Approved,
+        ));
+        let mut later = input(&[], &[], &[], &[], &more);
+        later.kept_groups = Some(&first);
+        let f = follow_up(&later).unwrap();
+        assert_eq!(f.groups.as_ref(), Some(&first));
+        // And it is never a correction.
+        let published = Published {
+            published_at_ms: 0,
+            figures: follow_up(&input(&[], &[], &[], &[], &more)).unwrap(),
+        };
+        let fixed = corrections(&published, &f).unwrap();
+        assert!(
+            fixed.iter().all(|c| !c.field.starts_with("groups")),
+            "{fixed:?}"
+        );
     }
 
     #[test]

@@ -51,6 +51,34 @@ pub const DEFAULT_DISTANCE: u32 = 1;
 /// A k-ring of 10 at res 9 spans ≈ 3.5 km: past that, "local" has lost its
 /// meaning and the work grows with d².
 pub const MAX_DISTANCE: u32 = 10;
+
+/// The most neighbour comparisons one request may cost: hexagons of the
+/// area × hexagons in each one's neighbourhood × periods. About ten seconds
+/// of one core; resolution 10 (≈ 66 m) over a municipality for twelve
+/// months fits, over thirty-six does not.
+pub const MAX_WORK: u64 = 10_000_000;
+
+/// Refuses a Gi* computation that would cost more than [`MAX_WORK`],
+/// naming `field`: the parameter the caller should change.
+///
+/// # Errors
+/// The work over the limit, with what it is made of.
+pub fn check_work(cells: usize, distance: u32, periods: usize, field: &str) -> Result<()> {
+    let d = u64::from(distance);
+    let ring = 3 * d * d + 3 * d + 1;
+    let work = (cells as u64)
+        .saturating_mul(ring)
+        .saturating_mul(periods as u64);
+    if work > MAX_WORK {
+        return Err(Error::too_large(
+            field,
+            format!(
+                "this would compare {cells} hexagons with {ring} neighbours each over {periods} period(s), {work} comparisons; at most {MAX_WORK}: choose fewer months, a smaller distance or a coarser resolution"
+            ),
+        ));
+    }
+    Ok(())
+}
 pub const DEFAULT_FDR_Q: f64 = 0.05;
 /// The fewest cells a standard deviation over the area means anything for.
 pub const MIN_CELLS: usize = 3;
@@ -377,6 +405,19 @@ pub fn mean_z(cells: &[CellIndex], results: &[GiStar]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_computation_over_the_work_limit_is_refused_by_the_parameter_to_change() {
+        // Resolution 10 over a municipality (≈ 100,000 hexagons).
+        assert!(check_work(104_000, 1, 12, "months").is_ok());
+        let err = check_work(104_000, 1, 36, "months").unwrap_err();
+        assert_eq!(err.field(), "months");
+        assert!(err.to_string().contains("104000 hexagons"), "{err}");
+        assert_eq!(
+            check_work(104_000, 10, 1, "distance").unwrap_err().field(),
+            "distance"
+        );
+    }
     use geo_types::polygon;
     use h3o::LatLng;
 

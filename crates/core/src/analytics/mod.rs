@@ -12,12 +12,16 @@
 //!   differences).
 //! - [`followup`]: the numbers of a follow-up report and the corrections
 //!   to a published one.
+//! - [`groups`]: the respondent-group split and when it may be shown.
 //! - [`stats`]: the normal distribution, Benjamini–Hochberg, the median.
 
+#[cfg(test)]
+mod disclosure;
 pub mod dosage;
 pub mod emerging;
 pub mod evaluation;
 pub mod followup;
+pub mod groups;
 pub mod hotspots;
 pub mod period;
 pub mod stats;

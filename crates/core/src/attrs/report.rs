@@ -181,6 +181,102 @@ impl Report {
         Ok(())
     }
 
+    /// The rule every write of a report obeys, `previous` being the stored
+    /// version (`None` on create): a public report starts pending, and its
+    /// status, source and moderation note change only through moderation
+    /// ([`Report::decided`]), never through an edit — nor can a report
+    /// become or stop being public, which would bypass the queue.
+    ///
+    /// # Errors
+    /// The field that may not change, named under `properties`.
+    pub fn check_write(&self, previous: Option<&Report>) -> Result<()> {
+        let moderation_only =
+            "changes only through moderation (POST /api/v1/reports/{id}/moderation)";
+        match previous {
+            None if self.source == ReportSource::Public => {
+                if self.status != ReportStatus::Pending {
+                    return Err(Error::invalid(
+                        "properties.status",
+                        format!("a public report starts `pending` and {moderation_only}"),
+                    ));
+                }
+                if self.moderation_note.is_some() {
+                    return Err(Error::invalid(
+                        "properties.moderation_note",
+                        format!("is written by a moderator: it {moderation_only}"),
+                    ));
+                }
+                Ok(())
+            }
+            None => Ok(()),
+            Some(before) => {
+                if before.source != self.source
+                    && (before.source == ReportSource::Public
+                        || self.source == ReportSource::Public)
+                {
+                    return Err(Error::invalid(
+                        "properties.source",
+                        "a report cannot become or stop being a public report",
+                    ));
+                }
+                if self.source != ReportSource::Public {
+                    return Ok(());
+                }
+                if before.status != self.status {
+                    return Err(Error::invalid(
+                        "properties.status",
+                        format!("of a public report {moderation_only}"),
+                    ));
+                }
+                if before.moderation_note != self.moderation_note {
+                    return Err(Error::invalid(
+                        "properties.moderation_note",
+                        moderation_only,
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A moderator's decision on a pending public report: approved, or
+    /// rejected with a reason. The one way a public report's status changes.
+    ///
+    /// # Errors
+    /// Not a pending public report, a decision that is not a decision, a
+    /// rejection without a reason, or a reason that is too long.
+    pub fn decided(&self, decision: ReportStatus, note: Option<&str>) -> Result<Report> {
+        if self.source != ReportSource::Public {
+            return Err(Error::invalid(
+                "decision",
+                "only public reports are moderated",
+            ));
+        }
+        if self.status != ReportStatus::Pending {
+            return Err(Error::invalid(
+                "decision",
+                format!("the report was already {}", self.status.as_str()),
+            ));
+        }
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        match decision {
+            ReportStatus::Pending => {
+                return Err(Error::invalid("decision", "approve or reject"));
+            }
+            ReportStatus::Rejected if note.is_none() => {
+                return Err(Error::invalid("reason", "say why the report is rejected"));
+            }
+            _ => {}
+        }
+        let note = note.map(str::to_owned);
+        check_opt_text("reason", note.as_ref(), 1000)?;
+        Ok(Report {
+            status: decision,
+            moderation_note: note,
+            ..self.clone()
+        })
+    }
+
     pub(super) fn derived(&self) -> Derived {
         let t = Some(crate::time::to_ms(self.reported_at));
         Derived {
@@ -193,5 +289,94 @@ impl Report {
             client_id: self.client_id.clone(),
             precision_m: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(source: ReportSource, status: ReportStatus) -> Report {
+        Report {
+            reasons: vec![Reason::Lighting],
+            source,
+            reported_at: Utc::now(),
+            time_of_day: None,
+            status,
+            respondent: None,
+            scores: None,
+            walk_id: None,
+            comment: None,
+            client_id: None,
+            contact: None,
+            moderation_note: None,
+        }
+    }
+
+    #[test]
+    fn a_public_report_starts_pending_and_no_edit_decides_it() {
+        use ReportSource::{Public, Staff};
+        use ReportStatus::{Approved, Pending};
+        assert!(report(Public, Pending).check_write(None).is_ok());
+        let err = report(Public, Approved).check_write(None).unwrap_err();
+        assert_eq!(err.field(), "properties.status");
+        let pending = report(Public, Pending);
+        let err = report(Public, Approved)
+            .check_write(Some(&pending))
+            .unwrap_err();
+        assert_eq!(err.field(), "properties.status");
+        let mut noted = pending.clone();
+        noted.moderation_note = Some("ok".into());
+        assert_eq!(
+            noted.check_write(Some(&pending)).unwrap_err().field(),
+            "properties.moderation_note"
+        );
+        let err = report(Public, Approved)
+            .check_write(Some(&report(Staff, Approved)))
+            .unwrap_err();
+        assert_eq!(err.field(), "properties.source");
+        let err = report(Staff, Approved)
+            .check_write(Some(&pending))
+            .unwrap_err();
+        assert_eq!(err.field(), "properties.source");
+        // Other reports are the staff's own records.
+        assert!(
+            report(Staff, Approved)
+                .check_write(Some(&report(Staff, Pending)))
+                .is_ok()
+        );
+        let mut edited = pending.clone();
+        edited.comment = Some("vid tunneln".into());
+        assert!(edited.check_write(Some(&pending)).is_ok());
+    }
+
+    #[test]
+    fn moderation_decides_once_and_a_rejection_says_why() {
+        let pending = report(ReportSource::Public, ReportStatus::Pending);
+        let approved = pending.decided(ReportStatus::Approved, None).unwrap();
+        assert_eq!(approved.status, ReportStatus::Approved);
+        assert_eq!(
+            approved
+                .decided(ReportStatus::Rejected, Some("x"))
+                .unwrap_err()
+                .field(),
+            "decision"
+        );
+        assert_eq!(
+            pending
+                .decided(ReportStatus::Rejected, Some("  "))
+                .unwrap_err()
+                .field(),
+            "reason"
+        );
+        let rejected = pending
+            .decided(ReportStatus::Rejected, Some(" Dubblett "))
+            .unwrap();
+        assert_eq!(rejected.moderation_note.as_deref(), Some("Dubblett"));
+        assert!(
+            report(ReportSource::Staff, ReportStatus::Pending)
+                .decided(ReportStatus::Approved, None)
+                .is_err()
+        );
     }
 }

@@ -17,8 +17,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use trygg_core::Kind;
-use trygg_core::access::{Permission, PresenceVisibility, Principal, Via};
+use trygg_core::access::{Permission, PresenceVisibility, Principal, Via, View};
 use trygg_store::Actor;
 
 use crate::{ApiError, AppState};
@@ -50,38 +49,52 @@ impl Default for AuthConfig {
     }
 }
 
-/// The authenticated caller, if any, as the middleware found it.
+/// The authenticated caller, if any, as the middleware found it, with the
+/// [`View`] every read made for them must pass.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Option<Principal>);
+pub struct Caller {
+    principal: Option<Principal>,
+    view: View,
+}
 
 impl Caller {
+    /// The caller and what they may read under the configured visibility.
+    pub fn new(principal: Option<Principal>, visibility: PresenceVisibility) -> Self {
+        let view = principal
+            .as_ref()
+            .map_or_else(View::anonymous, |p| View::of(p, visibility));
+        Self { principal, view }
+    }
+
+    pub fn anonymous() -> Self {
+        Self {
+            principal: None,
+            view: View::anonymous(),
+        }
+    }
+
     pub fn principal(&self) -> Result<&Principal, ApiError> {
-        self.0.as_ref().ok_or_else(unauthenticated)
+        self.principal.as_ref().ok_or_else(unauthenticated)
+    }
+
+    /// The principal, when someone is logged in.
+    pub fn who(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// What this caller's reads may see.
+    pub fn view(&self) -> &View {
+        &self.view
     }
 
     pub fn actor(&self) -> Actor {
-        self.0
+        self.principal
             .as_ref()
             .map_or_else(|| Actor::system("public"), |p| Actor::user(&p.user))
     }
 
     pub fn allows(&self, p: Permission) -> bool {
-        self.0.as_ref().is_some_and(|pr| pr.allows(p))
-    }
-
-    /// The organisation this caller's presence views are limited to.
-    pub fn presence_limit(&self, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
-        self.0.as_ref().and_then(|p| p.presence_limit(visibility))
-    }
-
-    /// The organisation this caller's views of a kind are limited to: only
-    /// presence is ever limited.
-    pub fn limit_for(&self, kind: Kind, visibility: PresenceVisibility) -> Option<uuid::Uuid> {
-        if kind == Kind::Presence {
-            self.presence_limit(visibility)
-        } else {
-            None
-        }
+        self.principal.as_ref().is_some_and(|pr| pr.allows(p))
     }
 }
 
@@ -93,7 +106,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .unwrap_or(Caller(None)))
+            .unwrap_or_else(Caller::anonymous))
     }
 }
 
@@ -129,30 +142,71 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// The client address used for rate limits and the audit of logins.
+/// The client address used for rate limits and the audit of logins. With
+/// `--trust-forwarded`, Trygg sits behind exactly one proxy, which appends
+/// the address it saw to `X-Forwarded-For`: the right-most entry. Entries
+/// to its left are whatever the client sent and prove nothing. Always an
+/// IP address or `unknown`, so it is safe to log and to key a map by.
 pub fn client_address(headers: &HeaderMap, peer: Peer, config: &AuthConfig) -> String {
-    if config.trust_forwarded
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().to_owned();
+    if config.trust_forwarded {
+        // Several headers are one list, in order (RFC 9110 §5.3).
+        let last = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty());
+        if let Some(last) = last {
+            return last
+                .parse::<std::net::IpAddr>()
+                .map_or_else(|_| "unknown".to_owned(), |ip| ip.to_string());
+        }
     }
     peer.0
         .map_or_else(|| "unknown".to_owned(), |c| c.ip().to_string())
 }
 
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// A cookie's value by name.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SECURE_SESSION_COOKIE || *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
+
+/// The session cookie: behind HTTPS only the `__Host-` one, which no other
+/// site or plain-HTTP page can set; over plain HTTP (development) the plain one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, session_cookie_name(headers))
+}
+
+pub fn session_cookie_name(headers: &HeaderMap) -> &'static str {
+    if is_https(headers) {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// Text from a client (a username, a header) as a log or audit field:
+/// at most `max` characters, control characters escaped, so that it can
+/// neither forge a line nor fill a disk.
+pub fn log_text(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).flat_map(char::escape_debug).collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Sent with every answer given over HTTPS: browsers then refuse plain
+/// HTTP to this host for a year.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// Whether the client reached us over HTTPS (directly or via a proxy).
 pub fn is_https(headers: &HeaderMap) -> bool {
@@ -173,13 +227,13 @@ async fn resolve(
         let token = token.as_str();
         let (record, user) = state
             .store
-            .token(&secrets::token_hash(token))
+            .token(&secrets::token_hash(token), now)
             .await?
             .ok_or_else(|| {
                 ApiError::field(
                     StatusCode::UNAUTHORIZED,
                     "Authorization",
-                    "unknown or revoked token",
+                    "unknown, expired or revoked token",
                 )
             })?;
         // Last-used time is informative; a failure to record it must not
@@ -275,7 +329,10 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     if !allowed {
         return forbidden().into_response();
     }
-    req.extensions_mut().insert(Caller(principal));
+    req.extensions_mut().insert(Caller::new(
+        principal,
+        state.auth.config.presence_visibility,
+    ));
     credentials::challenge(next.run(req).await, browser_script)
 }
 
@@ -284,13 +341,26 @@ pub fn instant() -> Instant {
     Instant::now()
 }
 
-/// A new API token for a user: the secret (shown once) and the record to
-/// store (which holds only its hash). Shared by the API and the CLI.
+/// How long a token lasts unless asked otherwise, and at most.
+pub const TOKEN_DAYS: u32 = 90;
+pub const MAX_TOKEN_DAYS: u32 = 730;
+
+/// A new API token for a user, valid for `days` (1 to [`MAX_TOKEN_DAYS`]):
+/// the secret (shown once) and the record to store (which holds only its
+/// hash). Shared by the API and the CLI.
 pub fn mint_token(
     user_id: uuid::Uuid,
     name: &str,
     scopes: Vec<trygg_core::access::Scope>,
+    days: u32,
 ) -> Result<(String, trygg_store::TokenRecord), ApiError> {
+    if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "expires_in_days",
+            format!("a token lasts 1 to {MAX_TOKEN_DAYS} days"),
+        ));
+    }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::field(
@@ -301,15 +371,60 @@ pub fn mint_token(
     }
     let secret = secrets::new_token(TOKEN_PREFIX)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let created_at = Utc::now().timestamp_millis();
     let record = trygg_store::TokenRecord {
         id: uuid::Uuid::now_v7(),
         user_id,
         name: name.to_owned(),
         token_hash: secrets::token_hash(&secret),
         scopes,
-        created_at: Utc::now().timestamp_millis(),
+        created_at,
         last_used_at: None,
         revoked_at: None,
+        expires_at: Some(created_at + i64::from(days) * 86_400_000),
     };
     Ok((secret, record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_address_is_the_right_most_forwarded_entry_and_an_address() {
+        let trust = AuthConfig {
+            trust_forwarded: true,
+            ..AuthConfig::default()
+        };
+        let peer = Peer(Some("127.0.0.1:4000".parse().unwrap()));
+        let at = |h: &[&str]| client_address(&forwarded(h), peer, &trust);
+        assert_eq!(at(&["198.51.100.7"]), "198.51.100.7");
+        assert_eq!(at(&["10.0.0.1, 198.51.100.7"]), "198.51.100.7");
+        assert_eq!(at(&["10.0.0.1", "2001:db8::1"]), "2001:db8::1");
+        assert_eq!(at(&["198.51.100.7, "]), "198.51.100.7");
+        assert_eq!(at(&["not-an-address"]), "unknown");
+        assert_eq!(at(&[]), "127.0.0.1");
+        let direct = client_address(&forwarded(&["10.0.0.1"]), peer, &AuthConfig::default());
+        assert_eq!(
+            direct, "127.0.0.1",
+            "without the flag the header is the client's word"
+        );
+    }
+
+    #[test]
+    fn log_text_is_one_bounded_line() {
+        assert_eq!(log_text("anna", 64), "anna");
+        let forged = log_text("x\n2026-01-01 INFO login ok", 64);
+        assert!(!forged.contains('\n'), "{forged}");
+        assert_eq!(log_text(&"a".repeat(100), 8), "aaaaaaaa…");
+    }
 }

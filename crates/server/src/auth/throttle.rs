@@ -10,9 +10,17 @@ use std::time::{Duration, Instant};
 const FREE_FAILURES: u32 = 3;
 const MAX_WAIT: Duration = Duration::from_mins(15);
 
+/// Failures of one key (an address, or an account tried from devices it
+/// does not know), and whether a refusal of the current wait was reported.
+struct Failures {
+    count: u32,
+    last: Instant,
+    refusal_reported: bool,
+}
+
 #[derive(Default)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: Mutex<HashMap<String, Failures>>,
 }
 
 impl LoginThrottle {
@@ -22,10 +30,22 @@ impl LoginThrottle {
             .failures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (count, last) = map.get(key)?;
-        let delay = backoff(*count)?;
-        let allowed_at = *last + delay;
+        let f = map.get(key)?;
+        let delay = backoff(f.count)?;
+        let allowed_at = f.last + delay;
         (allowed_at > now).then(|| allowed_at - now)
+    }
+
+    /// Notes an attempt refused while `key` waits; `true` only for the
+    /// first refusal since its last failure, so that a flood of refused
+    /// attempts writes one log line and one audit row, not one each.
+    pub fn refused(&self, key: &str) -> bool {
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get_mut(key)
+            .is_some_and(|f| !std::mem::replace(&mut f.refusal_reported, true))
     }
 
     pub fn failed(&self, key: &str, now: Instant) {
@@ -35,11 +55,16 @@ impl LoginThrottle {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Forget keys that stopped failing long ago, so the map stays small.
         if map.len() > 10_000 {
-            map.retain(|_, (_, last)| now.duration_since(*last) < MAX_WAIT);
+            map.retain(|_, f| now.duration_since(f.last) < MAX_WAIT);
         }
-        let entry = map.entry(key.to_owned()).or_insert((0, now));
-        entry.0 += 1;
-        entry.1 = now;
+        let entry = map.entry(key.to_owned()).or_insert(Failures {
+            count: 0,
+            last: now,
+            refusal_reported: false,
+        });
+        entry.count += 1;
+        entry.last = now;
+        entry.refusal_reported = false;
     }
 
     pub fn succeeded(&self, key: &str) {
@@ -116,6 +141,20 @@ mod tests {
         assert!(t.wait("anna", now + Duration::from_secs(20)).is_some());
         t.succeeded("anna");
         assert!(t.wait("anna", now).is_none());
+    }
+
+    #[test]
+    fn only_the_first_refusal_of_a_wait_is_reported() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        for _ in 0..3 {
+            t.failed("addr:1", now);
+        }
+        assert!(t.refused("addr:1"));
+        assert!(!t.refused("addr:1"));
+        t.failed("addr:1", now);
+        assert!(t.refused("addr:1"), "a new failure starts a new wait");
+        assert!(!t.refused("addr:unknown"));
     }
 
     #[test]

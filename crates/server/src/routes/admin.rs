@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{Value, json};
 use trygg_core::access::{Role, check_password, check_username};
+use trygg_core::export::csv_field;
 use trygg_store::{AuditEntry, NewUser, UserChange};
 use uuid::Uuid;
 
@@ -217,16 +218,6 @@ fn entry_json(e: &AuditEntry) -> Value {
         "before": parse(&e.before),
         "after": parse(&e.after),
     })
-}
-
-fn csv_field(s: &str) -> String {
-    // Quote always, and defuse spreadsheet formulas in exported text.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// The audit log, newest first; `format=csv` exports it.

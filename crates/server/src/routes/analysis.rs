@@ -18,13 +18,14 @@ use geo::Contains;
 use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::{
     DosageConfig, PlaceArea, PresenceLog, dosage, patrol_list, visits,
 };
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
 use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of, fill_area, gi_star, study_area,
+    CategoryWeights, GiConfig, GiStar, cells_of, check_work, fill_area, gi_star, study_area,
 };
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
@@ -40,7 +41,7 @@ use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
 use crate::{ApiError, AppState};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/analysis/picture", get(picture))
         .route("/api/v1/analysis/hotspots", get(hotspots))
@@ -48,6 +49,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/analysis/dosage", get(dosage_report))
         .route("/api/v1/analysis/evaluation", get(evaluation))
         .route("/api/v1/analysis/yearly", get(yearly))
+        // Every analysis runs off the async workers (`heavy`).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::heavy::offload,
+        ))
         .route("/api/v1/places/from-cells", post(place_from_cells))
 }
 
@@ -179,9 +185,11 @@ impl Q {
     }
 }
 
-/// Counts per cell of one kind (optionally one tag) from the index.
+/// Counts per cell of one kind (optionally one tag) from the index, of
+/// what the view sees.
 fn counts(
     state: &AppState,
+    view: &View,
     kind: Kind,
     res: LayerResolution,
     window: TimeWindow,
@@ -202,6 +210,7 @@ fn counts(
         .hexagons(
             kind,
             &q,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -212,6 +221,7 @@ fn counts(
 /// Incidents per cell, each category weighted.
 fn weighted(
     state: &AppState,
+    view: &View,
     res: LayerResolution,
     window: TimeWindow,
     weights: &CategoryWeights,
@@ -222,7 +232,7 @@ fn weighted(
         if w == 0.0 {
             continue;
         }
-        for (cell, n) in counts(state, Kind::Incident, res, window, vec![c.as_str()])? {
+        for (cell, n) in counts(state, view, Kind::Incident, res, window, vec![c.as_str()])? {
             *out.entry(cell).or_insert(0.0) += n * w;
         }
     }
@@ -267,11 +277,12 @@ async fn picture(
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(params, &["resolution", "datetime", "weights"])?;
     let (res, window, weights) = (q.resolution()?, q.window()?, q.weights()?);
-    let incidents = counts(&state, Kind::Incident, res, window, vec![])?;
-    let weighted_incidents = weighted(&state, res, window, &weights)?;
+    let view = caller.view();
+    let incidents = counts(&state, view, Kind::Incident, res, window, vec![])?;
+    let weighted_incidents = weighted(&state, view, res, window, &weights)?;
     let mut reasons: BTreeMap<CellIndex, BTreeMap<&str, f64>> = BTreeMap::new();
     for r in Reason::ALL {
-        for (cell, n) in counts(&state, Kind::Report, res, window, vec![r.as_str()])? {
+        for (cell, n) in counts(&state, view, Kind::Report, res, window, vec![r.as_str()])? {
             reasons.entry(cell).or_default().insert(r.as_str(), n);
         }
     }
@@ -280,13 +291,14 @@ async fn picture(
         bbox: None,
         window,
         filters: Filters::default(),
-        organisation: caller.presence_limit(state.auth.config.presence_visibility),
+        organisation: None,
     };
     let presence: BTreeMap<CellIndex, (u64, f64)> = state
         .layers
         .hexagons(
             Kind::Presence,
             &hq,
+            view,
             Utc::now().timestamp_millis(),
             trygg_core::analytics::hotspots::MAX_CELLS,
         )
@@ -294,7 +306,7 @@ async fn picture(
         .into_iter()
         .map(|h| (h.cell, (h.count, h.minutes)))
         .collect();
-    let measures = counts(&state, Kind::Measure, res, window, vec![])?;
+    let measures = counts(&state, view, Kind::Measure, res, window, vec![])?;
     let mut cells: Vec<CellIndex> = incidents
         .keys()
         .chain(reasons.keys())
@@ -361,6 +373,7 @@ fn gi_feature(g: &GiStar) -> Value {
 /// Getis-Ord Gi* over weighted incidents in the service area.
 async fn hotspots(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -368,8 +381,14 @@ async fn hotspots(
         &["resolution", "datetime", "weights", "distance", "fdr_q"],
     )?;
     let (res, window, weights, config) = (q.resolution()?, q.window()?, q.weights()?, q.gi()?);
-    let values = weighted(&state, res, window, &weights)?;
     let area = area_cells(&state, res.get())?;
+    let costly = if config.distance > 1 {
+        "distance"
+    } else {
+        "resolution"
+    };
+    check_work(area.len(), config.distance, 1, costly).map_err(ApiError::query)?;
+    let values = weighted(&state, caller.view(), res, window, &weights)?;
     let results =
         gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
     let features: Vec<Value> = results
@@ -387,6 +406,7 @@ async fn hotspots(
 /// month that has ended).
 async fn emerging(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let q = Q::new(
@@ -409,9 +429,10 @@ async fn emerging(
     };
     let periods = end.back(months).map_err(ApiError::query)?;
     let area = area_cells(&state, res.get())?;
+    check_work(area.len(), config.distance, months, "months").map_err(ApiError::query)?;
     let mut runs = Vec::with_capacity(periods.len());
     for p in &periods {
-        let values = weighted(&state, res, p.window(), &weights)?;
+        let values = weighted(&state, caller.view(), res, p.window(), &weights)?;
         runs.push(
             gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
         );
@@ -448,15 +469,13 @@ async fn dosage_report(
         start: (w.start - 5 * 60_000).min(now - 90 * 86_400_000),
         end: w.end.max(now),
     };
-    let mut presence_features = super::all_features(&state, Kind::Presence, horizon).await?;
-    if let Some(org) = caller.presence_limit(state.auth.config.presence_visibility) {
-        presence_features.retain(|f| f.organisation_id == Some(org));
-    }
+    let view = caller.view();
+    let presence_features = super::all_features(&state, Kind::Presence, horizon, view).await?;
     let logs: Vec<PresenceLog> = presence_features
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now))
         .collect();
-    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL).await?;
+    let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
         .filter_map(PlaceArea::from_feature)
@@ -464,6 +483,7 @@ async fn dosage_report(
     let res10 = LayerResolution::new(10, "resolution").map_err(ApiError::query)?;
     let recent = counts(
         &state,
+        view,
         Kind::Incident,
         res10,
         TimeWindow {
@@ -494,6 +514,7 @@ async fn dosage_report(
 /// treated cells against comparison cells of a similar starting level.
 async fn evaluation(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["place", "measure", "date", "format"])?;
@@ -510,7 +531,7 @@ async fn evaluation(
     };
     let id = Uuid::parse_str(id)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, kind.as_str(), "not an id"))?;
-    let feature = state.store.get(kind, id).await?;
+    let feature = state.store.get(kind, id, caller.view()).await?;
     let date = match q.get("date") {
         Some(d) => TimeWindow::parse(d, "date").map_err(ApiError::query)?.start,
         None => match &feature.attributes {
@@ -536,6 +557,7 @@ async fn evaluation(
             start: date - span,
             end: date + span,
         },
+        caller.view(),
     )
     .await?;
     let events: Vec<(CellIndex, i64)> = incidents
@@ -575,8 +597,9 @@ async fn evaluation(
 async fn incident_events(
     state: &AppState,
     window: TimeWindow,
+    view: &View,
 ) -> Result<Vec<(CellIndex, i64)>, ApiError> {
-    Ok(super::all_features(state, Kind::Incident, window)
+    Ok(super::all_features(state, Kind::Incident, window, view)
         .await?
         .iter()
         .filter_map(|f| match (&f.attributes, &f.geometry) {
@@ -617,6 +640,7 @@ fn did_for(
 /// split of perceived insecurity.
 async fn yearly(
     State(state): State<AppState>,
+    caller: Caller,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let q = Q::new(params, &["year", "format"])?;
@@ -626,12 +650,13 @@ async fn yearly(
         .map_or(Ok(now.year() - 1), str::parse)
         .map_err(|_| ApiError::field(StatusCode::BAD_REQUEST, "year", "a year, e.g. 2026"))?;
     let period = Period::new(Cadence::Yearly, year, 1).map_err(ApiError::query)?;
-    let followup = super::followup::compute(&state, period).await?;
+    let view = caller.view();
+    let followup = super::followup::compute(&state, period, view).await?;
     let months = Period::new(Cadence::Monthly, year, 12)
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window();
-    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w)
+    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w, view)
         .await?
         .iter()
         .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
@@ -654,10 +679,11 @@ async fn yearly(
             start: w.start - span,
             end: w.end + span,
         },
+        view,
     )
     .await?;
     let mut places = Vec::new();
-    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL).await? {
+    for f in super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await? {
         let Attributes::Place(p) = &f.attributes else {
             continue;
         };
@@ -667,7 +693,7 @@ async fn yearly(
             .push(json!({ "id": f.id, "name": p.name, "date": p.active_from, "windows": windows }));
     }
     let mut measures = Vec::new();
-    for f in super::all_features(&state, Kind::Measure, w).await? {
+    for f in super::all_features(&state, Kind::Measure, w, view).await? {
         let Attributes::Measure(m) = &f.attributes else {
             continue;
         };
@@ -771,7 +797,12 @@ fn yearly_html(municipality: &str, body: &Value) -> String {
             )
         },
     );
-    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2><table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
+    h.push_str("</tbody></table></section><section><h2>Upplevd otrygghet per grupp</h2>");
+    if f["groups"].is_null() {
+        h.push_str("<p>Fördelningen per grupp redovisas bara för hela perioder av den längd som är inställd (normalt år) när de har slutat, så att ingen liten grupp kan räknas fram genom att jämföra perioder.</p></section></main></body></html>");
+        return h;
+    }
+    h.push_str("<table><thead><tr><th scope=\"col\">Grupp</th><th scope=\"col\">Rapporter</th></tr></thead><tbody>");
     for (split, key) in [
         ("Kön", "by_gender"),
         ("Ålder", "by_age_band"),

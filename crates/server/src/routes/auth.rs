@@ -1,5 +1,6 @@
 //! Login, logout, the current session, and one's own API tokens.
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -7,7 +8,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use trygg_core::access::{Principal, Scope, User, Via, parse_scopes};
+use trygg_core::access::{Principal, Scope, User, Via, check_username, parse_scopes};
 use trygg_store::{Actor, SessionRecord, TokenRecord};
 use uuid::Uuid;
 
@@ -17,7 +18,10 @@ use crate::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/auth/login", post(login))
+        .route(
+            "/api/v1/auth/login",
+            post(login).layer(DefaultBodyLimit::max(MAX_LOGIN_BYTES)),
+        )
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/session", get(session))
         .route("/api/v1/auth/tokens", get(my_tokens).post(create_token))
@@ -48,6 +52,7 @@ pub(crate) fn token_json(t: &TokenRecord) -> Value {
         "created_at": trygg_core::time::from_ms(t.created_at),
         "last_used_at": ms(t.last_used_at),
         "revoked_at": ms(t.revoked_at),
+        "expires_at": ms(t.expires_at),
     })
 }
 
@@ -61,47 +66,74 @@ fn text_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, ApiError> {
     })
 }
 
-/// Checks a password, with back-off per username and per address, and
-/// logs every failure. Unknown users take as long as wrong passwords.
+/// The largest login request read: a username, a password and a code fit
+/// many times over; anything bigger is refused before it is read.
+const MAX_LOGIN_BYTES: usize = 16 * 1024;
+
+/// The cookie that marks a browser that has logged in to an account
+/// before (`__Host-` behind HTTPS, like the session's).
+const DEVICE_COOKIE: &str = "trygg_device";
+const SECURE_DEVICE_COOKIE: &str = "__Host-trygg_device";
+const DEVICE_DAYS: i64 = 365;
+
+fn device_cookie_name(headers: &HeaderMap) -> &'static str {
+    if auth::is_https(headers) {
+        SECURE_DEVICE_COOKIE
+    } else {
+        DEVICE_COOKIE
+    }
+}
+
+/// Who a login attempt is about, as the log and the audit log say it: a
+/// well-formed username as it is, anything else only by its length.
+fn attempted(raw: &str, username: &str) -> String {
+    if check_username(username).is_ok() {
+        username.to_owned()
+    } else {
+        format!("(not a username, {} characters)", raw.chars().count())
+    }
+}
+
+/// Checks a password. Failures back off per client address always, and
+/// per account only for devices that have not logged in to it before: a
+/// stranger guessing the password waits, its owner's browser does not.
+/// Refused attempts are written once per wait, and what is written of a
+/// client's text is bounded and escaped. Unknown users take as long as
+/// wrong passwords.
 async fn login(
     State(state): State<AppState>,
     peer: auth::Peer,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let username = text_field(&body, "username")?.trim().to_lowercase();
+    let raw_username = text_field(&body, "username")?;
     let password = text_field(&body, "password")?;
+    let username = raw_username.trim().to_lowercase();
+    let who = attempted(raw_username, &username);
     let address = auth::client_address(&headers, peer, &state.auth.config);
-    let keys = [format!("user:{username}"), format!("addr:{address}")];
-    let now = auth::instant();
-    if let Some(wait) = keys
-        .iter()
-        .filter_map(|k| state.auth.logins.wait(k, now))
-        .max()
-    {
-        tracing::warn!(%username, %address, "login attempt while throttled");
-        let actor = Actor::system(&format!("login:{username}"));
-        state
-            .store
-            .record(
-                &actor,
-                "login-throttled",
-                Some(json!({ "address": address }).to_string()),
-                Utc::now(),
-            )
-            .await?;
-        let mut r = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many failed logins; wait and try again",
-        )
-        .into_response();
-        r.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(wait.as_secs().max(1)),
-        );
-        return Ok(r);
+    let well_formed = check_username(&username).is_ok() && password.len() <= 1024;
+    let found = if well_formed {
+        state.store.user_by_username(&username).await?
+    } else {
+        None
+    };
+    let device = auth::cookie(&headers, device_cookie_name(&headers));
+    let device_user = match &device {
+        Some(secret) => {
+            state
+                .store
+                .known_device(&secrets::token_hash(secret))
+                .await?
+        }
+        None => None,
+    };
+    let known_device = matches!((device_user, &found), (Some(d), Some((u, _))) if d == u.id);
+    let mut keys = vec![format!("addr:{address}")];
+    if !known_device && well_formed {
+        keys.push(format!("user:{username}"));
     }
-    let found = state.store.user_by_username(&username).await?;
+    let now = auth::instant();
+    throttle(&state, &keys, &who, &address, now).await?;
     // Argon2 is deliberately slow: keep it off the async workers.
     let check_password = password.to_owned();
     let hash = found
@@ -112,12 +144,68 @@ async fn login(
         .unwrap_or(false);
     let user = match found {
         Some((user, _)) if ok && !user.disabled => user,
-        _ => return Err(reject_login(&state, &keys, &username, &address, now).await),
+        _ => return Err(reject_login(&state, &keys, &who, &address, now).await),
     };
 
     for k in &keys {
         state.auth.logins.succeeded(k);
     }
+    let device = device.filter(|_| known_device);
+    start_session(&state, &headers, &user, device, &address).await
+}
+
+/// Refuses an attempt while any of its keys waits, reporting only the
+/// first refusal of a wait.
+async fn throttle(
+    state: &AppState,
+    keys: &[String],
+    who: &str,
+    address: &str,
+    now: std::time::Instant,
+) -> Result<(), ApiError> {
+    let Some(wait) = keys
+        .iter()
+        .filter_map(|k| state.auth.logins.wait(k, now))
+        .max()
+    else {
+        return Ok(());
+    };
+    // `refused` on every key (no short-circuit): each notes its wait.
+    let first = keys
+        .iter()
+        .map(|k| state.auth.logins.refused(k))
+        .fold(false, |a, b| a | b);
+    if first {
+        let who = auth::log_text(who, 80);
+        tracing::warn!(username = %who, %address, "login attempts throttled");
+        state
+            .store
+            .record(
+                &Actor::system(&format!("login:{who}")),
+                "login-throttled",
+                Some(json!({ "address": address }).to_string()),
+                Utc::now(),
+            )
+            .await?;
+    }
+    Err(ApiError::retry(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many failed logins; wait and try again",
+        wait.as_secs().max(1),
+    ))
+}
+
+/// A new session for a user who has proved who they are, its audit row,
+/// and the cookies: the session's, and the device's (`known_device`: the
+/// secret of a browser already remembered for this user, kept; otherwise a
+/// new one). What every way of logging in ends with.
+pub(crate) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+    known_device: Option<String>,
+    address: &str,
+) -> Result<Response, ApiError> {
     let token = secrets::new_token("s_")
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let csrf = secrets::new_token("c_")
@@ -137,48 +225,60 @@ async fn login(
     state
         .store
         .record(
-            &Actor::user(&user),
+            &Actor::user(user),
             "login",
             Some(json!({ "address": address }).to_string()),
             created,
         )
         .await?;
-    let secure = auth::is_https(&headers);
-    let cookie = format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        if secure {
-            SECURE_SESSION_COOKIE
-        } else {
-            SESSION_COOKIE
-        },
+    let device = match known_device {
+        Some(secret) => secret,
+        None => secrets::new_token("d_")
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?,
+    };
+    state
+        .store
+        .remember_device(&secrets::token_hash(&device), user.id, created)
+        .await?;
+    let secure = auth::is_https(headers);
+    let flags = if secure { "; Secure" } else { "" };
+    let session_cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{flags}",
+        auth::session_cookie_name(headers),
         state.auth.config.session_hours * 3600,
-        if secure { "; Secure" } else { "" }
     );
-    let mut r =
-        Json(json!({ "user": user_json(&user), "csrf_token": csrf, "expires_at": expires }))
-            .into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+    let device_cookie = format!(
+        "{}={device}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{flags}",
+        device_cookie_name(headers),
+        DEVICE_DAYS * 86_400,
     );
+    let mut r = Json(json!({ "user": user_json(user), "csrf_token": csrf, "expires_at": expires }))
+        .into_response();
+    for c in [session_cookie, device_cookie] {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&c)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        );
+    }
     Ok(r)
 }
 
 /// Counts a failed login towards the back-off and writes it to the log
-/// and the audit log.
+/// and the audit log (`who` is already bounded: see [`attempted`]).
 async fn reject_login(
     state: &AppState,
     keys: &[String],
-    username: &str,
+    who: &str,
     address: &str,
     now: std::time::Instant,
 ) -> ApiError {
     for k in keys {
         state.auth.logins.failed(k, now);
     }
-    tracing::warn!(%username, %address, "failed login");
-    let actor = Actor::system(&format!("login:{username}"));
+    let who = auth::log_text(who, 80);
+    tracing::warn!(username = %who, %address, "failed login");
+    let actor = Actor::system(&format!("login:{who}"));
     if let Err(e) = state
         .store
         .record(
@@ -254,6 +354,23 @@ async fn my_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json
     ))
 }
 
+/// `expires_in_days` of a token request: a whole number, 90 when absent.
+pub(crate) fn token_days(body: &Value) -> Result<u32, ApiError> {
+    match body.get("expires_in_days") {
+        None | Some(Value::Null) => Ok(auth::TOKEN_DAYS),
+        Some(v) => v
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok())
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "expires_in_days",
+                    format!("a whole number of days, 1 to {}", auth::MAX_TOKEN_DAYS),
+                )
+            }),
+    }
+}
+
 /// Creates a token for a user. The secret is in this answer only.
 pub(crate) async fn issue_token(
     state: &AppState,
@@ -261,8 +378,9 @@ pub(crate) async fn issue_token(
     user: &User,
     name: &str,
     scopes: Vec<Scope>,
+    days: u32,
 ) -> Result<(String, TokenRecord), ApiError> {
-    let (secret, record) = auth::mint_token(user.id, name, scopes)?;
+    let (secret, record) = auth::mint_token(user.id, name, scopes, days)?;
     state.store.create_token(&record, actor, Utc::now()).await?;
     Ok((secret, record))
 }
@@ -292,7 +410,9 @@ async fn create_token(
             ));
         }
     };
-    let (secret, record) = issue_token(&state, &caller.actor(), &p.user, name, scopes).await?;
+    let days = token_days(&body)?;
+    let (secret, record) =
+        issue_token(&state, &caller.actor(), &p.user, name, scopes, days).await?;
     let mut body = token_json(&record);
     body["token"] = json!(secret);
     body["note"] = json!("this is the only time the token is shown; store it now");

@@ -27,12 +27,8 @@ pub(super) fn router() -> Router<AppState> {
         router = router
             .route(
                 &collection,
-                get(
-                    move |s: State<AppState>, c: Caller, h: HeaderMap, p: Params| {
-                        list(kind, s, c, h, p)
-                    },
-                )
-                .post(move |s: State<AppState>, c: Caller, b: JsonBody| create(kind, s, c, b)),
+                get(move |s: State<AppState>, c: Caller, p: Params| list(kind, s, c, p))
+                    .post(move |s: State<AppState>, c: Caller, b: JsonBody| create(kind, s, c, b)),
             )
             .route(
                 &format!("{collection}/{{id}}"),
@@ -85,37 +81,57 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         })
 }
 
-/// What a caller may see of a feature: respondent groups only for admins
-/// (an individual's group is below any threshold), a reporter's contact
-/// only for moderators and admins.
+/// The properties of a kind a caller may not see: respondent groups only
+/// for admins (an individual's group is below any threshold), a reporter's
+/// contact only for moderators and admins. One list, for reading
+/// ([`redact`]) and writing ([`keep_hidden`]).
+fn hidden(kind: Kind, caller: &Caller) -> Vec<&'static str> {
+    if kind != Kind::Report {
+        return Vec::new();
+    }
+    let admin = caller.who().is_some_and(|p| p.user.role == Role::Admin);
+    let moderator = caller
+        .who()
+        .is_some_and(|p| p.user.can_publish && !p.user.disabled);
+    let mut out = Vec::new();
+    if !admin {
+        out.push("respondent");
+    }
+    if !admin && !moderator {
+        out.push("contact");
+    }
+    out
+}
+
+/// What a caller may see of a feature.
 pub(super) fn redact(mut v: Value, kind: Kind, caller: &Caller) -> Value {
-    if kind == Kind::Report {
-        let admin = caller
-            .0
-            .as_ref()
-            .is_some_and(|p| p.user.role == Role::Admin);
-        let moderator = caller
-            .0
-            .as_ref()
-            .is_some_and(|p| p.user.can_publish && !p.user.disabled);
-        if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
-            if !admin {
-                props.remove("respondent");
-            }
-            if !admin && !moderator {
-                props.remove("contact");
-            }
+    if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in hidden(kind, caller) {
+            props.remove(name);
         }
     }
     v
 }
 
-/// Field users see other partners' presence only where configured.
-fn visible(state: &AppState, caller: &Caller, feature: &Feature) -> bool {
-    feature.kind() != Kind::Presence
-        || caller
-            .presence_limit(state.auth.config.presence_visibility)
-            .is_none_or(|org| feature.organisation_id == Some(org))
+/// A replacement body with the stored values of what the caller could not
+/// see: they edited a redacted copy, so its missing fields are not
+/// deletions, and whatever they sent for a field they cannot see would
+/// overwrite a value blind.
+fn keep_hidden(mut body: Value, stored: &Feature, caller: &Caller) -> Value {
+    let names = hidden(stored.kind(), caller);
+    if names.is_empty() {
+        return body;
+    }
+    let before = stored.attributes.to_value();
+    if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in names {
+            match before.get(name) {
+                Some(v) => props.insert(name.to_owned(), v.clone()),
+                None => props.remove(name),
+            };
+        }
+    }
+    body
 }
 
 fn feature_response(
@@ -145,12 +161,10 @@ async fn list(
     kind: Kind,
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
-    let mut q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
-    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
-    let page = super::list_page(&state, kind, &q).await?;
+    let q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
+    let page = super::list_page(&state, kind, &q, caller.view()).await?;
     let path = format!("/api/v1/{}", kind.collection());
     let encode = |pairs: &[(String, String)]| {
         let qs = form_urlencoded::Serializer::new(String::new())
@@ -163,13 +177,13 @@ async fn list(
         }
     };
     let mut links = vec![json!({
-        "href": absolute(&headers, &encode(&params)),
+        "href": absolute(&state.public_url, &encode(&params)),
         "rel": "self",
         "type": "application/geo+json",
     })];
     if let Some(after) = page.next_after {
         links.push(json!({
-            "href": absolute(&headers, &encode(&q.next_params(&params, after))),
+            "href": absolute(&state.public_url, &encode(&q.next_params(&params, after))),
             "rel": "next",
             "type": "application/geo+json",
         }));
@@ -189,19 +203,14 @@ async fn list(
 }
 
 /// A feature the caller may see, or 404 (not 403: whether it exists is
-/// itself information).
+/// itself information); the store applies the caller's view.
 async fn fetch_visible(
     state: &AppState,
     caller: &Caller,
     kind: Kind,
     id: Uuid,
 ) -> Result<Feature, ApiError> {
-    let feature = state.store.get(kind, id).await?;
-    if visible(state, caller, &feature) {
-        Ok(feature)
-    } else {
-        Err(ApiError::not_found(format!("no {kind} with id {id}")))
-    }
+    Ok(state.store.get(kind, id, caller.view()).await?)
 }
 
 #[tracing::instrument(skip_all, fields(kind = %kind, id = %id.0))]
@@ -249,8 +258,9 @@ async fn replace(
     let id = parse_id(kind, &id)?;
     let expected = if_match(&headers)?;
     let now = Utc::now();
+    let stored = fetch_visible(&state, &caller, kind, id).await?;
+    let body = keep_hidden(body, &stored, &caller);
     let input = NewFeature::parse(kind, &body, &state.area, now).map_err(ApiError::body)?;
-    fetch_visible(&state, &caller, kind, id).await?;
     let feature = state
         .store
         .update(kind, id, &input, expected, &caller.actor(), now)
@@ -277,7 +287,8 @@ async fn remove(
 }
 
 /// Approve or reject a public report (the publish permission). Only
-/// pending reports can be decided, and a rejection says why.
+/// pending reports can be decided, and a rejection says why; the store
+/// makes the change (`Store::moderate`), the only write that may.
 async fn moderate(
     State(state): State<AppState>,
     caller: Caller,
@@ -296,45 +307,23 @@ async fn moderate(
             ));
         }
     };
-    let note = body
-        .get("reason")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    if decision == ReportStatus::Rejected && note.is_none() {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reason",
-            "say why the report is rejected",
-        ));
-    }
-    let current = state.store.get(Kind::Report, id).await?;
-    let Attributes::Report(mut report) = current.attributes.clone() else {
-        return Err(ApiError::not_found(format!("no report with id {id}")));
-    };
-    if report.status != ReportStatus::Pending {
+    let note = body.get("reason").and_then(Value::as_str);
+    let current = state.store.get(Kind::Report, id, caller.view()).await?;
+    if let Attributes::Report(r) = &current.attributes
+        && r.status != ReportStatus::Pending
+    {
         return Err(ApiError::field(
             StatusCode::CONFLICT,
             "decision",
-            format!("the report was already {}", report.status.as_str()),
+            format!("the report was already {}", r.status.as_str()),
         ));
     }
-    report.status = decision;
-    report.moderation_note = note.map(str::to_owned);
-    // The note goes through the same validation as any write.
-    let value = json!({
-        "type": "Feature",
-        "geometry": trygg_core::geometry::to_value(&current.geometry),
-        "properties": Attributes::Report(report).to_value(),
-    });
-    let input =
-        NewFeature::parse(Kind::Report, &value, &state.area, Utc::now()).map_err(ApiError::body)?;
     let feature = state
         .store
-        .update(
-            Kind::Report,
+        .moderate(
             id,
-            &input,
+            decision,
+            note,
             Some(current.version),
             &caller.actor(),
             Utc::now(),

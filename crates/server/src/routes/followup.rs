@@ -11,23 +11,31 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 use trygg_core::Kind;
+use trygg_core::access::View;
 use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
 use trygg_core::analytics::followup::{
     FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
     follow_up,
 };
+use trygg_core::analytics::groups::GroupSplit;
 use trygg_core::analytics::period::{Cadence, Period};
 use trygg_core::report::{self, FeedEntry, Meta};
 use trygg_core::time::{TimeWindow, from_ms};
 
 use super::absolute;
-use crate::auth::Caller;
+use super::public_answer::Answer;
+use crate::auth::{self, Caller};
 use crate::extract::Params;
 use crate::{ApiError, AppState};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/followup/{period}", get(internal))
+        // Computing a period is an analysis: off the async workers.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::heavy::offload,
+        ))
         .route("/api/v1/followup/{period}/publish", post(publish))
         .route("/api/v1/public/followup", get(public_list))
         .route("/api/v1/public/followup.atom", get(feed))
@@ -39,8 +47,12 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
         .map_err(|e| ApiError::field(StatusCode::NOT_FOUND, "period", e.to_string()))
 }
 
-/// The follow-up as the records say now.
-pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp, ApiError> {
+/// The follow-up as the records a view sees say now.
+pub(crate) async fn compute(
+    state: &AppState,
+    period: Period,
+    view: &View,
+) -> Result<FollowUp, ApiError> {
     let now = Utc::now().timestamp_millis();
     let w = period.window();
     // A visit across the period's start merges with the one before it.
@@ -55,38 +67,44 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         start: w.start - 120 * 86_400_000,
         end: w.end,
     };
-    let presence: Vec<PresenceLog> = super::all_features(state, Kind::Presence, presence_window)
-        .await?
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now))
-        .collect();
-    let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL)
+    let presence: Vec<PresenceLog> =
+        super::all_features(state, Kind::Presence, presence_window, view)
+            .await?
+            .iter()
+            .filter_map(|f| PresenceLog::from_feature(f, now))
+            .collect();
+    let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL, view)
         .await?
         .iter()
         .filter_map(PlaceArea::from_feature)
         .collect();
-    let measures: Vec<MeasureRecord> = super::all_features(state, Kind::Measure, TimeWindow::ALL)
-        .await?
-        .iter()
-        .filter_map(MeasureRecord::from_feature)
-        .collect();
-    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w)
+    let measures: Vec<MeasureRecord> =
+        super::all_features(state, Kind::Measure, TimeWindow::ALL, view)
+            .await?
+            .iter()
+            .filter_map(MeasureRecord::from_feature)
+            .collect();
+    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w, view)
         .await?
         .iter()
         .filter_map(IncidentRecord::from_feature)
         .collect();
     incidents.extend(
-        super::all_features(state, Kind::Incident, earlier)
+        super::all_features(state, Kind::Incident, earlier, view)
             .await?
             .iter()
             .filter_map(IncidentRecord::from_feature),
     );
-    let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window)
+    let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window, view)
         .await?
         .iter()
         .filter_map(ReportRecord::from_feature)
         .collect();
-    follow_up(&FollowUpInput {
+    // Reports are not limited by a view, so the kept split is the same
+    // whoever asks first.
+    let kept_name = groups_name(state, period);
+    let kept = kept_groups(state, &kept_name).await?;
+    let mut f = follow_up(&FollowUpInput {
         period,
         now_ms: now,
         presence: &presence,
@@ -96,8 +114,43 @@ pub(crate) async fn compute(state: &AppState, period: Period) -> Result<FollowUp
         reports: &reports,
         dosage: DosageConfig::default(),
         k: state.public_policy.k,
+        group_cadence: state.group_cadence,
+        kept_groups: kept.as_ref(),
     })
-    .map_err(ApiError::query)
+    .map_err(ApiError::query)?;
+    if kept.is_none()
+        && let Some(split) = &f.groups
+    {
+        // Shown for the first time: kept as shown, ever after. Another
+        // instance may have kept its own first; theirs is the one shown.
+        let json = serde_json::to_string(split).map_err(|e| unreadable(&e))?;
+        let record = state.store.freeze(&kept_name, &json, Utc::now()).await?;
+        if record.content != json {
+            f.groups = Some(serde_json::from_str(&record.content).map_err(|e| unreadable(&e))?);
+        }
+    }
+    Ok(f)
+}
+
+/// Where a period's group split is kept: per period and threshold.
+fn groups_name(state: &AppState, period: Period) -> String {
+    format!("groups|{}|k{}", period.label(), state.public_policy.k)
+}
+
+async fn kept_groups(state: &AppState, name: &str) -> Result<Option<GroupSplit>, ApiError> {
+    state
+        .store
+        .frozen(name)
+        .await?
+        .map(|r| serde_json::from_str(&r.content).map_err(|e| unreadable(&e)))
+        .transpose()
+}
+
+fn unreadable(e: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("stored figures unreadable: {e}"),
+    )
 }
 
 fn stamp(ms: i64) -> String {
@@ -120,6 +173,7 @@ async fn published(state: &AppState, period: Period) -> Result<Option<Published>
     }))
 }
 
+#[derive(Debug)]
 enum Format {
     Json,
     Csv,
@@ -152,14 +206,15 @@ fn format_of(params: &[(String, String)]) -> Result<Format, ApiError> {
     }
 }
 
-async fn render(
+/// A follow-up rendered: the body and its type.
+async fn render_body(
     state: &AppState,
     f: &FollowUp,
     public: bool,
     meta: &Meta,
-    format: Format,
-) -> Result<Response, ApiError> {
-    let (body, ty) = match format {
+    format: &Format,
+) -> (String, &'static str) {
+    match format {
         Format::Json => (
             report::json_value(f, public, meta).to_string(),
             "application/json",
@@ -171,7 +226,7 @@ async fn render(
             let cells = if f.period.cadence() == Cadence::Monthly {
                 super::public::public_cells(state, Kind::Incident, Some(&f.period.label()))
                     .await
-                    .map(|c| c.to_vec())
+                    .map(|c| c.cells.clone())
                     .unwrap_or_default()
             } else {
                 Vec::new()
@@ -181,44 +236,68 @@ async fn render(
                 "image/svg+xml",
             )
         }
-    };
+    }
+}
+
+async fn render(
+    state: &AppState,
+    f: &FollowUp,
+    public: bool,
+    meta: &Meta,
+    format: &Format,
+) -> Response {
+    let (body, ty) = render_body(state, f, public, meta, format).await;
     if matches!(format, Format::Html) {
-        return Ok(super::report_page(body));
+        return super::report_page(body);
     }
     let mut r = body.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
-    Ok(r)
+    r
 }
 
-/// Corrections of what the public saw: internal figures are left out.
-fn public_corrections(meta: &mut Meta) {
-    meta.corrections.retain(|c| {
+/// Corrections of what the public saw: the published figures against
+/// every partner's records now, internal figures left out. What anyone may
+/// read, so also what a caller with a limited view is shown.
+async fn public_corrections(
+    state: &AppState,
+    frozen: &Published,
+) -> Result<Vec<trygg_core::analytics::followup::Correction>, ApiError> {
+    // The published figures are of every partner: so is what they are
+    // compared with.
+    let current = compute(state, frozen.figures.period, &View::everything()).await?;
+    let mut out = corrections(frozen, &current).map_err(ApiError::query)?;
+    out.retain(|c| {
         !c.field.starts_with("places") && !c.field.starts_with("presence.hours_by_organisation")
     });
+    Ok(out)
 }
 
 async fn internal(
     State(state): State<AppState>,
+    caller: Caller,
     Path(label): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let format = format_of(&params)?;
     let period = period_of(&label)?;
-    let current = compute(&state, period).await?;
+    let current = compute(&state, period, caller.view()).await?;
     let frozen = published(&state, period).await?;
+    let corrections = match &frozen {
+        None => Vec::new(),
+        // Figures of one partner against the published ones of all would
+        // be the other partners' figures: a limited view gets the
+        // corrections the public gets.
+        Some(p) if caller.view().is_limited() => public_corrections(&state, p).await?,
+        Some(p) => corrections(p, &current).map_err(ApiError::query)?,
+    };
     let meta = Meta {
         municipality: state.area.name.clone(),
         published_at: frozen.as_ref().map(|p| stamp(p.published_at_ms)),
         generated_at: stamp(Utc::now().timestamp_millis()),
-        corrections: frozen
-            .as_ref()
-            .map(|p| corrections(p, &current))
-            .transpose()
-            .map_err(ApiError::query)?
-            .unwrap_or_default(),
+        corrections,
     };
-    render(&state, &current, false, &meta, format).await
+    Ok(render(&state, &current, false, &meta, &format).await)
 }
 
 async fn publish(
@@ -237,109 +316,114 @@ async fn publish(
             ),
         ));
     }
-    let figures = compute(&state, period).await?;
+    // Published figures are every partner's (aggregates of an ended
+    // period, no hours per partner in public), whoever publishes them.
+    let figures = compute(&state, period, &View::everything()).await?;
     let json = serde_json::to_string(&figures)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let record = state
         .store
         .publish_followup(&period.label(), &json, &caller.actor(), Utc::now())
         .await?;
+    state.note_publication();
     Ok((StatusCode::CREATED, Json(json!({ "period": record.period, "published_at": stamp(record.published_at), "published_by": record.published_by }))).into_response())
 }
 
+/// The published periods, with links from the configured address.
 async fn public_list(
     State(state): State<AppState>,
+    peer: auth::Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let list: Vec<_> = state
-        .store
-        .published_followups()
-        .await?
-        .into_iter()
-        .map(|r| {
-            json!({
-                "period": r.period,
-                "published_at": stamp(r.published_at),
-                "links": {
-                    "json": absolute(&headers, &format!("/api/v1/public/followup/{}", r.period)),
-                    "html": absolute(&headers, &format!("/api/v1/public/followup/{}?format=html", r.period)),
-                    "svg": absolute(&headers, &format!("/api/v1/public/followup/{}?format=svg", r.period)),
-                },
+    super::public::limit(&state, &headers, peer, &state.auth.public_reads)?;
+    super::public::kept(&state, &headers, "followup-list", async {
+        let base = &state.public_url;
+        let list: Vec<_> = state
+            .store
+            .published_followups()
+            .await?
+            .into_iter()
+            .map(|r| {
+                let p = &r.period;
+                json!({
+                    "period": p,
+                    "published_at": stamp(r.published_at),
+                    "links": {
+                        "json": absolute(base, &format!("/api/v1/public/followup/{p}")),
+                        "html": absolute(base, &format!("/api/v1/public/followup/{p}?format=html")),
+                        "svg": absolute(base, &format!("/api/v1/public/followup/{p}?format=svg")),
+                    },
+                })
             })
-        })
-        .collect();
-    Ok(super::public::cacheable(
-        &headers,
-        json!({ "published": list }).to_string(),
-        "application/json",
-    ))
+            .collect();
+        Ok(Answer::new(
+            json!({ "published": list }).to_string(),
+            "application/json",
+        ))
+    })
+    .await
 }
 
+/// A published period as it was published, with the corrections since.
 async fn public_one(
     State(state): State<AppState>,
+    peer: auth::Peer,
     headers: HeaderMap,
     Path(label): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
+    super::public::limit(&state, &headers, peer, &state.auth.public_reads)?;
     let format = format_of(&params)?;
     let period = period_of(&label)?;
-    let frozen = published(&state, period)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
-    let current = compute(&state, period).await?;
-    let mut meta = Meta {
-        municipality: state.area.name.clone(),
-        published_at: Some(stamp(frozen.published_at_ms)),
-        generated_at: stamp(Utc::now().timestamp_millis()),
-        corrections: corrections(&frozen, &current).map_err(ApiError::query)?,
-    };
-    public_corrections(&mut meta);
-    // The public always sees the numbers as published.
-    let r = render(&state, &frozen.figures, true, &meta, format).await?;
-    let ty = r
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let csp = r.headers().get(header::CONTENT_SECURITY_POLICY).cloned();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let static_ty: &'static str = match ty.as_str() {
-        "text/csv; charset=utf-8" => "text/csv; charset=utf-8",
-        "text/html; charset=utf-8" => "text/html; charset=utf-8",
-        "image/svg+xml" => "image/svg+xml",
-        _ => "application/json",
-    };
-    let mut out = super::public::cacheable(
-        &headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-        static_ty,
-    );
-    if let Some(csp) = csp {
-        out.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    Ok(out)
+    let key = format!("followup|{}|{format:?}", period.label());
+    super::public::kept(&state, &headers, &key, async {
+        let frozen = published(&state, period)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("{} is not published", period.label())))?;
+        let meta = Meta {
+            municipality: state.area.name.clone(),
+            published_at: Some(stamp(frozen.published_at_ms)),
+            generated_at: stamp(Utc::now().timestamp_millis()),
+            corrections: public_corrections(&state, &frozen).await?,
+        };
+        // The public always sees the numbers as published.
+        let (body, ty) = render_body(&state, &frozen.figures, true, &meta, &format).await;
+        let answer = Answer::new(body, ty);
+        Ok(if matches!(format, Format::Html) {
+            answer.with_csp(HeaderValue::from_static(super::REPORT_CSP))
+        } else {
+            answer
+        })
+    })
+    .await
 }
 
-async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut entries = Vec::new();
-    for r in state.store.published_followups().await? {
-        let summary = serde_json::from_str::<FollowUp>(&r.figures)
-            .map(|f| report::summary(&f))
-            .unwrap_or_default();
-        entries.push(FeedEntry {
-            period: r.period,
-            published_at: stamp(r.published_at),
-            summary,
-        });
-    }
-    let base = absolute(&headers, "");
-    Ok(super::public::cacheable(
-        &headers,
-        report::atom(&base, &state.area.name, &entries),
-        "application/atom+xml",
-    ))
+/// The Atom feed of published periods. Its ids are permanent: they come
+/// from the configured address, and an empty feed was last updated when
+/// this service started.
+async fn feed(
+    State(state): State<AppState>,
+    peer: auth::Peer,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    super::public::limit(&state, &headers, peer, &state.auth.public_reads)?;
+    super::public::kept(&state, &headers, "followup-feed", async {
+        let mut entries = Vec::new();
+        for r in state.store.published_followups().await? {
+            let summary = serde_json::from_str::<FollowUp>(&r.figures)
+                .map(|f| report::summary(&f))
+                .unwrap_or_default();
+            entries.push(FeedEntry {
+                period: r.period,
+                published_at: stamp(r.published_at),
+                summary,
+            });
+        }
+        let started = stamp(state.started_at.timestamp_millis());
+        Ok(Answer::new(
+            report::atom(&state.public_url, &state.area.name, &entries, &started),
+            "application/atom+xml",
+        ))
+    })
+    .await
 }

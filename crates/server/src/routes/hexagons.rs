@@ -22,12 +22,11 @@ async fn hexagons(
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let kind = super::layer_kind(&kind)?;
-    let mut q = HexQuery::parse(kind, &params).map_err(ApiError::query)?;
-    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
+    let q = HexQuery::parse(kind, &params).map_err(ApiError::query)?;
     let now = Utc::now().timestamp_millis();
     let cells = state
         .layers
-        .hexagons(kind, &q, now, state.limits.max_hex_cells)
+        .hexagons(kind, &q, caller.view(), now, state.limits.max_hex_cells)
         .map_err(ApiError::query)?;
     Ok(GeoJson(trygg_core::hexagons::to_geojson(
         kind,

@@ -17,11 +17,12 @@ mod web;
 
 use axum::Router;
 use axum::http::StatusCode;
+use trygg_core::access::View;
 
 use crate::{ApiError, AppState};
 
 /// Every route; `embed_ancestors` is who may frame the public embed page.
-pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
+pub(crate) fn router(embed_ancestors: &str, state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(features::router())
@@ -34,8 +35,8 @@ pub(crate) fn router(embed_ancestors: &str) -> Router<AppState> {
         .merge(transfer::router())
         .merge(ogc::router())
         .merge(open311::router())
-        .merge(followup::router())
-        .merge(analysis::router())
+        .merge(followup::router(state))
+        .merge(analysis::router(state))
         .merge(openapi::router())
         .merge(web::router(embed_ancestors))
         .fallback(|| async {
@@ -62,9 +63,13 @@ pub(crate) async fn list_page(
     state: &AppState,
     kind: trygg_core::Kind,
     q: &trygg_core::query::ListQuery,
+    view: &View,
 ) -> Result<trygg_store::Page, ApiError> {
-    let (ids, more) = state.layers.page_ids(kind, q);
-    let features = state.store.get_many(kind, &ids, q.bbox.as_ref()).await?;
+    let (ids, more) = state.layers.page_ids(kind, q, view);
+    let features = state
+        .store
+        .get_many(kind, &ids, q.bbox.as_ref(), view)
+        .await?;
     Ok(trygg_store::Page {
         features,
         next_after: if more { ids.last().copied() } else { None },
@@ -77,13 +82,14 @@ pub(crate) async fn all_features(
     state: &AppState,
     kind: trygg_core::Kind,
     window: trygg_core::time::TimeWindow,
+    view: &View,
 ) -> Result<Vec<trygg_core::Feature>, ApiError> {
     let mut q = trygg_core::query::ListQuery::parse(kind, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
     let mut out = Vec::new();
     loop {
-        let page = list_page(state, kind, &q).await?;
+        let page = list_page(state, kind, &q, view).await?;
         out.extend(page.features);
         match page.next_after {
             Some(after) => q.after = Some(after),
@@ -91,6 +97,10 @@ pub(crate) async fn all_features(
         }
     }
 }
+
+/// The policy of a server-rendered report page: it links the report
+/// stylesheet and nothing else.
+pub(crate) const REPORT_CSP: &str = "default-src 'none'; style-src 'self'; frame-ancestors 'none'";
 
 /// A server-rendered report page: it links the report stylesheet and
 /// nothing else, so its policy allows exactly that.
@@ -105,23 +115,15 @@ pub(crate) fn report_page(html: String) -> axum::response::Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(REPORT_CSP),
     );
     r
 }
 
-/// An absolute URL on this server for `path_and_query`, as the client
-/// addressed it (links must work behind a proxy too).
-pub(crate) fn absolute(headers: &axum::http::HeaderMap, path_and_query: &str) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{scheme}://{host}{path_and_query}")
+/// An absolute URL on this server for `path_and_query`, from the configured
+/// public address (`--public-url`), never from a request's `Host` or
+/// `X-Forwarded-Host`: answers are cached, by Trygg and by proxies, and a
+/// link must not be whatever one client said the host was.
+pub(crate) fn absolute(base: &str, path_and_query: &str) -> String {
+    format!("{base}{path_and_query}")
 }

@@ -22,11 +22,10 @@ async fn points(
     Params(params): Params,
 ) -> Result<GeoJson, ApiError> {
     let kind = super::layer_kind(&kind)?;
-    let mut q = PointQuery::parse(kind, &params).map_err(ApiError::query)?;
-    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
+    let q = PointQuery::parse(kind, &params).map_err(ApiError::query)?;
     let hits = state
         .layers
-        .points(kind, &q, state.limits.max_points)
+        .points(kind, &q, caller.view(), state.limits.max_points)
         .map_err(ApiError::query)?;
     Ok(GeoJson(trygg_core::points::to_geojson(kind, &hits)))
 }

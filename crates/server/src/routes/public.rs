@@ -16,6 +16,7 @@ use chrono::Utc;
 use geo::Contains;
 use geo_types::{Geometry, MultiPolygon, Point};
 use serde_json::{Map, Value, json};
+use trygg_core::access::View;
 use trygg_core::attrs::Attributes;
 use trygg_core::index::HexCount;
 use trygg_core::privacy::{PublicPolicy, closed_month, public_resolution, publishable};
@@ -36,8 +37,52 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/public/reports", post(submit_report))
 }
 
-/// A computed public layer and the data generation it was computed at.
-type CachedCells = (u64, Arc<Vec<HexCount>>);
+/// A closed month's public layer as first served (frozen), and how many
+/// events the whole area has gained or lost since.
+pub(crate) struct PublicLayer {
+    pub cells: Vec<HexCount>,
+    pub frozen_at_ms: i64,
+    /// Events of the month recorded (or removed) since it was frozen, over
+    /// the whole area: a correction that locates nothing.
+    pub later_events: i64,
+}
+
+/// A public layer and the data generation it was read at.
+type CachedCells = (u64, Arc<PublicLayer>);
+
+/// A frozen layer as stored: `[[cell, count, minutes], …]` and the events
+/// of the whole area (hidden cells included) at freezing.
+fn frozen_json(cells: &[HexCount], events: u64) -> String {
+    let cells: Vec<Value> = cells
+        .iter()
+        .map(|h| json!([h.cell.to_string(), h.count, h.minutes]))
+        .collect();
+    json!({ "cells": cells, "events": events }).to_string()
+}
+
+fn frozen_from_json(s: &str) -> Result<(Vec<HexCount>, u64), ApiError> {
+    let broken = || {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "a frozen public layer is unreadable",
+        )
+    };
+    let v: Value = serde_json::from_str(s).map_err(|_| broken())?;
+    let cells = v["cells"]
+        .as_array()
+        .ok_or_else(broken)?
+        .iter()
+        .map(|c| {
+            Some(HexCount {
+                cell: c[0].as_str()?.parse().ok()?,
+                count: c[1].as_u64()?,
+                minutes: c[2].as_f64()?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(broken)?;
+    Ok((cells, v["events"].as_u64().ok_or_else(broken)?))
+}
 
 /// Public answers computed once per (layer, month) and data generation.
 #[derive(Default)]
@@ -100,21 +145,23 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub(crate) async fn district_outlines(
     state: &AppState,
 ) -> Result<Vec<(String, MultiPolygon<f64>)>, ApiError> {
-    Ok(super::all_features(state, Kind::Area, TimeWindow::ALL)
-        .await?
-        .into_iter()
-        .filter_map(|f| {
-            let name = match &f.attributes {
-                Attributes::Area(a) => a.name.clone(),
-                _ => return None,
-            };
-            match f.geometry {
-                Geometry::Polygon(p) => Some((name, MultiPolygon(vec![p]))),
-                Geometry::MultiPolygon(mp) => Some((name, mp)),
-                _ => None,
-            }
-        })
-        .collect())
+    Ok(
+        super::all_features(state, Kind::Area, TimeWindow::ALL, &View::everything())
+            .await?
+            .into_iter()
+            .filter_map(|f| {
+                let name = match &f.attributes {
+                    Attributes::Area(a) => a.name.clone(),
+                    _ => return None,
+                };
+                match f.geometry {
+                    Geometry::Polygon(p) => Some((name, MultiPolygon(vec![p]))),
+                    Geometry::MultiPolygon(mp) => Some((name, mp)),
+                    _ => None,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// District outlines by index, for the per-district secondary suppression.
@@ -132,7 +179,7 @@ async fn published_cells(
     period: &str,
     window: trygg_core::time::TimeWindow,
     policy: &PublicPolicy,
-) -> Result<Arc<Vec<HexCount>>, ApiError> {
+) -> Result<Arc<PublicLayer>, ApiError> {
     let generation = state.layers.generation(kind) + state.layers.generation(Kind::Area);
     let key = (kind, period.to_owned());
     if let Some((g, cells)) = state
@@ -167,6 +214,9 @@ async fn published_cells(
         .hexagons(
             kind,
             &q,
+            // Every partner's records: the public layer is an aggregate of a
+            // closed month, suppressed below k, by design (DESIGN.md).
+            &View::everything(),
             Utc::now().timestamp_millis(),
             state.limits.max_hex_cells,
         )
@@ -177,7 +227,27 @@ async fn published_cells(
         let p = Point::new(ll.lng(), ll.lat());
         outlines.iter().position(|d| d.contains(&p))
     };
-    let published = Arc::new(publishable(&cells, policy.k, &district_of));
+    let live = publishable(&cells, policy.k, &district_of);
+    // The month has ended: what is first served is what is served ever
+    // after, so a late record can never move a cell across k and locate
+    // itself. Later changes show only as a count for the whole area.
+    let name = format!(
+        "layer|{kind}|{period}|r{}|k{}",
+        u8::from(resolution.get()),
+        policy.k
+    );
+    let events = cells.iter().map(|h| h.count).sum::<u64>();
+    let record = state
+        .store
+        .freeze(&name, &frozen_json(&live, events), Utc::now())
+        .await?;
+    let (frozen, frozen_events) = frozen_from_json(&record.content)?;
+    let published = Arc::new(PublicLayer {
+        cells: frozen,
+        frozen_at_ms: record.frozen_at,
+        later_events: i64::try_from(events).unwrap_or(i64::MAX)
+            - i64::try_from(frozen_events).unwrap_or(i64::MAX),
+    });
     state
         .public_cache
         .entries
@@ -185,6 +255,33 @@ async fn published_cells(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(key, (generation, Arc::clone(&published)));
     Ok(published)
+}
+
+/// A public answer kept per data generation, publication (and minute:
+/// other instances publish too) and `key`, made by `make` when there is
+/// none: a crowd reading the follow-up costs one computation.
+pub(crate) async fn kept<F>(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    make: F,
+) -> Result<Response, ApiError>
+where
+    F: Future<Output = Result<Answer, ApiError>>,
+{
+    let generation = state.layers.generation_all();
+    let key = format!(
+        "{key}|{}|{}",
+        state.published_generation(),
+        Utc::now().timestamp() / 60
+    );
+    if let Some(answer) = state.public_cache.answers.get(&key, generation) {
+        return Ok(answer.respond(headers));
+    }
+    let answer = Arc::new(make.await?);
+    let response = answer.respond(headers);
+    state.public_cache.answers.keep(key, generation, answer);
+    Ok(response)
 }
 
 /// A cacheable public answer: strong ETag from the body, 304 when the
@@ -221,8 +318,9 @@ async fn hexagons(
         .map(|b| trygg_core::bbox::Bbox::parse(b, "bbox"))
         .transpose()
         .map_err(ApiError::query)?;
-    let cells = published_cells(&state, kind, &period, window, &policy).await?;
-    let visible: Vec<HexCount> = cells
+    let layer = published_cells(&state, kind, &period, window, &policy).await?;
+    let visible: Vec<HexCount> = layer
+        .cells
         .iter()
         .filter(|h| bbox.is_none_or(|b| trygg_core::cells::touches(h.cell, &b)))
         .copied()
@@ -230,6 +328,16 @@ async fn hexagons(
     let mut meta = Map::new();
     meta.insert("period".into(), json!(period));
     meta.insert("k".into(), json!(policy.k));
+    meta.insert(
+        "frozen_at".into(),
+        json!(trygg_core::time::from_ms(layer.frozen_at_ms)),
+    );
+    if layer.later_events != 0 {
+        meta.insert(
+            "corrections".into(),
+            json!({ "events_since_frozen": layer.later_events, "note": "Records of this month added or removed after the layer was first shown; the hexagons stay as first shown, so no late record can be located." }),
+        );
+    }
     meta.insert(
         "note".into(),
         json!(format!("Aggregated per H3 hexagon (resolution {}) for one closed month; hexagons with fewer than {} events, and some others so that none can be derived, are left out.", u8::from(resolution.get()), policy.k)),
@@ -244,19 +352,21 @@ async fn hexagons(
 
 /// The districts as public features: code, name and outline.
 pub(crate) async fn public_area_features(state: &AppState) -> Result<Vec<Value>, ApiError> {
-    Ok(super::all_features(state, Kind::Area, TimeWindow::ALL)
-        .await?
-        .iter()
-        .filter_map(|f| match &f.attributes {
-            Attributes::Area(a) => Some(json!({
-                "type": "Feature",
-                "id": a.code,
-                "geometry": trygg_core::geometry::to_value(&f.geometry),
-                "properties": { "code": a.code, "name": a.name, "level": a.level },
-            })),
-            _ => None,
-        })
-        .collect())
+    Ok(
+        super::all_features(state, Kind::Area, TimeWindow::ALL, &View::everything())
+            .await?
+            .iter()
+            .filter_map(|f| match &f.attributes {
+                Attributes::Area(a) => Some(json!({
+                    "type": "Feature",
+                    "id": a.code,
+                    "geometry": trygg_core::geometry::to_value(&f.geometry),
+                    "properties": { "code": a.code, "name": a.name, "level": a.level },
+                })),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// The published hexagons of a public layer for a closed month (the last
@@ -265,7 +375,7 @@ pub(crate) async fn public_cells(
     state: &AppState,
     kind: Kind,
     period: Option<&str>,
-) -> Result<Arc<Vec<HexCount>>, ApiError> {
+) -> Result<Arc<PublicLayer>, ApiError> {
     let (period, window) = closed_month(period, Utc::now()).map_err(ApiError::query)?;
     published_cells(state, kind, &period, window, &state.public_policy).await
 }
@@ -298,7 +408,7 @@ async fn measures(
     let mut q = ListQuery::parse(Kind::Measure, &[]).map_err(ApiError::query)?;
     q.limit = trygg_core::query::MAX_LIMIT;
     q.window = window;
-    let page = super::list_page(&state, Kind::Measure, &q).await?;
+    let page = super::list_page(&state, Kind::Measure, &q, &View::everything()).await?;
     let features: Vec<Value> = page
         .features
         .iter()
@@ -306,25 +416,29 @@ async fn measures(
             let Attributes::Measure(m) = &f.attributes else {
                 return None;
             };
-            let changes: Vec<Value> = f
+            let in_period: Vec<_> = f
                 .status_history
                 .iter()
                 .filter(|c| window.overlaps(c.at.timestamp_millis(), Some(c.at.timestamp_millis())))
+                .collect();
+            // The status as the month ended, never today's: a past month's
+            // list stays what it was. No free text (the responsible
+            // organisation is written by hand): kind, status, dates only.
+            let last = in_period.last()?;
+            let changes: Vec<Value> = in_period
+                .iter()
                 .map(|c| json!({ "status": c.status.as_str(), "at": c.at }))
                 .collect();
-            (!changes.is_empty()).then(|| {
-                json!({
-                    "type": "Feature",
-                    "id": f.id,
-                    "geometry": trygg_core::geometry::to_value(&f.geometry),
-                    "properties": {
-                        "kind": m.kind.as_str(),
-                        "status": m.status.as_str(),
-                        "responsible_org": m.responsible_org,
-                        "changes_in_period": changes,
-                    },
-                })
-            })
+            Some(json!({
+                "type": "Feature",
+                "id": f.id,
+                "geometry": trygg_core::geometry::to_value(&f.geometry),
+                "properties": {
+                    "kind": m.kind.as_str(),
+                    "status": last.status.as_str(),
+                    "changes_in_period": changes,
+                },
+            }))
         })
         .collect();
     let body = json!({ "type": "FeatureCollection", "features": features, "numberReturned": features.len(), "period": period }).to_string();

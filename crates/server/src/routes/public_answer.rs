@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 pub(crate) struct Answer {
     etag: HeaderValue,
     content_type: &'static str,
+    /// A page's own policy (the report pages link their stylesheet).
+    csp: Option<HeaderValue>,
     body: Bytes,
     /// `None` for an answer sent once, or when compressing did not make it smaller.
     gzip: Option<Bytes>,
@@ -39,9 +41,15 @@ impl Answer {
         Self {
             etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\"")),
             content_type,
+            csp: None,
             body: Bytes::from(body),
             gzip: None,
         }
+    }
+
+    pub(crate) fn with_csp(mut self, csp: HeaderValue) -> Self {
+        self.csp = Some(csp);
+        self
     }
 
     /// 304 when the client has it; gzip when the client takes it; open CORS
@@ -79,6 +87,9 @@ impl Answer {
         );
         h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         h.insert(header::ETAG, self.etag.clone());
+        if let Some(csp) = &self.csp {
+            h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+        }
         r
     }
 }

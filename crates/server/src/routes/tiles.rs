@@ -17,6 +17,7 @@ use axum::routing::get;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use trygg_core::Kind;
+use trygg_core::access::View;
 use trygg_core::mvt::{self, TileId};
 use trygg_core::query::HexQuery;
 
@@ -55,7 +56,14 @@ fn instance() -> &'static [u8; 16] {
 /// A tag for the exact question at the layer's current generation; taken
 /// before the tile is computed, so a write in between can only make the
 /// next request recompute, never keep a stale tile.
-fn etag(kind: Kind, generation: u64, tile: TileId, q: &HexQuery, now_ms: i64) -> String {
+fn etag(
+    kind: Kind,
+    generation: u64,
+    tile: TileId,
+    q: &HexQuery,
+    view: &View,
+    now_ms: i64,
+) -> String {
     let mut h = Sha256::new();
     h.update(instance());
     h.update(generation.to_le_bytes());
@@ -64,6 +72,9 @@ fn etag(kind: Kind, generation: u64, tile: TileId, q: &HexQuery, now_ms: i64) ->
     // The parsed query, not the query string: the same question asked in
     // another order or spelling shares its tag.
     h.update(format!("{q:?}"));
+    // Whose records the tile shows: a browser that kept a planner's tile
+    // must not have it confirmed to a field user logged in after.
+    h.update(format!("{view:?}"));
     // Ongoing presence counts its minutes up to now, so a window still
     // open changes by the minute.
     if kind == Kind::Presence && q.window.end > now_ms {
@@ -129,15 +140,21 @@ async fn tile(
     }
     let mut query = HexQuery::parse(kind, &params).map_err(ApiError::query)?;
     query.bbox = Some(tile.bounds());
-    query.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
     let now = Utc::now().timestamp_millis();
-    let etag = etag(kind, state.layers.generation(kind), tile, &query, now);
+    let etag = etag(
+        kind,
+        state.layers.generation(kind),
+        tile,
+        &query,
+        caller.view(),
+        now,
+    );
     let mut response = if fresh(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let cells = state
             .layers
-            .hexagons(kind, &query, now, state.limits.max_hex_cells)
+            .hexagons(kind, &query, caller.view(), now, state.limits.max_hex_cells)
             .map_err(ApiError::query)?;
         let body = mvt::hexagon_tile(kind, tile, &cells);
         if body.is_empty() {

@@ -6,7 +6,6 @@
 //! property filters (where QGIS finds simple queryables). Self-contained:
 //! no remote references.
 
-use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 use trygg_core::ogc::crs::OgcCrs;
 
@@ -257,7 +256,7 @@ fn paths() -> Map<String, Value> {
     paths
 }
 
-pub(super) fn document(headers: &HeaderMap) -> Value {
+pub(super) fn document(base: &str) -> Value {
     let paths = paths();
     let mut parameters = Map::new();
     for (name, p) in item_parameters() {
@@ -273,7 +272,7 @@ pub(super) fn document(headers: &HeaderMap) -> Value {
             "description": "Incidents, unsafe-place reports, presence, measures, places and districts of a Swedish citizen promise, one collection per geometry type, as GeoJSON. Public collections need no login; the others need an API token, as `Authorization: Bearer trygg_…` or as the password of HTTP Basic with any username (what QGIS's credential dialog sends).",
             "license": { "name": "AGPL-3.0-or-later" },
         },
-        "servers": [{ "url": super::absolute(headers, "/ogc") }],
+        "servers": [{ "url": super::absolute(base, "/ogc") }],
         "paths": paths,
         "security": [{}, { "bearer": [] }, { "basic": [] }],
         "components": {

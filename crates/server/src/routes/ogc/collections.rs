@@ -6,7 +6,6 @@
 //! coordinate systems it is served in (Part 2) and its page sizes, so an
 //! empty collection still describes itself.
 
-use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 use trygg_core::access::Permission;
 use trygg_core::ogc::crs::OgcCrs;
@@ -183,7 +182,7 @@ fn geometry_schema(c: Collection) -> Value {
 /// Feature whose `properties` are the collection's fields, so a client
 /// (GDAL reads it) knows the fields before the first feature, and an
 /// empty collection still has them.
-pub(super) fn schema(headers: &HeaderMap, c: Collection) -> Value {
+pub(super) fn schema(base: &str, c: Collection) -> Value {
     let mut props = Map::new();
     for f in c.fields() {
         props.insert(f.name.into(), schema_type(&f));
@@ -200,7 +199,7 @@ pub(super) fn schema(headers: &HeaderMap, c: Collection) -> Value {
     }
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": super::absolute(headers, &format!("/ogc/collections/{}/schema", c.id())),
+        "$id": super::absolute(base, &format!("/ogc/collections/{}/schema", c.id())),
         "title": c.id(),
         "description": format!("A feature of `{}`: a GeoJSON Feature with a {} and these properties.", c.id(), c.geometry_type()),
         "type": "object",
@@ -217,7 +216,7 @@ pub(super) fn schema(headers: &HeaderMap, c: Collection) -> Value {
 /// The queryables (Part 3): the properties the collection filters on by
 /// name, the temporal property `datetime` filters on, and the geometry
 /// `bbox` filters on.
-pub(super) fn queryables(headers: &HeaderMap, c: Collection) -> Value {
+pub(super) fn queryables(base: &str, c: Collection) -> Value {
     let mut props = Map::new();
     props.insert("geometry".into(), geometry_schema(c));
     for (name, values) in c.filters() {
@@ -245,7 +244,7 @@ pub(super) fn queryables(headers: &HeaderMap, c: Collection) -> Value {
     }
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": super::absolute(headers, &format!("/ogc/collections/{}/queryables", c.id())),
+        "$id": super::absolute(base, &format!("/ogc/collections/{}/queryables", c.id())),
         "type": "object",
         "title": c.id(),
         "properties": props,
@@ -254,7 +253,7 @@ pub(super) fn queryables(headers: &HeaderMap, c: Collection) -> Value {
 }
 
 /// A collection's metadata document.
-pub(super) fn describe(state: &AppState, headers: &HeaderMap, c: Collection) -> Value {
+pub(super) fn describe(state: &AppState, base: &str, c: Collection) -> Value {
     let b = state.area.bbox;
     let id = c.id();
     let crs: Vec<String> = OgcCrs::all().into_iter().map(OgcCrs::uri).collect();
@@ -273,13 +272,13 @@ pub(super) fn describe(state: &AppState, headers: &HeaderMap, c: Collection) -> 
         },
         "limit": { "default": DEFAULT_LIMIT, "minimum": 0, "maximum": MAX_LIMIT, "description": "features per page; 0 answers only numberMatched" },
         "links": [
-            link(headers, &format!("/ogc/collections/{id}"), "self", "application/json", "this collection"),
-            link(headers, &format!("/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
-            link(headers, &format!("/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "the properties to filter on"),
-            link(headers, &format!("/ogc/collections/{id}/schema"), "describedby", "application/schema+json", "the features' schema"),
+            link(base, &format!("/ogc/collections/{id}"), "self", "application/json", "this collection"),
+            link(base, &format!("/ogc/collections/{id}/items"), "items", "application/geo+json", "the features"),
+            link(base, &format!("/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "the properties to filter on"),
+            link(base, &format!("/ogc/collections/{id}/schema"), "describedby", "application/schema+json", "the features' schema"),
             // GDAL (3.6) looks for these spellings.
-            link(headers, &format!("/ogc/collections/{id}/schema"), "describedBy", "application/schema+json", "the features' schema"),
-            link(headers, &format!("/ogc/collections/{id}/queryables"), "queryables", "application/schema+json", "the properties to filter on"),
+            link(base, &format!("/ogc/collections/{id}/schema"), "describedBy", "application/schema+json", "the features' schema"),
+            link(base, &format!("/ogc/collections/{id}/queryables"), "queryables", "application/schema+json", "the properties to filter on"),
         ],
     })
 }

@@ -4,11 +4,12 @@
 //! page, and its rendering: flat properties, one geometry type, the asked
 //! CRS with `Content-Crs`, and `numberMatched` on every collection.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use geo::Intersects;
 use serde_json::{Value, json};
+use trygg_core::access::View;
 use trygg_core::bbox::{Bbox, MAX_QUERY_AREA_KM2};
 use trygg_core::index::HexCount;
 use trygg_core::ogc::crs::{OgcCrs, Transform};
@@ -133,7 +134,7 @@ struct Page {
 pub(super) async fn items(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
+    base: &str,
     c: Collection,
     params: &[(String, String)],
 ) -> Result<Response, ApiError> {
@@ -158,7 +159,7 @@ pub(super) async fn items(
         "numberMatched": page.matched,
         "numberReturned": features.len(),
         "timeStamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "links": page_links(headers, &c.id(), &original, page.next),
+        "links": page_links(base, &c.id(), &original, page.next),
         "features": features,
     });
     let mut response = GeoJson::value(&body).into_response();
@@ -197,8 +198,7 @@ async fn records(
     let mut q = ListQuery::parse(kind, &common.rest).map_err(ApiError::query)?;
     q.bbox = common.bbox;
     q.shape = Some(shape);
-    q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
-    let matched = matched(state, kind, &q).await?;
+    let matched = matched(state, kind, &q, caller.view()).await?;
     if common.limit == 0 {
         return Ok(Page {
             features: Vec::new(),
@@ -207,7 +207,7 @@ async fn records(
         });
     }
     q.limit = u32::try_from(common.limit).unwrap_or(trygg_core::query::MAX_LIMIT);
-    let page = super::super::list_page(state, kind, &q).await?;
+    let page = super::super::list_page(state, kind, &q, caller.view()).await?;
     let features = page
         .features
         .iter()
@@ -228,8 +228,13 @@ async fn records(
 /// The exact number of records a query matches: counted in the index, and
 /// lines and polygons whose bounds meet the box checked against their
 /// geometry, as pages are.
-async fn matched(state: &AppState, kind: Kind, q: &ListQuery) -> Result<usize, ApiError> {
-    let (exact, to_check) = state.layers.count(kind, q);
+async fn matched(
+    state: &AppState,
+    kind: Kind,
+    q: &ListQuery,
+    view: &View,
+) -> Result<usize, ApiError> {
+    let (exact, to_check) = state.layers.count(kind, q, view);
     if to_check.is_empty() {
         return Ok(exact);
     }
@@ -237,7 +242,7 @@ async fn matched(state: &AppState, kind: Kind, q: &ListQuery) -> Result<usize, A
     for chunk in to_check.chunks(1_000) {
         found += state
             .store
-            .get_many(kind, chunk, q.bbox.as_ref())
+            .get_many(kind, chunk, q.bbox.as_ref(), view)
             .await?
             .len();
     }
@@ -294,12 +299,12 @@ async fn hexagons(
             }
         })?;
         q.bbox = common.bbox;
-        q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
         let cells = state
             .layers
             .hexagons(
                 kind,
                 &q,
+                caller.view(),
                 Utc::now().timestamp_millis(),
                 state.limits.max_hex_cells,
             )
@@ -372,6 +377,7 @@ pub(super) async fn public_cells(
             }
         })?;
     Ok(cells
+        .cells
         .iter()
         .filter(|h| bbox.is_none_or(|b| trygg_core::cells::touches(h.cell, &b)))
         .copied()
@@ -418,7 +424,7 @@ async fn areas(state: &AppState, common: &Common) -> Result<Page, ApiError> {
 }
 
 fn page_links(
-    headers: &HeaderMap,
+    base: &str,
     id: &str,
     params: &[(String, String)],
     next: Option<(&'static str, String)>,
@@ -435,7 +441,7 @@ fn page_links(
         }
     };
     let mut links = vec![link(
-        headers,
+        base,
         &encode(params),
         "self",
         "application/geo+json",
@@ -446,7 +452,7 @@ fn page_links(
             params.iter().filter(|(key, _)| key != k).cloned().collect();
         p.push((k.to_owned(), v));
         links.push(link(
-            headers,
+            base,
             &encode(&p),
             "next",
             "application/geo+json",
@@ -454,7 +460,7 @@ fn page_links(
         ));
     }
     links.push(link(
-        headers,
+        base,
         &format!("/ogc/collections/{id}"),
         "collection",
         "application/json",
@@ -480,15 +486,15 @@ pub(super) async fn item(
     let value = match c {
         Collection::Records(kind, shape) => {
             let fid = uuid::Uuid::parse_str(feature).map_err(|_| missing())?;
-            let f = state.store.get(kind, fid).await.map_err(|e| match e {
-                trygg_store::Error::NotFound { .. } => missing(),
-                other => other.into(),
-            })?;
-            let hidden = kind == Kind::Presence
-                && caller
-                    .presence_limit(state.auth.config.presence_visibility)
-                    .is_some_and(|org| f.organisation_id != Some(org));
-            if hidden || Shape::of(&f.geometry) != shape {
+            let f = state
+                .store
+                .get(kind, fid, caller.view())
+                .await
+                .map_err(|e| match e {
+                    trygg_store::Error::NotFound { .. } => missing(),
+                    other => other.into(),
+                })?;
+            if Shape::of(&f.geometry) != shape {
                 return Err(missing());
             }
             ogc_feature(
@@ -506,7 +512,6 @@ pub(super) async fn item(
                     &[("resolution".into(), INTERNAL_HEX_RESOLUTION.to_string())],
                 )
                 .map_err(ApiError::query)?;
-                q.organisation = caller.limit_for(kind, state.auth.config.presence_visibility);
                 // Only this hexagon's records: a box around it, whole counts.
                 let ll = h3o::LatLng::from(cell);
                 q.bbox = Some(
@@ -518,6 +523,7 @@ pub(super) async fn item(
                     .hexagons(
                         kind,
                         &q,
+                        caller.view(),
                         Utc::now().timestamp_millis(),
                         state.limits.max_hex_cells,
                     )

@@ -15,7 +15,7 @@ mod items;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -94,8 +94,8 @@ fn only_f(params: &[(String, String)]) -> Result<(), ApiError> {
     }
 }
 
-pub(super) fn link(headers: &HeaderMap, path: &str, rel: &str, ty: &str, title: &str) -> Value {
-    json!({ "href": absolute(headers, path), "rel": rel, "type": ty, "title": title })
+pub(super) fn link(base: &str, path: &str, rel: &str, ty: &str, title: &str) -> Value {
+    json!({ "href": absolute(base, path), "rel": rel, "type": ty, "title": title })
 }
 
 fn typed(body: &Value, content_type: &'static str) -> Response {
@@ -106,7 +106,7 @@ fn typed(body: &Value, content_type: &'static str) -> Response {
 }
 
 async fn landing(
-    headers: HeaderMap,
+    State(state): State<AppState>,
     Params(params): Params,
 ) -> Result<axum::Json<Value>, ApiError> {
     only_f(&params)?;
@@ -114,10 +114,10 @@ async fn landing(
         "title": "Trygg",
         "description": "Crime-exposed and unsafe places, safety-creating presence and measures of a Swedish citizen promise (medborgarlöfte). Send an API token as `Authorization: Bearer …` or as the password of HTTP Basic (any username) to see more than the public collections.",
         "links": [
-            link(&headers, "/ogc", "self", "application/json", "this document"),
-            link(&headers, "/ogc/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
-            link(&headers, "/ogc/conformance", "conformance", "application/json", "conformance classes"),
-            link(&headers, "/ogc/collections", "data", "application/json", "collections"),
+            link(&state.public_url, "/ogc", "self", "application/json", "this document"),
+            link(&state.public_url, "/ogc/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
+            link(&state.public_url, "/ogc/conformance", "conformance", "application/json", "conformance classes"),
+            link(&state.public_url, "/ogc/collections", "data", "application/json", "collections"),
         ],
     })))
 }
@@ -136,10 +136,13 @@ async fn conformance(Params(params): Params) -> Result<axum::Json<Value>, ApiErr
     })))
 }
 
-async fn api_document(headers: HeaderMap, Params(params): Params) -> Result<Response, ApiError> {
+async fn api_document(
+    State(state): State<AppState>,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
     only_f(&params)?;
     Ok(typed(
-        &api::document(&headers),
+        &api::document(&state.public_url),
         "application/vnd.oai.openapi+json;version=3.0",
     ))
 }
@@ -147,17 +150,16 @@ async fn api_document(headers: HeaderMap, Params(params): Params) -> Result<Resp
 async fn collection_list(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Params(params): Params,
 ) -> Result<axum::Json<Value>, ApiError> {
     only_f(&params)?;
     let list: Vec<Value> = Collection::all()
         .into_iter()
         .filter(|c| c.visible_to(&caller))
-        .map(|c| collections::describe(&state, &headers, c))
+        .map(|c| collections::describe(&state, &state.public_url, c))
         .collect();
     Ok(axum::Json(json!({
-        "links": [link(&headers, "/ogc/collections", "self", "application/json", "collections")],
+        "links": [link(&state.public_url, "/ogc/collections", "self", "application/json", "collections")],
         "crs": trygg_core::ogc::crs::OgcCrs::all().into_iter().map(trygg_core::ogc::crs::OgcCrs::uri).collect::<Vec<_>>(),
         "collections": list,
     })))
@@ -181,7 +183,7 @@ fn find(id: &str, caller: &Caller) -> Result<Collection, ApiError> {
     })?;
     if c.visible_to(caller) {
         Ok(c)
-    } else if caller.0.is_none() {
+    } else if caller.who().is_none() {
         Err(crate::auth::unauthenticated())
     } else {
         Err(ApiError::new(
@@ -194,55 +196,69 @@ fn find(id: &str, caller: &Caller) -> Result<Collection, ApiError> {
 async fn collection(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<axum::Json<Value>, ApiError> {
     only_f(&params)?;
     let c = find(&id, &caller)?;
-    Ok(axum::Json(collections::describe(&state, &headers, c)))
+    Ok(axum::Json(collections::describe(
+        &state,
+        &state.public_url,
+        c,
+    )))
 }
 
 async fn queryables(
+    State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    json_schema(&caller, &headers, &id, &params, collections::queryables)
+    json_schema(
+        &caller,
+        &state.public_url,
+        &id,
+        &params,
+        collections::queryables,
+    )
 }
 
 async fn schema(
+    State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    json_schema(&caller, &headers, &id, &params, collections::schema)
+    json_schema(
+        &caller,
+        &state.public_url,
+        &id,
+        &params,
+        collections::schema,
+    )
 }
 
 /// A JSON Schema document about a collection.
 fn json_schema(
     caller: &Caller,
-    headers: &HeaderMap,
+    base: &str,
     id: &str,
     params: &[(String, String)],
-    make: fn(&HeaderMap, Collection) -> Value,
+    make: fn(&str, Collection) -> Value,
 ) -> Result<Response, ApiError> {
     only_f(params)?;
     let c = find(id, caller)?;
-    Ok(typed(&make(headers, c), "application/schema+json"))
+    Ok(typed(&make(base, c), "application/schema+json"))
 }
 
 async fn items(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let c = find(&id, &caller)?;
-    items::items(&state, &caller, &headers, c, &params).await
+    items::items(&state, &caller, &state.public_url, c, &params).await
 }
 
 async fn item(

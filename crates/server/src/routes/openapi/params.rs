@@ -349,5 +349,30 @@ fn import_parameters() -> Vec<Value> {
         "police feed: include nightly summaries",
         &boolean(),
     ));
+    for (name, d) in [
+        (
+            "delimiter",
+            "CSV delimiter: `,`, `;` or tab (default: detected)",
+        ),
+        (
+            "encoding",
+            "utf-8, windows-1252, … (default: UTF-8, else Windows-1252)",
+        ),
+        (
+            "default_duration",
+            "length of a presence without an end or duration, e.g. 15m",
+        ),
+        (
+            "timezone",
+            "IANA zone of times without an offset (default Europe/Stockholm)",
+        ),
+    ] {
+        out.push(query(name, d, &string()));
+    }
+    out.push(json!({
+        "name": "map", "in": "query", "required": false, "style": "form", "explode": true,
+        "description": "values mapped onto Trygg's, e.g. category=Misshandel:assault,Rån:robbery; repeatable",
+        "schema": { "type": "array", "items": { "type": "string" } },
+    }));
     out
 }

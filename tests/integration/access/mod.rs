@@ -11,6 +11,10 @@ use trygg_tests::{PLANNER_PASSWORD, on_both_backends, point};
 
 use crate::api::{TestApp, app, assert_problem, call, get, post};
 
+mod login;
+mod moderation;
+mod partners;
+
 const FALLBACK: &str = "no such resource; the API lives under /api/v1/";
 
 /// The identities of the matrix, by name.
@@ -397,6 +401,13 @@ on_both_backends! {
         let changed = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons", None, &[("authorization", ""), ("if-none-match", &etag)]).await;
         assert_eq!(changed.status, StatusCode::OK);
         assert_ne!(changed.headers.get(header::ETAG).unwrap().to_str().unwrap(), etag);
+        // The month was closed when first shown: its layer is frozen. Live,
+        // the hidden 3 would now be a 5 and show where the late records
+        // are; frozen, only their number for the whole area shows.
+        let now: Vec<u64> = changed.body["features"].as_array().unwrap().iter().map(|c| c["properties"]["count"].as_u64().unwrap()).collect();
+        assert_eq!(now, [7], "{}", changed.body);
+        assert_eq!(changed.body["corrections"]["events_since_frozen"], 2, "{}", changed.body);
+        assert!(changed.body["frozen_at"].is_string());
         // Only the policy's resolution, never a finer one.
         let fine = call(&app, Method::GET, "/api/v1/public/layers/incidents/hexagons?resolution=10", None, &anon).await;
         assert_problem(&fine, StatusCode::BAD_REQUEST, "resolution");
