@@ -58,6 +58,9 @@ step "OGC API clients: OWSLib, GDAL ogr2ogr, QGIS's OAPIF provider (headless)"
 tests/clients/run.sh target/debug/trygg 2>&1 | tee "$artifacts/clients.log"
 clients_passed=$(grep -Eo '^[0-9]+ passed, 0 failed' "$artifacts/clients.log" | awk '{s += $1} END {print s + 0}')
 
+step "schemathesis over /openapi.json: all checks, anonymously and with a read token"
+tests/clients/schemathesis.sh target/debug/trygg 2>&1 | tee "$artifacts/schemathesis.log"
+
 browser_passed=0
 if [ -x scripts/browser-tests.sh ]; then
   step "browser tests (headless Chromium, axe-core)"

@@ -151,6 +151,10 @@ on_both_backends! {
         assert_eq!(w["complete"], false);
         let html = get(&app, &format!("/api/v1/analysis/evaluation?place={id}&format=html")).await;
         assert!(html.body.as_str().unwrap().contains("Skillnad i skillnader"));
+        let pdf = get(&app, &format!("/api/v1/analysis/evaluation?place={id}&format=pdf")).await;
+        assert_eq!(pdf.status, StatusCode::BAD_REQUEST, "{}", pdf.body);
+        assert_eq!(pdf.body["field"], "format");
+        assert_eq!(get(&app, "/api/v1/analysis/yearly?format=null").await.status, StatusCode::BAD_REQUEST);
     }
 }
 

@@ -119,6 +119,69 @@ on_both_backends! {
     }
 }
 
+/// Every (method, path) the router serves, read from axum's `Debug` of a
+/// router (its path table and each path's method router): axum has no
+/// other way to list routes. The caller checks the list is not empty, so a
+/// change of that format fails loudly instead of passing.
+fn routed(router: &axum::Router) -> Vec<(String, String)> {
+    let debug = format!("{router:?}");
+    let mut paths = std::collections::HashMap::new();
+    let mut methods = std::collections::HashMap::new();
+    for part in debug.split("RouteId(").skip(1) {
+        let Some((id, rest)) = part.split_once(')') else {
+            continue;
+        };
+        if let Some(path) = rest
+            .strip_prefix(": \"")
+            .and_then(|r| r.split_once('"'))
+            .map(|(p, _)| p)
+        {
+            paths.insert(id.to_owned(), path.to_owned());
+        } else if let Some(router) = rest.strip_prefix(": MethodRouter(MethodRouter { ") {
+            let fields = router.split("fallback:").next().unwrap_or("");
+            let served: Vec<String> = ["get", "delete", "patch", "post", "put"]
+                .into_iter()
+                .filter(|m| {
+                    fields
+                        .split(", ")
+                        .any(|f| f.starts_with(&format!("{m}: ")) && !f.ends_with(": None"))
+                })
+                .map(str::to_owned)
+                .collect();
+            methods.insert(id.to_owned(), served);
+        }
+    }
+    let mut out = Vec::new();
+    for (id, path) in paths {
+        for m in methods.get(&id).into_iter().flatten() {
+            out.push((m.clone(), path.clone()));
+        }
+    }
+    out
+}
+
+on_both_backends! {
+    async fn every_route_the_router_serves_is_documented(store) {
+        let app = app(store).await;
+        let doc = document();
+        let documented = |m: &str, p: &str| doc["paths"].get(p).and_then(|o| o.get(m)).is_some();
+        let routes = routed(&app.router);
+        assert!(routes.len() > 50, "could not read the router's routes: {routes:?}");
+        let api = ["/api/", "/ogc", "/open311/", "/tiles/", "/healthz", "/readyz", "/metrics", "/openapi.json"];
+        let mut missing = Vec::new();
+        for (m, p) in &routes {
+            // The tile route is matched without its `.mvt`; OGC paths also
+            // answer with a trailing slash (the same operation).
+            let p = if p == trygg_server::routes::tiles::MATCHED { trygg_server::routes::tiles::PATH } else { p.as_str() };
+            let canonical = if p.len() > 1 { p.strip_suffix('/').unwrap_or(p) } else { p };
+            if api.iter().any(|a| p.starts_with(a)) && !documented(m, canonical) {
+                missing.push(format!("{m} {p}"));
+            }
+        }
+        assert!(missing.is_empty(), "served but not in the OpenAPI document: {missing:?}");
+    }
+}
+
 on_both_backends! {
     async fn open311_apps_file_requests_into_the_moderation_queue(store) {
         let app = app(store).await;

@@ -6,6 +6,7 @@ use crate::Result;
 /// An administrative district (e.g. a RegSO area) used for choropleths and
 /// area-level statistics. Areas have no time extent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Area {
     pub code: String,

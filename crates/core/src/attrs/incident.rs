@@ -24,6 +24,7 @@ vocabulary!(
 /// A crime-exposed place: something that happened at a point, with an
 /// honest location precision (police feed coordinates are area centroids).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Incident {
     pub category: IncidentCategory,

@@ -55,6 +55,7 @@ impl MeasureStatus {
 
 /// One entry of a measure's status history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     pub status: MeasureStatus,
     pub at: DateTime<Utc>,
@@ -62,6 +63,7 @@ pub struct StatusChange {
 
 /// A physical measure in the city environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Measure {
     pub kind: MeasureKind,

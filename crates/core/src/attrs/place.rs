@@ -6,6 +6,7 @@ use crate::Result;
 
 /// A named priority place designated by planners from the situational picture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Place {
     pub name: String,

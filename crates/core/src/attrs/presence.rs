@@ -18,6 +18,7 @@ vocabulary!(
 
 /// Safety-creating presence: a unit at a point or along a track for a time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Presence {
     pub unit_type: UnitType,

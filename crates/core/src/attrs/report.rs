@@ -64,6 +64,7 @@ vocabulary!(
 
 /// Optional, sensitive: who reported. Never public below the threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Respondent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +79,7 @@ pub struct Respondent {
 /// A safety-walk score card, each item 1 (very poor) to 5 (very good), so
 /// perception can be compared rather than only read.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scores {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +125,7 @@ impl Scores {
 
 /// A place where someone feels unsafe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     pub reasons: Vec<Reason>,

@@ -87,6 +87,20 @@ impl Q {
         Ok(Self(params))
     }
 
+    /// `format`: json (the default) or html; anything else is refused, not
+    /// silently answered as JSON.
+    fn html(&self) -> Result<bool, ApiError> {
+        match self.get("format") {
+            None | Some("json") => Ok(false),
+            Some("html") => Ok(true),
+            Some(other) => Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "format",
+                format!("`{other}` is not offered; use json or html"),
+            )),
+        }
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -659,7 +673,7 @@ async fn evaluation(
         window,
         &omitted,
     );
-    if q.get("format") == Some("html") {
+    if q.html()? {
         return Ok(super::report_page(evaluation_html(&body)));
     }
     Ok(Json(body).into_response())
@@ -766,7 +780,7 @@ async fn yearly(
         w,
         &incidents_omitted(&state, caller.view(), res10, w, None)?,
     );
-    if q.get("format") == Some("html") {
+    if q.html()? {
         return Ok(super::report_page(yearly_html(&state.area.name, &body)));
     }
     Ok(Json(body).into_response())

@@ -466,7 +466,7 @@ async fn measures(
 }
 
 /// The fields a member of the public may send; everything else is set here.
-const PUBLIC_REPORT_FIELDS: [&str; 5] =
+pub(crate) const PUBLIC_REPORT_FIELDS: [&str; 5] =
     ["reasons", "time_of_day", "comment", "contact", "respondent"];
 const MAX_PUBLIC_REPORT_BYTES: usize = 16 * 1024;
 
