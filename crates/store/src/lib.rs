@@ -12,6 +12,7 @@ mod error;
 mod followups;
 mod frozen;
 mod rows;
+mod second_factor;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,6 +29,7 @@ pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
 pub use followups::{Followups, PublishedRecord};
 pub use frozen::{Frozen, FrozenRecord};
+pub use second_factor::{SecondFactorRecord, SecondFactors};
 
 /// Who a write is attributed to in the records and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -81,7 +83,7 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Followups + Frozen + Send + Sync + 'static {
+pub trait Store: Accounts + Followups + Frozen + SecondFactors + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Changes written by other server instances (PostgreSQL only; `None`
