@@ -12,6 +12,9 @@ pub struct ApiError {
     /// the GeoJSON (`properties.category`).
     pub field: Option<String>,
     retry_after: Option<u32>,
+    /// Extension members (RFC 9457 §3.2) a client acts on, such as
+    /// `second_factor: "code"` when a login needs the one-time code.
+    extensions: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -21,7 +24,15 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            extensions: Vec::new(),
         }
+    }
+
+    /// Adds an extension member to the problem.
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.extensions.push((name, value.into()));
+        self
     }
 
     pub fn field(status: StatusCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -122,6 +133,9 @@ impl IntoResponse for ApiError {
         });
         if let Some(field) = &self.field {
             body["field"] = json!(field);
+        }
+        for (name, value) in self.extensions {
+            body[name] = value;
         }
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();

@@ -1,6 +1,7 @@
 mod admin;
 pub(crate) mod analysis;
 mod auth;
+mod second_factor;
 mod features;
 mod followup;
 mod health;
@@ -30,6 +31,7 @@ pub(crate) fn router(embed_ancestors: &str, state: &AppState) -> Router<AppState
         .merge(points::router())
         .merge(tiles::router())
         .merge(auth::router())
+        .merge(second_factor::router())
         .merge(admin::router())
         .merge(public::router())
         .merge(transfer::router())
