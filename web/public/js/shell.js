@@ -10,7 +10,10 @@ import { onNetChange } from './net.js';
  * asked (the field page then works from its outbox).
  * Pages that need a login get a notice instead of their content.
  */
-export async function startPage({ needsLogin = true, publicPage = false } = {}) {
+/** Where a session that must set up a second factor is sent. */
+export const SECOND_FACTOR_PAGE = '/tvastegsverifiering';
+
+export async function startPage({ needsLogin = true, publicPage = false, enrolPage = false } = {}) {
   await loadLanguage(pickLanguage());
   renderHeader();
   applyTranslations();
@@ -23,7 +26,14 @@ export async function startPage({ needsLogin = true, publicPage = false } = {}) 
   let user = null;
   let offline = false;
   try {
-    user = (await session())?.user || null;
+    const s = await session();
+    user = s?.user || null;
+    const factor = s?.second_factor;
+    if (factor?.required && !factor.enrolled && !enrolPage) {
+      // Every other call would be refused until the factor is set up.
+      location.replace(`${SECOND_FACTOR_PAGE}?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return new Promise(() => {});
+    }
   } catch {
     offline = true;
   }
