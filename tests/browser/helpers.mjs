@@ -113,11 +113,18 @@ export async function freshCode(username, secret) {
   return totp(secret, step);
 }
 
+/** What a login as `who` sends: username, password, and a fresh code
+ * when the account has a second factor. */
+export async function credentials(who) {
+  const data = { ...USERS[who] };
+  if (FACTORS[who]) data.code = await freshCode(data.username, FACTORS[who]);
+  return data;
+}
+
 /** Logs a browser context in through the API (the login page has its own
  * test), with a code from the account's second factor when it has one. */
 export async function signIn(context, who = 'planner') {
-  const data = { ...USERS[who] };
-  if (FACTORS[who]) data.code = await freshCode(data.username, FACTORS[who]);
+  const data = await credentials(who);
   const res = await context.request.post('/api/v1/auth/login', { data });
   if (!res.ok()) throw new Error(`login as ${USERS[who].username}: ${res.status()} ${await res.text()}`);
 }
