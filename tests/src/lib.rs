@@ -268,9 +268,16 @@ pub async fn enrol_test_factor(store: &dyn Store, user_id: uuid::Uuid) {
         .begin_second_factor(user_id, &secret_to_base32(TEST_FACTOR_SECRET), now)
         .await
         .unwrap();
-    let before_window = now.timestamp() / i64::try_from(STEP_SECONDS).unwrap() - i64::from(SKEW_STEPS) - 1;
+    let before_window =
+        now.timestamp() / i64::try_from(STEP_SECONDS).unwrap() - i64::from(SKEW_STEPS) - 1;
     store
-        .confirm_second_factor(user_id, before_window, &[], &trygg_store::Actor::system("test"), now)
+        .confirm_second_factor(
+            user_id,
+            before_window,
+            &[],
+            &trygg_store::Actor::system("test"),
+            now,
+        )
         .await
         .unwrap();
 }

@@ -230,8 +230,7 @@ pub async fn enrol_second_factor(store: &dyn Store, username: &str) -> Result<St
         })?;
     // No code has been used yet: every code of the accepted window (±1
     // step around now) stays good for the owner's first login.
-    let before_window =
-        now.timestamp() / 30 - i64::from(factor::SKEW_STEPS) - 1;
+    let before_window = now.timestamp() / 30 - i64::from(factor::SKEW_STEPS) - 1;
     let (codes, hashes) = server::new_recovery_codes().map_err(|e| Error::Usage(e.detail))?;
     store
         .confirm_second_factor(user.id, before_window, &hashes, &cli_actor(), now)

@@ -5,9 +5,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use trygg_cli::accounts::{self, AddUser, SetUser};
 use trygg_cli::serve::ServeOptions;
 use trygg_core::access::PresenceVisibility;
-use trygg_core::second_factor::Requirement;
 use trygg_core::analytics::period::Cadence;
 use trygg_core::privacy::PublicPolicy;
+use trygg_core::second_factor::Requirement;
 use trygg_server::{AuthConfig, Settings};
 use trygg_store::DatabaseUrl;
 
@@ -96,7 +96,12 @@ struct ServeArgs {
     trust_forwarded: bool,
     /// Who must log in with a second factor (TOTP): admins and users who
     /// may publish (the default), all users, or nobody.
-    #[arg(long, env = "TRYGG_REQUIRE_SECOND_FACTOR", value_enum, default_value = "admins-and-publishers")]
+    #[arg(
+        long,
+        env = "TRYGG_REQUIRE_SECOND_FACTOR",
+        value_enum,
+        default_value = "admins-and-publishers"
+    )]
     require_second_factor: SecondFactorRequirement,
     /// The address the public reaches Trygg at (https://trygg.kommun.se), for
     /// every absolute link (feeds, follow-up, OGC); default: the listening address.
@@ -296,6 +301,68 @@ fn main() -> ExitCode {
     }
 }
 
+async fn run_user(
+    store: &dyn trygg_store::Store,
+    command: UserCommand,
+) -> trygg_cli::Result<String> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            organisation,
+            display_name,
+            publish,
+        } => {
+            let password = accounts::read_password()?;
+            let user = accounts::add_user(
+                store,
+                AddUser {
+                    username: &username,
+                    display_name: display_name.as_deref(),
+                    role: &role,
+                    organisation: &organisation,
+                    publish,
+                    password,
+                },
+            )
+            .await?;
+            Ok(accounts::describe(&user))
+        }
+        UserCommand::List => accounts::list_users(store).await,
+        UserCommand::SecondFactor {
+            command: SecondFactorCommand::Enrol { username },
+        } => accounts::enrol_second_factor(store, &username).await,
+        UserCommand::SecondFactor {
+            command: SecondFactorCommand::Reset { username },
+        } => accounts::reset_second_factor(store, &username).await,
+        UserCommand::Set {
+            username,
+            role,
+            publish,
+            disabled,
+            password,
+        } => {
+            let password = if password {
+                Some(accounts::read_password()?)
+            } else {
+                None
+            };
+            let user = accounts::set_user(
+                store,
+                SetUser {
+                    username: &username,
+                    role: role.as_deref(),
+                    publish,
+                    disabled,
+                    password,
+                },
+            )
+            .await?;
+            Ok(accounts::describe(&user))
+        }
+    }
+}
+
 async fn run(cli: Cli) -> trygg_cli::Result<String> {
     let url = DatabaseUrl::new(cli.database_url);
     match cli.command {
@@ -309,62 +376,7 @@ async fn run(cli: Cli) -> trygg_cli::Result<String> {
         }
         Command::User { command } => {
             let store = trygg_store::connect(&url).await?;
-            match command {
-                UserCommand::Add {
-                    username,
-                    role,
-                    organisation,
-                    display_name,
-                    publish,
-                } => {
-                    let password = accounts::read_password()?;
-                    let user = accounts::add_user(
-                        store.as_ref(),
-                        AddUser {
-                            username: &username,
-                            display_name: display_name.as_deref(),
-                            role: &role,
-                            organisation: &organisation,
-                            publish,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Ok(accounts::describe(&user))
-                }
-                UserCommand::List => accounts::list_users(store.as_ref()).await,
-                UserCommand::SecondFactor {
-                    command: SecondFactorCommand::Enrol { username },
-                } => accounts::enrol_second_factor(store.as_ref(), &username).await,
-                UserCommand::SecondFactor {
-                    command: SecondFactorCommand::Reset { username },
-                } => accounts::reset_second_factor(store.as_ref(), &username).await,
-                UserCommand::Set {
-                    username,
-                    role,
-                    publish,
-                    disabled,
-                    password,
-                } => {
-                    let password = if password {
-                        Some(accounts::read_password()?)
-                    } else {
-                        None
-                    };
-                    let user = accounts::set_user(
-                        store.as_ref(),
-                        SetUser {
-                            username: &username,
-                            role: role.as_deref(),
-                            publish,
-                            disabled,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Ok(accounts::describe(&user))
-                }
-            }
+            run_user(store.as_ref(), command).await
         }
         Command::Import(i) => import(i, &url, &cli.service_area).await,
         Command::Export {
@@ -413,9 +425,7 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, service_area: String) -> trygg_cl
             session_hours: a.session_hours.clamp(1, 24 * 30),
             trust_forwarded: a.trust_forwarded,
             second_factor: match a.require_second_factor {
-                SecondFactorRequirement::AdminsAndPublishers => {
-                    Requirement::AdminsAndPublishers
-                }
+                SecondFactorRequirement::AdminsAndPublishers => Requirement::AdminsAndPublishers,
                 SecondFactorRequirement::All => Requirement::All,
                 SecondFactorRequirement::Off => Requirement::Off,
             },

@@ -130,10 +130,7 @@ pub fn accept(
 
 /// The code for a moment (tests, and the CLI's check of a new factor).
 pub fn code_at(secret: &[u8], unix_seconds: u64) -> Result<String> {
-    Ok(generator(secret, "")?
-        .generate(unix_seconds)
-        .to_string()
-        )
+    Ok(generator(secret, "")?.generate(unix_seconds).to_string())
 }
 
 /// Whether text typed at the code prompt is a one-time code (six digits)
@@ -147,7 +144,7 @@ pub fn looks_like_code(text: &str) -> bool {
 /// case, without spaces or dashes (people copy "ABCD-EFGH" as they like).
 pub fn normalise_recovery_code(text: &str) -> String {
     text.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
@@ -210,11 +207,28 @@ mod tests {
         let first = step * STEP_SECONDS;
         let last = first + STEP_SECONDS - 1;
         for now in [first, last] {
-            assert_eq!(accept(RFC_KEY, &at_step(step), now, None).unwrap(), Some(step));
-            assert_eq!(accept(RFC_KEY, &at_step(step - 1), now, None).unwrap(), Some(step - 1));
-            assert_eq!(accept(RFC_KEY, &at_step(step + 1), now, None).unwrap(), Some(step + 1));
-            assert_eq!(accept(RFC_KEY, &at_step(step - 2), now, None).unwrap(), None, "two steps late");
-            assert_eq!(accept(RFC_KEY, &at_step(step + 2), now, None).unwrap(), None, "two steps early");
+            assert_eq!(
+                accept(RFC_KEY, &at_step(step), now, None).unwrap(),
+                Some(step)
+            );
+            assert_eq!(
+                accept(RFC_KEY, &at_step(step - 1), now, None).unwrap(),
+                Some(step - 1)
+            );
+            assert_eq!(
+                accept(RFC_KEY, &at_step(step + 1), now, None).unwrap(),
+                Some(step + 1)
+            );
+            assert_eq!(
+                accept(RFC_KEY, &at_step(step - 2), now, None).unwrap(),
+                None,
+                "two steps late"
+            );
+            assert_eq!(
+                accept(RFC_KEY, &at_step(step + 2), now, None).unwrap(),
+                None,
+                "two steps early"
+            );
         }
         // Typed with the space apps show.
         let spaced = format!("{} {}", &at_step(step)[..3], &at_step(step)[3..]);
@@ -226,10 +240,25 @@ mod tests {
         let now = 2_000_000_000;
         let step = now / STEP_SECONDS;
         let code = |s: u64| code_at(RFC_KEY, s * STEP_SECONDS).unwrap();
-        assert_eq!(accept(RFC_KEY, &code(step), now, Some(step)).unwrap(), None, "replayed");
-        assert_eq!(accept(RFC_KEY, &code(step - 1), now, Some(step)).unwrap(), None, "older than the last used");
-        assert_eq!(accept(RFC_KEY, &code(step + 1), now, Some(step)).unwrap(), Some(step + 1), "the next one is fine");
-        assert_eq!(accept(RFC_KEY, &code(step), now, Some(step - 1)).unwrap(), Some(step));
+        assert_eq!(
+            accept(RFC_KEY, &code(step), now, Some(step)).unwrap(),
+            None,
+            "replayed"
+        );
+        assert_eq!(
+            accept(RFC_KEY, &code(step - 1), now, Some(step)).unwrap(),
+            None,
+            "older than the last used"
+        );
+        assert_eq!(
+            accept(RFC_KEY, &code(step + 1), now, Some(step)).unwrap(),
+            Some(step + 1),
+            "the next one is fine"
+        );
+        assert_eq!(
+            accept(RFC_KEY, &code(step), now, Some(step - 1)).unwrap(),
+            Some(step)
+        );
     }
 
     #[test]
@@ -244,16 +273,25 @@ mod tests {
     fn the_uri_names_the_issuer_and_the_account_and_holds_the_secret() {
         let uri = otpauth_uri(RFC_KEY, "anna").unwrap();
         assert!(uri.starts_with("otpauth://totp/Trygg:anna?"), "{uri}");
-        assert!(uri.contains(&format!("secret={}", secret_to_base32(RFC_KEY))), "{uri}");
+        assert!(
+            uri.contains(&format!("secret={}", secret_to_base32(RFC_KEY))),
+            "{uri}"
+        );
         assert!(uri.contains("issuer=Trygg"), "{uri}");
-        assert_eq!(secret_from_base32(&secret_for_typing(RFC_KEY)).unwrap(), RFC_KEY);
+        assert_eq!(
+            secret_from_base32(&secret_for_typing(RFC_KEY)).unwrap(),
+            RFC_KEY
+        );
     }
 
     #[test]
     fn recovery_codes_read_the_same_however_they_are_typed() {
         let code = recovery_code(&[0, 1, 2, 3, 4, 250, 251, 252, 253, 254]);
         assert_eq!(code.len(), 11);
-        assert_eq!(normalise_recovery_code(&code.to_uppercase()), normalise_recovery_code(&code));
+        assert_eq!(
+            normalise_recovery_code(&code.to_uppercase()),
+            normalise_recovery_code(&code)
+        );
         assert_eq!(normalise_recovery_code(" abcde fghjk "), "abcdefghjk");
     }
 

@@ -46,8 +46,12 @@ pub trait SecondFactors: Send + Sync {
     /// Starts an enrolment with a new secret, replacing one still waiting
     /// for its first code. A confirmed factor is a conflict: it is reset
     /// first (by an admin).
-    async fn begin_second_factor(&self, user_id: Uuid, secret: &str, now: DateTime<Utc>)
-    -> Result<()>;
+    async fn begin_second_factor(
+        &self,
+        user_id: Uuid,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
     /// Confirms a waiting enrolment with the step of its first code and
     /// keeps the hashes of its recovery codes (replacing any old ones).
     async fn confirm_second_factor(
@@ -62,8 +66,12 @@ pub trait SecondFactors: Send + Sync {
     /// one taken; false when it is not (a replayed or older code).
     async fn take_step(&self, user_id: Uuid, step: i64) -> Result<bool>;
     /// Uses a recovery code once; false when it is unknown or used.
-    async fn use_recovery_code(&self, user_id: Uuid, code_hash: &str, now: DateTime<Utc>)
-    -> Result<bool>;
+    async fn use_recovery_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
     /// How many recovery codes are left.
     async fn recovery_codes_left(&self, user_id: Uuid) -> Result<u32>;
     /// Removes a user's factor and recovery codes; false when there was none.

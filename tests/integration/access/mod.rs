@@ -128,8 +128,16 @@ async fn session(app: &TestApp, username: &str) -> Session {
         trygg_tests::enrol_test_factor(app.store.as_ref(), user.id).await;
     }
     let code = trygg_tests::test_factor_code(app.store.as_ref(), user.id).await;
-    let body = json!({ "username": username, "password": PLANNER_PASSWORD, "code": code }).to_string();
-    let r = call(app, Method::POST, "/api/v1/auth/login", Some(body), &[("authorization", "")]).await;
+    let body =
+        json!({ "username": username, "password": PLANNER_PASSWORD, "code": code }).to_string();
+    let r = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        Some(body),
+        &[("authorization", "")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     session_of(&r)
 }

@@ -9,14 +9,26 @@ use trygg_tests::{PLANNER_PASSWORD, on_both_backends};
 use super::{Session, session_of};
 use crate::api::{TestApp, app, app_with, assert_problem, call};
 
-async fn login(app: &TestApp, username: &str, code: Option<&str>, extra: &[(&str, &str)]) -> crate::api::Reply {
+async fn login(
+    app: &TestApp,
+    username: &str,
+    code: Option<&str>,
+    extra: &[(&str, &str)],
+) -> crate::api::Reply {
     let mut body = json!({ "username": username, "password": PLANNER_PASSWORD });
     if let Some(code) = code {
         body["code"] = json!(code);
     }
     let mut headers = vec![("authorization", "")];
     headers.extend_from_slice(extra);
-    call(app, Method::POST, "/api/v1/auth/login", Some(body.to_string()), &headers).await
+    call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        Some(body.to_string()),
+        &headers,
+    )
+    .await
 }
 
 fn with_language<'a>(s: &'a Session, lang: &'a str) -> [(&'a str, &'a str); 4] {
@@ -31,7 +43,13 @@ fn code(secret: &[u8], steps: i64) -> String {
 }
 
 fn secret_of(uri: &str) -> Vec<u8> {
-    let value = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap();
+    let value = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     factor::secret_from_base32(value).unwrap()
 }
 

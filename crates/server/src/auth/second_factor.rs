@@ -144,7 +144,10 @@ mod tests {
 
     #[test]
     fn a_session_without_its_factor_may_only_enrol_and_leave() {
-        assert!(enrolment_route(&Method::POST, "/api/v1/auth/second-factor/confirm"));
+        assert!(enrolment_route(
+            &Method::POST,
+            "/api/v1/auth/second-factor/confirm"
+        ));
         assert!(enrolment_route(&Method::GET, "/api/v1/auth/session"));
         assert!(enrolment_route(&Method::POST, "/api/v1/auth/logout"));
         assert!(!enrolment_route(&Method::POST, "/api/v1/auth/tokens"));

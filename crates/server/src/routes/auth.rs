@@ -155,7 +155,11 @@ async fn login(
         Some(factor) => {
             // The password was right; without the code nothing is counted
             // (and nothing reset: the back-off keeps counting wrong codes).
-            let typed = body.get("code").and_then(Value::as_str).unwrap_or("").trim();
+            let typed = body
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim();
             if typed.is_empty() {
                 return Err(code_needed(&headers, false));
             }

@@ -1,7 +1,6 @@
 mod admin;
 pub(crate) mod analysis;
 mod auth;
-mod second_factor;
 mod features;
 mod followup;
 mod health;
@@ -12,6 +11,7 @@ pub mod openapi;
 mod points;
 pub(crate) mod public;
 mod public_answer;
+mod second_factor;
 pub mod tiles;
 mod transfer;
 mod web;

@@ -30,7 +30,9 @@ pub(super) fn router() -> Router<AppState> {
 async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let p = caller.principal()?;
     let record = state.store.second_factor(p.user.id).await?;
-    let enrolled = record.as_ref().is_some_and(trygg_store::SecondFactorRecord::confirmed);
+    let enrolled = record
+        .as_ref()
+        .is_some_and(trygg_store::SecondFactorRecord::confirmed);
     let left = if enrolled {
         state.store.recovery_codes_left(p.user.id).await?
     } else {
@@ -51,7 +53,11 @@ async fn pending_secret(state: &AppState, caller: &Caller) -> Result<(Vec<u8>, S
         .second_factor(p.user.id)
         .await?
         .filter(|f| !f.confirmed())
-        .ok_or_else(|| ApiError::not_found("no enrolment is waiting; start one with POST /api/v1/auth/second-factor"))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no enrolment is waiting; start one with POST /api/v1/auth/second-factor",
+            )
+        })?;
     let secret = factor::secret_from_base32(&record.secret).map_err(ApiError::body)?;
     Ok((secret, p.user.username.clone()))
 }
@@ -77,7 +83,11 @@ async fn begin(
             } else {
                 "This account has a second factor already. An admin can reset it."
             };
-            return Err(ApiError::field(StatusCode::CONFLICT, "second_factor", detail));
+            return Err(ApiError::field(
+                StatusCode::CONFLICT,
+                "second_factor",
+                detail,
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -134,7 +144,11 @@ async fn confirm(
         } else {
             "That code is not right. Type the six digits the app shows now."
         };
-        return Err(ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "code", detail));
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "code",
+            detail,
+        ));
     };
     let (codes, hashes) = gate::new_recovery_codes()?;
     state
