@@ -189,3 +189,30 @@ on_both_backends! {
         assert_eq!(call(&off, Method::GET, "/api/v1/admin/users", None, &session_of(&admin).headers()).await.status, StatusCode::OK);
     }
 }
+
+on_both_backends! {
+    async fn the_store_takes_each_step_and_recovery_code_once_even_at_the_same_moment(store) {
+        let app = app(store).await;
+        let (admin, _) = app.store.user_by_username("admin").await.unwrap().unwrap();
+        let actor = trygg_store::Actor::system("test");
+        let now = chrono::Utc::now();
+        app.store.begin_second_factor(admin.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", now).await.unwrap();
+        assert!(!app.store.take_step(admin.id, 10).await.unwrap(), "no step before confirmation");
+        let hashes = vec!["h1".to_owned(), "h2".to_owned()];
+        app.store.confirm_second_factor(admin.id, 100, &hashes, &actor, now).await.unwrap();
+        let (a, b) = tokio::join!(app.store.take_step(admin.id, 101), app.store.take_step(admin.id, 101));
+        assert!(a.unwrap() ^ b.unwrap(), "exactly one of two requests with one code wins");
+        assert!(!app.store.take_step(admin.id, 100).await.unwrap(), "an older step");
+        let (a, b) = tokio::join!(app.store.use_recovery_code(admin.id, "h1", now), app.store.use_recovery_code(admin.id, "h1", now));
+        assert!(a.unwrap() ^ b.unwrap(), "a recovery code works once");
+        assert!(!app.store.use_recovery_code(admin.id, "unknown", now).await.unwrap());
+        assert_eq!(app.store.recovery_codes_left(admin.id).await.unwrap(), 1);
+        assert!(app.store.begin_second_factor(admin.id, "JBSWY3DPEHPK3PXP", now).await.is_err(), "a confirmed factor is reset first");
+        let shown = format!("{:?}", app.store.second_factor(admin.id).await.unwrap().unwrap());
+        assert!(!shown.contains("JBSWY3DP"), "the secret stays out of debug output: {shown}");
+        assert!(app.store.reset_second_factor(admin.id, &actor, now).await.unwrap());
+        assert!(app.store.second_factor(admin.id).await.unwrap().is_none());
+        assert_eq!(app.store.recovery_codes_left(admin.id).await.unwrap(), 0);
+        assert!(!app.store.reset_second_factor(admin.id, &actor, now).await.unwrap());
+    }
+}

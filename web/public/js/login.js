@@ -1,25 +1,8 @@
 // Sign-in for planners and field staff (accounts are made by an admin with
 // `trygg user add`). The session is an HttpOnly cookie the page never sees.
-import { startPage, markReady, SECOND_FACTOR_PAGE } from './shell.js';
+import { startPage, markReady, nextPath, SECOND_FACTOR_PAGE } from './shell.js';
 import { t } from './i18n.js';
 import { login, ApiError } from './api.js';
-
-/**
- * Where to go after logging in: only a page of this site. The browser's own
- * URL parser decides, not a look at the text: it drops tabs and newlines and
- * reads a backslash as a slash, so `/\t/evil.example` is another site.
- */
-function nextPath() {
-  const asked = new URLSearchParams(location.search).get('next') || '/map';
-  let url;
-  try {
-    url = new URL(asked, location.origin);
-  } catch {
-    return '/map';
-  }
-  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/map';
-  return `${url.pathname}${url.search}${url.hash}`;
-}
 
 async function main() {
   const { user } = await startPage({ needsLogin: false });

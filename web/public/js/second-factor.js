@@ -2,22 +2,9 @@
 // a QR code (drawn on the server, never by a QR service), as an otpauth://
 // URI and as text to type; the first code from the app confirms it, and the
 // ten recovery codes are shown this once.
-import { startPage, markReady } from './shell.js';
+import { startPage, markReady, nextPath } from './shell.js';
 import { t } from './i18n.js';
 import { getJson, postJson, ApiError } from './api.js';
-
-/** Where to go afterwards: only a path on this site (as on the login page). */
-function nextPath() {
-  const asked = new URLSearchParams(location.search).get('next') || '/map';
-  let url;
-  try {
-    url = new URL(asked, location.origin);
-  } catch {
-    return '/map';
-  }
-  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/map';
-  return `${url.pathname}${url.search}${url.hash}`;
-}
 
 function show(id, on = true) {
   document.getElementById(id).hidden = !on;

@@ -52,6 +52,24 @@ export async function startPage({ needsLogin = true, publicPage = false, enrolPa
   return { lang: currentLang(), user, offline };
 }
 
+/**
+ * Where to go after logging in (or setting up a second factor): only a page
+ * of this site. The browser's own URL parser decides, not a look at the
+ * text: it drops tabs and newlines and reads a backslash as a slash, so
+ * `/\t/evil.example` is another site.
+ */
+export function nextPath() {
+  const asked = new URLSearchParams(location.search).get('next') || '/map';
+  let url;
+  try {
+    url = new URL(asked, location.origin);
+  } catch {
+    return '/map';
+  }
+  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/map';
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
 export function loginHref() {
   return `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
 }
