@@ -488,26 +488,44 @@ fn a_second_factor_from_the_cli_is_asked_for_at_login_and_reset_from_the_cli() {
         "Linköpings kommun",
     ];
     cli(&db, &add);
-    let printed = cli(&db, &["user", "second-factor", "enrol", "--username", "eva.admin"]);
+    let printed = cli(
+        &db,
+        &["user", "second-factor", "enrol", "--username", "eva.admin"],
+    );
     let uri = printed.lines().next().unwrap();
-    assert!(uri.starts_with("otpauth://totp/Trygg:eva.admin?"), "{printed}");
+    assert!(
+        uri.starts_with("otpauth://totp/Trygg:eva.admin?"),
+        "{printed}"
+    );
     let recovery: Vec<&str> = printed
         .lines()
         .skip_while(|l| !l.starts_with("recovery codes"))
         .skip(1)
         .collect();
     assert_eq!(recovery.len(), 10, "{printed}");
-    let base32 = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap();
+    let base32 = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     let secret = trygg_core::second_factor::secret_from_base32(base32).unwrap();
 
     let server = start(Some(&db), &[]);
     wait_ready(&server.addr);
     let login = |code: Option<&str>| {
-        let mut body = serde_json::json!({ "username": "eva.admin", "password": support::PASSWORD });
+        let mut body =
+            serde_json::json!({ "username": "eva.admin", "password": support::PASSWORD });
         if let Some(code) = code {
             body["code"] = serde_json::json!(code);
         }
-        request(&server.addr, "POST", "/api/v1/auth/login", Some(&body.to_string()))
+        request(
+            &server.addr,
+            "POST",
+            "/api/v1/auth/login",
+            Some(&body.to_string()),
+        )
     };
     let (status, _, asked) = login(None);
     assert_eq!(status, 401, "{asked}");
@@ -517,7 +535,10 @@ fn a_second_factor_from_the_cli_is_asked_for_at_login_and_reset_from_the_cli() {
     let (status, _, body) = login(Some(&code));
     assert_eq!(status, 200, "{body}");
 
-    let reset = cli(&db, &["user", "second-factor", "reset", "--username", "eva.admin"]);
+    let reset = cli(
+        &db,
+        &["user", "second-factor", "reset", "--username", "eva.admin"],
+    );
     assert!(reset.contains("no second factor now"), "{reset}");
     let (status, _, body) = login(None);
     assert_eq!(status, 200, "{body}");

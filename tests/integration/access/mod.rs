@@ -119,27 +119,9 @@ impl Session {
     }
 }
 
-/// Every test user shares the planner's password. Users who must have a
-/// second factor (admins and publishers, by default) get the suite's test
-/// factor and log in with its code, as a person with an app does.
+/// Every test user shares the planner's password (see `api::login_as`).
 async fn session(app: &TestApp, username: &str) -> Session {
-    let (user, _) = app.store.user_by_username(username).await.unwrap().unwrap();
-    if trygg_core::second_factor::Requirement::default().requires(&user) {
-        trygg_tests::enrol_test_factor(app.store.as_ref(), user.id).await;
-    }
-    let code = trygg_tests::test_factor_code(app.store.as_ref(), user.id).await;
-    let body =
-        json!({ "username": username, "password": PLANNER_PASSWORD, "code": code }).to_string();
-    let r = call(
-        app,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(body),
-        &[("authorization", "")],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    session_of(&r)
+    session_of(&crate::api::login_as(app, username).await)
 }
 
 /// The cookie and CSRF token a successful login answered.
