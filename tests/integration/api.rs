@@ -96,6 +96,27 @@ pub(crate) async fn call(
     body: Option<String>,
     extra: &[(&str, &str)],
 ) -> Reply {
+    send(app, method, uri, body.map(Body::from), extra).await
+}
+
+/// [`call`] with a body of bytes (a gzip file, Windows-1252 text).
+pub(crate) async fn call_bytes(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    send(app, method, uri, Some(Body::from(body)), extra).await
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Option<Body>,
+    extra: &[(&str, &str)],
+) -> Reply {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
@@ -118,9 +139,7 @@ pub(crate) async fn call(
             req = req.header(*k, *v);
         }
     }
-    let req = req
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("request");
+    let req = req.body(body.unwrap_or_else(Body::empty)).expect("request");
     let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();

@@ -169,16 +169,32 @@ struct ImportCli {
     /// Coordinates of the file: WGS84 (default), EPSG:3006, EPSG:3007–3018.
     #[arg(long)]
     crs: Option<String>,
-    /// CSV headers of the logical columns, e.g. `x=E,y=N,time=datum,category=typ,id=nr`.
+    /// CSV headers (or district attributes) of the logical columns, e.g.
+    /// `x=E,y=N,time=datum,category=typ,id=nr` or `name=NAMN,code=KOD`.
     #[arg(long)]
     columns: Option<String>,
+    /// CSV delimiter: `,`, `;`, `tab` (default: detected).
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Text encoding: utf-8, windows-1252, … (default: UTF-8, else Windows-1252).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Map a column's values onto Trygg's, e.g. `category=Misshandel:assault,Rån:robbery`; repeatable.
+    #[arg(long = "map", value_name = "FIELD=VALUE:NEW,…")]
+    maps: Vec<String>,
+    /// A CSV of `field,value,new value` rows, read like `--map`.
+    #[arg(long)]
+    map_file: Option<std::path::PathBuf>,
+    /// The length of an imported presence that has no end or duration, e.g. `15m`.
+    #[arg(long)]
+    default_duration: Option<String>,
     /// The source recorded on CSV incidents (with their id: what makes re-imports idempotent).
     #[arg(long)]
     source: Option<String>,
     /// Import the valid rows and write the others, with line and reason, to the rejects file.
     #[arg(long)]
     skip_invalid: bool,
-    /// Where rejected rows go (default: FILE.rejects.csv).
+    /// Where rejected rows go (default: NAME.rejects.csv in the working directory).
     #[arg(long)]
     rejects: Option<std::path::PathBuf>,
     /// Check and count everything, write nothing.
@@ -467,9 +483,6 @@ async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cl
         store.as_ref(),
         &area,
         trygg_cli::transfer::ImportArgs {
-            file: &i.file,
-            kind,
-            format,
             crs: i.crs.as_deref(),
             columns: i.columns.as_deref(),
             source: i.source.as_deref(),
@@ -477,6 +490,12 @@ async fn import(i: ImportCli, url: &DatabaseUrl, service_area: &str) -> trygg_cl
             rejects: i.rejects.as_deref(),
             dry_run: i.dry_run,
             include_summaries: i.include_summaries,
+            delimiter: i.delimiter.as_deref(),
+            encoding: i.encoding.as_deref(),
+            maps: &i.maps,
+            map_file: i.map_file.as_deref(),
+            default_duration: i.default_duration.as_deref(),
+            ..trygg_cli::transfer::ImportArgs::new(&i.file, kind, format)
         },
     )
     .await

@@ -413,6 +413,70 @@ fn sigterm_lets_a_request_in_flight_finish() {
 }
 
 #[test]
+fn the_binary_takes_the_import_options_and_writes_rejects_to_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let file = dir.path().join("narvaro.csv.gz");
+    // Semicolons, Windows-1252 (Ö is 0xD6), gzip; one row without an end.
+    let text = b"lon;lat;start;slut;enhetstyp\r\n15,6214;58,4108;2024-03-05 21:00;2024-03-05 21:40;Trygghetsteam\r\n15,6214;58,4108;2024-03-06 21:00;;\xd6vrigt\r\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trygg"))
+            .current_dir(dir.path())
+            .args([
+                "import",
+                "--kind",
+                "presence",
+                "--format",
+                "csv",
+                "--database-url",
+                &db,
+            ])
+            .args(extra)
+            .arg(&file)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["--delimiter", ";"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("line 2: properties.unit_type: unknown value \"Trygghetsteam\""),
+        "{said}"
+    );
+    let out = run(&[
+        "--map",
+        "unit_type=Trygghetsteam:municipal_staff",
+        "--skip-invalid",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("1 inserted, 0 updated, 0 unchanged, 0 skipped, 1 rejected (listed in narvaro.rejects.csv)"), "{said}");
+    assert!(said.contains("note: read as Windows-1252"), "{said}");
+    let listed = std::fs::read_to_string(dir.path().join("narvaro.rejects.csv")).unwrap();
+    assert!(listed.contains("line 3,properties.ended_at,"), "{listed}");
+    let out = run(&[
+        "--map",
+        "unit_type=Trygghetsteam:municipal_staff",
+        "--default-duration",
+        "15m",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("1 inserted, 0 updated, 1 unchanged"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn health_answers_while_heavy_analyses_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("heavy.db").display());

@@ -9,7 +9,8 @@ use h3o::CellIndex;
 use uuid::Uuid;
 
 use crate::attrs::{
-    IncidentCategory, MeasureKind, MeasureStatus, Reason, ReportSource, ReportStatus, UnitType,
+    IncidentCategory, MeasureKind, MeasureStatus, Presence, Reason, ReportSource, ReportStatus,
+    UnitType,
 };
 use crate::bbox::Bbox;
 use crate::query::{Filters, HexQuery, ListQuery, PointQuery};
@@ -500,7 +501,8 @@ impl LayerIndex {
     /// police-feed event placed at the municipality's midpoint would
     /// otherwise paint a false hot spot there. Each feature counts
     /// once in every hexagon it touches; presence minutes (clipped to the
-    /// window, open presence counted up to `now`) are shared evenly among
+    /// window, open presence counted up to `now` and at most
+    /// `Presence::MAX_HOURS` after its start) are shared evenly among
     /// the hexagons of a track. More than `max_cells` hexagons is refused.
     ///
     /// With a box (a `bbox`, a tile), the answer is exactly the hexagons
@@ -571,8 +573,18 @@ impl LayerIndex {
                     scratch.dedup();
                 }
             }
+            // A log left open closed itself after the longest a presence
+            // lasts: it is no visit in a window after that.
+            let end = if presence && e.t_end == i64::MAX {
+                let end = Presence::counted_end_ms(e.t_start, None, now);
+                if end < q.window.start {
+                    return Ok(());
+                }
+                end
+            } else {
+                e.t_end
+            };
             let minutes = if presence && !scratch.is_empty() {
-                let end = if e.t_end == i64::MAX { now } else { e.t_end };
                 q.window.overlap_ms(e.t_start, end) as f64 / 60_000.0 / scratch.len() as f64
             } else {
                 0.0
@@ -997,6 +1009,26 @@ mod tests {
             .unwrap();
         assert_eq!(h[0].count, 1);
         assert!((h[0].minutes - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_presence_left_open_closes_itself_after_the_longest_a_presence_lasts() {
+        const HOUR: i64 = 3_600_000;
+        let mut r = row(15.62, 58.41, 0, "police");
+        r.t_end = None;
+        let index = LayerIndex::build(Kind::Presence, &[r]);
+        // An hour in: counted up to now.
+        let h = index.hexagons(&query(9, 0, 100 * HOUR), HOUR, 10).unwrap();
+        assert!((h[0].minutes - 60.0).abs() < 1e-9, "{h:?}");
+        // Ten years on: 24 hours, not ten years.
+        let years = 10 * 365 * 24 * HOUR;
+        let h = index.hexagons(&query(9, 0, years), years, 10).unwrap();
+        assert!((h[0].minutes - 24.0 * 60.0).abs() < 1e-9, "{h:?}");
+        // And no visit at all in a window after it closed.
+        let later = index
+            .hexagons(&query(9, 30 * HOUR, years), years, 10)
+            .unwrap();
+        assert!(later.is_empty(), "{later:?}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! are the fixed midpoints of a municipality or county, so incidents from
 //! it keep a coarse precision and never pose as street-level points.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use geo_types::{Geometry, Point};
 use serde::Deserialize;
 
@@ -56,14 +56,10 @@ impl Event {
         self.kind.starts_with("Sammanfattning")
     }
 
-    /// The feed's time, e.g. `2022-10-07 1:03:33 +02:00` (hour not padded).
+    /// The feed's time, e.g. `2022-10-07 1:03:33 +02:00` (hour not padded),
+    /// read by the importers' time parser.
     pub fn published_at(&self, field: &str) -> Result<DateTime<Utc>> {
-        parse_feed_time(&self.datetime).ok_or_else(|| {
-            Error::invalid(
-                field,
-                format!("`{}` is not a feed date-time", self.datetime),
-            )
-        })
+        crate::import::parse_local_time(&self.datetime, field)
     }
 
     pub fn position(&self, field: &str) -> Result<(f64, f64)> {
@@ -93,9 +89,15 @@ impl Event {
     /// The incident this event stands for, or `None` for types that are not
     /// crime or disorder (fires, missing persons, nightly summaries …).
     pub fn to_incident(&self, index: usize) -> Result<Option<NewFeature>> {
-        let Some(category) = category_of(&self.kind) else {
-            return Ok(None);
-        };
+        match category_of(&self.kind) {
+            Some(category) => self.incident_as(index, category).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The incident this event stands for, in a category given by the
+    /// caller (a user's `--map` of the event type).
+    pub fn incident_as(&self, index: usize, category: IncidentCategory) -> Result<NewFeature> {
         let field = format!("[{index}]");
         let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
         let precision_m = if self.is_county_level() {
@@ -119,113 +121,77 @@ impl Event {
                 }
             }),
         };
-        Ok(Some(NewFeature {
+        Ok(NewFeature {
             geometry: Geometry::Point(Point::new(lon, lat)),
             attributes: Attributes::Incident(incident),
-        }))
+        })
+    }
+
+    /// A nightly summary kept as an incident of category `other` (asked for
+    /// with `--include-summaries`), without its link.
+    pub fn to_summary_incident(&self, index: usize) -> Result<Option<NewFeature>> {
+        let mut f = self.incident_as(index, IncidentCategory::Other)?;
+        if let Attributes::Incident(i) = &mut f.attributes {
+            i.source_url = None;
+        }
+        Ok(Some(f))
     }
 }
 
-impl Event {
-    /// A nightly summary kept as an incident of category `other` (asked for
-    /// with `--include-summaries`).
-    pub fn to_summary_incident(&self, index: usize) -> Result<Option<NewFeature>> {
-        let field = format!("[{index}]");
-        let (lon, lat) = self.position(&format!("{field}.location.gps"))?;
-        let incident = Incident {
-            category: IncidentCategory::Other,
-            occurred_at: self.published_at(&format!("{field}.datetime"))?,
-            occurred_until: None,
-            precision_m: if self.is_county_level() {
-                COUNTY_PRECISION_M
-            } else {
-                MUNICIPALITY_PRECISION_M
-            },
-            source: SOURCE.to_owned(),
-            source_id: Some(self.id.to_string()),
-            source_type: Some(self.kind.clone()),
-            source_url: None,
-        };
-        Ok(Some(NewFeature {
-            geometry: Geometry::Point(Point::new(lon, lat)),
-            attributes: Attributes::Incident(incident),
-        }))
-    }
-}
+/// The feed's Swedish event types, by prefix, in the order they are tried
+/// (`Stöld/inbrott` before `Stöld`), with the category each stands for;
+/// `None` for types that are not crime or disorder Trygg counts (nightly
+/// summaries). Types not listed (fires, missing persons …) are left out.
+pub const EVENT_TYPES: &[(&str, Option<&str>)] = &[
+    ("Sammanfattning", None),
+    ("Motorfordon, stöld", Some("vehicle_theft")),
+    ("Motorfordon, anträffat stulet", Some("vehicle_theft")),
+    ("Stöld/inbrott", Some("burglary")),
+    ("Inbrott", Some("burglary")),
+    ("Hemfridsbrott", Some("burglary")),
+    ("Olaga intrång", Some("burglary")),
+    ("Stöld", Some("theft")),
+    ("Snatteri", Some("theft")),
+    ("Rån", Some("robbery")),
+    ("Skadegörelse", Some("vandalism")),
+    ("Misshandel", Some("assault")),
+    ("Mord/dråp", Some("assault")),
+    ("Våldtäkt", Some("assault")),
+    ("Våld/hot", Some("assault")),
+    ("Olaga hot", Some("assault")),
+    ("Skottlossning", Some("assault")),
+    ("Vållande till kroppsskada", Some("assault")),
+    ("Olaga frihetsberövande", Some("assault")),
+    ("Sexualbrott", Some("assault")),
+    ("Narkotikabrott", Some("drugs")),
+    ("Bedrägeri", Some("fraud")),
+    ("Åldringsbrott", Some("fraud")),
+    ("Bråk", Some("disturbance")),
+    ("Ofredande", Some("disturbance")),
+    ("Ordningslagen", Some("disturbance")),
+    ("Fylleri", Some("disturbance")),
+    ("Smällar", Some("disturbance")),
+    ("Knivlagen", Some("disturbance")),
+    ("Trafikolycka", Some("traffic")),
+    ("Rattfylleri", Some("traffic")),
+    ("Trafikbrott", Some("traffic")),
+    ("Övrigt", Some("other")),
+    ("Vapenlagen", Some("other")),
+    ("Detonation", Some("other")),
+    ("Explosion", Some("other")),
+    ("Farligt föremål", Some("other")),
+    ("Larm Överfall", Some("other")),
+    ("Skyddslagen", Some("other")),
+];
 
 /// Maps the feed's Swedish event types onto Trygg's categories.
 pub fn category_of(kind: &str) -> Option<IncidentCategory> {
-    use IncidentCategory as C;
     let k = kind.trim();
-    let starts = |p: &str| k.starts_with(p);
-    Some(if starts("Sammanfattning") {
-        return None;
-    } else if starts("Motorfordon, stöld") || starts("Motorfordon, anträffat stulet") {
-        C::VehicleTheft
-    } else if starts("Stöld/inbrott")
-        || starts("Inbrott")
-        || starts("Hemfridsbrott")
-        || starts("Olaga intrång")
-    {
-        C::Burglary
-    } else if starts("Stöld") || starts("Snatteri") {
-        C::Theft
-    } else if starts("Rån") {
-        C::Robbery
-    } else if starts("Skadegörelse") {
-        C::Vandalism
-    } else if starts("Misshandel")
-        || starts("Mord/dråp")
-        || starts("Våldtäkt")
-        || starts("Våld/hot")
-        || starts("Olaga hot")
-        || starts("Skottlossning")
-        || starts("Vållande till kroppsskada")
-        || starts("Olaga frihetsberövande")
-        || starts("Sexualbrott")
-    {
-        C::Assault
-    } else if starts("Narkotikabrott") {
-        C::Drugs
-    } else if starts("Bedrägeri") || starts("Åldringsbrott") {
-        C::Fraud
-    } else if starts("Bråk")
-        || starts("Ofredande")
-        || starts("Ordningslagen")
-        || starts("Fylleri")
-        || starts("Smällar")
-        || starts("Knivlagen")
-    {
-        C::Disturbance
-    } else if starts("Trafikolycka") || starts("Rattfylleri") || starts("Trafikbrott") {
-        C::Traffic
-    } else if starts("Övrigt")
-        || starts("Vapenlagen")
-        || starts("Detonation")
-        || starts("Explosion")
-        || starts("Farligt föremål")
-        || starts("Larm Överfall")
-        || starts("Skyddslagen")
-    {
-        C::Other
-    } else {
-        return None;
-    })
-}
-
-fn parse_feed_time(s: &str) -> Option<DateTime<Utc>> {
-    let mut parts = s.split_whitespace();
-    let date = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u32>().ok());
-    let time = NaiveTime::from_hms_opt(hms.next()??, hms.next()??, hms.next()??)?;
-    let offset = parts.next()?;
-    let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let (oh, om) = offset.trim_start_matches(['+', '-']).split_once(':')?;
-    let secs = sign * (oh.parse::<i32>().ok()? * 3600 + om.parse::<i32>().ok()? * 60);
-    let tz = FixedOffset::east_opt(secs)?;
-    tz.from_local_datetime(&date.and_time(time))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
+    EVENT_TYPES
+        .iter()
+        .find(|(prefix, _)| k.starts_with(prefix))
+        .and_then(|(_, category)| *category)
+        .and_then(|c| IncidentCategory::parse(c, "type").ok())
 }
 
 #[cfg(test)]

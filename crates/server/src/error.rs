@@ -12,9 +12,9 @@ pub struct ApiError {
     /// the GeoJSON (`properties.category`).
     pub field: Option<String>,
     retry_after: Option<u32>,
-    /// Extension members (RFC 9457 §3.2) a client acts on, such as
-    /// `second_factor: "code"` when a login needs the one-time code.
-    extensions: Vec<(&'static str, serde_json::Value)>,
+    /// Further members of the problem (RFC 9457 extension members), e.g. an
+    /// import's `location` (`line 12`).
+    members: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -24,14 +24,14 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
-            extensions: Vec::new(),
+            members: Vec::new(),
         }
     }
 
-    /// Adds an extension member to the problem.
+    /// The same problem with an extension member.
     #[must_use]
-    pub fn with(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
-        self.extensions.push((name, value.into()));
+    pub fn with_member(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.members.push((name, value));
         self
     }
 
@@ -134,7 +134,7 @@ impl IntoResponse for ApiError {
         if let Some(field) = &self.field {
             body["field"] = json!(field);
         }
-        for (name, value) in self.extensions {
+        for (name, value) in self.members {
             body[name] = value;
         }
         let mut response = (self.status, body.to_string()).into_response();

@@ -39,7 +39,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::stats::median;
-use crate::attrs::{Attributes, UnitType};
+use crate::attrs::{Attributes, Presence, UnitType};
 use crate::time::{EpochMs, TimeWindow, to_ms};
 use crate::{Error, Feature, Result};
 
@@ -127,7 +127,8 @@ pub struct PresenceLog {
 
 impl PresenceLog {
     /// The log of a stored presence feature (`None` for other kinds); one
-    /// still going on ends at `now_ms`.
+    /// still going on ends at `now_ms`, or closes itself
+    /// [`Presence::MAX_HOURS`] after its start.
     pub fn from_feature(f: &Feature, now_ms: EpochMs) -> Option<Self> {
         let Attributes::Presence(p) = &f.attributes else {
             return None;
@@ -138,7 +139,7 @@ impl PresenceLog {
             unit_type: p.unit_type,
             organisation_id: f.organisation_id,
             start_ms,
-            end_ms: p.ended_at.map_or(now_ms, to_ms).max(start_ms),
+            end_ms: Presence::counted_end_ms(start_ms, p.ended_at.map(to_ms), now_ms),
             geometry: f.geometry.clone(),
         })
     }

@@ -39,6 +39,23 @@ pub struct Presence {
 const MAX_PRESENCE_HOURS: i64 = 24;
 
 impl Presence {
+    /// The longest a presence may last, in hours. A log left open (a phone
+    /// that never sent its end) closes itself this long after its start:
+    /// it is counted up to then, never for ever.
+    pub const MAX_HOURS: i64 = MAX_PRESENCE_HOURS;
+
+    /// Where a presence's counted time ends: its end, or for a log still
+    /// open, now but at most [`Presence::MAX_HOURS`] after its start.
+    pub fn counted_end_ms(
+        start_ms: crate::time::EpochMs,
+        end_ms: Option<crate::time::EpochMs>,
+        now_ms: crate::time::EpochMs,
+    ) -> crate::time::EpochMs {
+        end_ms
+            .unwrap_or_else(|| now_ms.min(start_ms.saturating_add(MAX_PRESENCE_HOURS * 3_600_000)))
+            .max(start_ms)
+    }
+
     pub(super) fn validate(&self, now: DateTime<Utc>) -> Result<()> {
         check_opt_text("unit", self.unit.as_ref(), 64)?;
         check_not_future("started_at", self.started_at, now)?;

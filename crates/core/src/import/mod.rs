@@ -1,28 +1,46 @@
 //! Bulk import: CSV with configurable columns (WGS84 or SWEREF 99), GeoJSON
-//! FeatureCollections, the Swedish Police events feed and the data.police.uk
-//! street-level CSV. Every row goes through the same validation as an API
-//! write; a bad row is named by its line (or feature) and the reason.
+//! FeatureCollections, the Swedish Police events feed (its JSON, or the same
+//! fields as CSV) and the data.police.uk street-level CSV. Every row goes
+//! through the same validation as an API write; a bad row is named by its
+//! line (or feature) and the reason.
+//!
+//! Every file passes `text::decode` first (gzip, encoding) and every row
+//! the [`Collector`]: ids repeated within a file, presence without an end,
+//! and the rejects are handled there once for all formats.
 
+mod areas;
+mod columns;
 pub mod crs;
 mod csv_rows;
+mod geojson;
+mod ids;
+pub mod names;
 mod police_uk;
+mod polisen_feed;
+mod table;
+mod text;
 mod time;
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
+use std::collections::HashMap;
 
-use crate::attrs::Attributes;
+use crate::attrs::{Attributes, Presence};
 use crate::service_area::ServiceArea;
 use crate::{Error, Kind, NewFeature, Result, geometry};
+use chrono::{DateTime, Duration, Utc};
+pub use chrono_tz::Tz;
+pub use columns::Columns;
 pub use crs::{Crs, ToWgs84};
-pub use csv_rows::Columns;
-pub use time::parse_local_time;
+pub use names::ValueMaps;
+pub use text::{TextEncoding, decode, detect_delimiter, parse_delimiter};
+pub use time::{
+    DEFAULT_TIMEZONE, parse_clock, parse_duration, parse_local_time, parse_time, parse_timezone,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     GeoJson,
-    /// The `polisen.se/api/events` JSON.
+    /// The `polisen.se/api/events` JSON, or its fields as CSV.
     Polisen,
     /// data.police.uk street-level crime CSV.
     PoliceUk,
@@ -55,7 +73,29 @@ pub struct Options {
     pub source: String,
     /// Police feed: also import the nightly summaries (as `other`).
     pub include_summaries: bool,
+    pub encoding: TextEncoding,
+    /// The CSV delimiter; `None`: detected.
+    pub delimiter: Option<u8>,
+    /// The user's `--map`s, applied before Trygg's own names.
+    pub maps: ValueMaps,
+    /// The zone of times written without an offset.
+    pub timezone: Tz,
+    /// The length of an imported presence that has no end or duration.
+    pub default_duration: Option<Duration>,
 }
+
+/// The options [`Options::set`] takes, for error messages and the API.
+pub const OPTION_NAMES: &[&str] = &[
+    "crs",
+    "columns",
+    "source",
+    "include_summaries",
+    "encoding",
+    "delimiter",
+    "map",
+    "timezone",
+    "default_duration",
+];
 
 impl Options {
     pub fn new(kind: Kind, format: Format) -> Self {
@@ -66,7 +106,54 @@ impl Options {
             columns: Columns::default(),
             source: "csv".to_owned(),
             include_summaries: false,
+            encoding: TextEncoding::Detect,
+            delimiter: None,
+            maps: ValueMaps::default(),
+            timezone: time::DEFAULT_TIMEZONE,
+            default_duration: None,
         }
+    }
+
+    /// Sets one option by name (`default_duration` or `default-duration`),
+    /// as the command line and the API both name them; `field` is what an
+    /// error names (`--crs`, `crs`). `map` adds to the maps given before.
+    pub fn set(&mut self, name: &str, value: &str, field: &str) -> Result<()> {
+        match name.replace('-', "_").as_str() {
+            "crs" => self.crs = Crs::parse(value, field)?,
+            "columns" => self.columns = Columns::parse(value, field)?,
+            "source" => {
+                crate::attrs::check_text(field, value, 64)?;
+                value.trim().clone_into(&mut self.source);
+            }
+            "include_summaries" => {
+                self.include_summaries = match value {
+                    "true" | "1" | "yes" | "" => true,
+                    "false" | "0" | "no" => false,
+                    _ => return Err(Error::invalid(field, "true or false")),
+                };
+            }
+            "encoding" => self.encoding = TextEncoding::parse(value, field)?,
+            "delimiter" => self.delimiter = text::parse_delimiter(value, field)?,
+            "map" => self.maps.add(self.kind, value, field)?,
+            "timezone" => self.timezone = time::parse_timezone(value, field)?,
+            "default_duration" => {
+                let d = time::parse_duration(value, field)?;
+                if d > Duration::hours(Presence::MAX_HOURS) {
+                    return Err(Error::invalid(
+                        field,
+                        format!("a presence lasts at most {} hours", Presence::MAX_HOURS),
+                    ));
+                }
+                self.default_duration = Some(d);
+            }
+            other => {
+                return Err(Error::invalid(
+                    field,
+                    format!("unknown option `{other}`; use {}", OPTION_NAMES.join(", ")),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -81,6 +168,13 @@ pub struct Reject {
 
 impl std::fmt::Display for Reject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A problem of the whole file needs no "file:" before it.
+        if self.location == "file" {
+            if self.field.is_empty() {
+                return write!(f, "{}", self.reason);
+            }
+            return write!(f, "{}: {}", self.field, self.reason);
+        }
         if self.field.is_empty() {
             write!(f, "{}: {}", self.location, self.reason)
         } else {
@@ -107,6 +201,12 @@ pub struct Parsed {
     pub features: Vec<NewFeature>,
     pub rejects: Vec<Reject>,
     pub skipped: u64,
+    /// Rows that repeat an earlier row's id with the same values (police.uk
+    /// lists a crime once per outcome): one record, counted here.
+    pub merged: u64,
+    /// What was assumed or left out for the whole file, said once
+    /// (`read as Windows-1252`, `ignored attributes: OBJECTID, Shape_Area`).
+    pub notes: Vec<String>,
     /// A file-level failure (truncated JSON, wrong columns): nothing can be
     /// read past it.
     pub fatal: Option<Reject>,
@@ -117,9 +217,167 @@ impl Parsed {
         self.rejects.push(Reject::from_error(location, e));
     }
 
+    fn fatal(reject: Reject) -> Self {
+        Self {
+            fatal: Some(reject),
+            ..Self::default()
+        }
+    }
+
     /// The first problem, if any: what an all-or-nothing import reports.
     pub fn first_problem(&self) -> Option<&Reject> {
         self.fatal.as_ref().or_else(|| self.rejects.first())
+    }
+}
+
+/// Where a row sits in its file, formatted only when it is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Row {
+    Line(u64),
+    /// Counted from 0; shown from 1.
+    Feature(usize),
+    Event {
+        index: usize,
+        id: i64,
+    },
+}
+
+impl std::fmt::Display for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Row::Line(n) => write!(f, "line {n}"),
+            Row::Feature(i) => write!(f, "feature {}", i + 1),
+            Row::Event { index, id } => write!(f, "event {} (id {id})", index + 1),
+        }
+    }
+}
+
+/// Where every read row goes: ids repeated in a file become one record
+/// (same values) or a reject (other values); a presence without an end
+/// gets the default duration or is refused.
+struct Collector<'a> {
+    out: Parsed,
+    opts: &'a Options,
+    now: DateTime<Utc>,
+    /// Hash of a record's key → the feature that holds it, and its row.
+    /// Kept small (no allocation per row): a 100,000-row file pays for
+    /// this map and nothing else.
+    seen: HashMap<u64, (u32, Row)>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(opts: &'a Options, now: DateTime<Utc>) -> Self {
+        Self {
+            out: Parsed::default(),
+            opts,
+            now,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The value, or `None` with the file's failure recorded.
+    fn or_fatal<T>(&mut self, r: std::result::Result<T, Reject>) -> Option<T> {
+        r.map_err(|fatal| self.out.fatal = Some(fatal)).ok()
+    }
+
+    fn reject(&mut self, row: Row, e: &Error) {
+        self.out.reject(row.to_string(), e);
+    }
+
+    fn accept(&mut self, row: Row, feature: NewFeature) {
+        let feature = match self.close_presence(feature) {
+            Ok(f) => f,
+            Err(e) => return self.reject(row, &e),
+        };
+        if let Some((key, field)) = record_key(&feature.attributes) {
+            let hash = ids::content_hash(key);
+            if let Some(&(i, first)) = self.seen.get(&hash) {
+                let earlier = &self.out.features[i as usize];
+                // Another key with the same hash (never seen in practice)
+                // is simply another record.
+                if record_key(&earlier.attributes).is_some_and(|(k, _)| k == key) {
+                    if *earlier == feature {
+                        self.out.merged += 1;
+                    } else {
+                        let e = Error::invalid(
+                            field,
+                            format!(
+                                "`{}` is also the id of {first}, with other values; one record cannot hold both",
+                                key[1]
+                            ),
+                        );
+                        self.reject(row, &e);
+                    }
+                    return;
+                }
+            } else {
+                self.seen
+                    .insert(hash, (self.out.features.len() as u32, row));
+            }
+        }
+        self.out.features.push(feature);
+    }
+
+    /// Only a live log from the field may be open: an imported presence
+    /// needs an end, or the default duration is its length.
+    fn close_presence(&self, feature: NewFeature) -> Result<NewFeature> {
+        let Attributes::Presence(p) = &feature.attributes else {
+            return Ok(feature);
+        };
+        if p.ended_at.is_some() {
+            return Ok(feature);
+        }
+        let Some(d) = self.opts.default_duration else {
+            return Err(Error::invalid(
+                "properties.ended_at",
+                "an imported presence needs an end or a duration: give an end column (end, ended_at, slut), a duration column (duration, minutes, minuter) or --default-duration 15m",
+            ));
+        };
+        let mut closed = p.clone();
+        closed.ended_at = Some(p.started_at + d);
+        validate(
+            NewFeature {
+                geometry: feature.geometry,
+                attributes: Attributes::Presence(closed),
+            },
+            None,
+            self.now,
+            "geometry",
+        )
+    }
+
+    fn finish(mut self) -> Parsed {
+        self.out.notes.dedup();
+        self.out
+    }
+}
+
+/// The parts that make a record the same as another, and the field that
+/// holds its id: (source, source id) for incidents and areas, the client
+/// id for the rest.
+fn record_key(a: &Attributes) -> Option<([&str; 2], &'static str)> {
+    match a {
+        Attributes::Incident(i) => i
+            .source_id
+            .as_deref()
+            .map(|id| ([i.source.as_str(), id], "properties.source_id")),
+        Attributes::Area(x) => Some((
+            [x.source.as_deref().unwrap_or(&x.level), x.code.as_str()],
+            "properties.code",
+        )),
+        Attributes::Report(r) => r
+            .client_id
+            .as_deref()
+            .map(|c| (["", c], "properties.client_id")),
+        Attributes::Presence(p) => p
+            .client_id
+            .as_deref()
+            .map(|c| (["", c], "properties.client_id")),
+        Attributes::Measure(m) => m
+            .client_id
+            .as_deref()
+            .map(|c| (["", c], "properties.client_id")),
+        Attributes::Place(_) => None,
     }
 }
 
@@ -127,55 +385,51 @@ impl Parsed {
 /// a reject or skipped, and a file that cannot be read past some point says
 /// so in `fatal`.
 pub fn parse(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    match opts.format {
-        Format::Csv => csv_rows::parse(bytes, opts, area, now),
-        Format::PoliceUk => police_uk::parse(bytes, area, now),
-        Format::GeoJson if opts.kind == Kind::Area && is_regso(bytes) => {
-            parse_regso(bytes, area, now)
-        }
-        Format::GeoJson => parse_geojson(bytes, opts, area, now),
-        Format::Polisen => parse_polisen(bytes, opts, area, now),
+    let decoded = match text::decode(bytes, opts.encoding) {
+        Ok(d) => d,
+        Err(fatal) => return Parsed::fatal(fatal),
+    };
+    let mut c = Collector::new(opts, now);
+    if decoded.fell_back {
+        c.out
+            .notes
+            .push("read as Windows-1252 (the file is not UTF-8)".to_owned());
     }
+    let text = &*decoded.text;
+    match opts.format {
+        Format::Csv => csv_rows::parse(text, area, &mut c),
+        Format::PoliceUk => police_uk::parse(text, area, &mut c),
+        Format::GeoJson if opts.kind == Kind::Area => areas::parse(text, area, &mut c),
+        Format::GeoJson => geojson::parse(text, area, &mut c),
+        Format::Polisen => polisen_feed::parse(text, area, &mut c),
+    }
+    let mut parsed = c.finish();
+    if parsed.fatal.is_some() {
+        parsed.features.clear();
+        parsed.rejects.clear();
+    }
+    parsed
 }
 
-/// Features a reader builds itself (RegSO districts, police events) get the
-/// checks `NewFeature::parse` gives every other row: the kind's geometry
-/// types, the service area, and the attributes' own rules.
+/// Features a reader builds itself (districts, police events, presence
+/// closed by the default duration) get the checks `NewFeature::parse`
+/// gives every other row: the kind's geometry types, the service area, and
+/// the attributes' own rules.
 fn validate(
     f: NewFeature,
-    area: &ServiceArea,
+    area: Option<&ServiceArea>,
     now: DateTime<Utc>,
     field: &str,
 ) -> Result<NewFeature> {
     geometry::check_rule(&f.geometry, f.kind().geometry_rule(), "geometry")?;
-    area.check(&f.geometry, field)?;
+    if let Some(area) = area {
+        area.check(&f.geometry, field)?;
+    }
     let attributes = Attributes::parse(f.kind(), &f.attributes.to_value(), now)?;
     Ok(NewFeature {
         geometry: f.geometry,
         attributes,
     })
-}
-
-/// SCB RegSO files name their districts `regsokod`/`regsonamn`.
-fn is_regso(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    head.windows(8).any(|w| w == b"regsokod")
-}
-
-fn parse_regso(bytes: &[u8], area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    let mut out = Parsed::default();
-    match crate::regso::parse_areas(&String::from_utf8_lossy(bytes)) {
-        Ok(features) => {
-            for (i, f) in features.into_iter().enumerate() {
-                match validate(f, area, now, "geometry.coordinates") {
-                    Ok(f) => out.features.push(f),
-                    Err(e) => out.reject(format!("feature {}", i + 1), &e),
-                }
-            }
-        }
-        Err(e) => out.fatal = Some(Reject::from_error("file".into(), &e)),
-    }
-    out
 }
 
 fn json_fatal(e: &serde_json::Error) -> Reject {
@@ -184,117 +438,6 @@ fn json_fatal(e: &serde_json::Error) -> Reject {
         field: String::new(),
         reason: format!("not valid JSON: {e}"),
     }
-}
-
-fn parse_geojson(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    let mut out = Parsed::default();
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            out.fatal = Some(json_fatal(&e));
-            return out;
-        }
-    };
-    let Some(features) = value
-        .get("features")
-        .and_then(Value::as_array)
-        .filter(|_| value["type"] == "FeatureCollection")
-    else {
-        out.fatal = Some(Reject {
-            location: "file".into(),
-            field: "type".into(),
-            reason: "expected a GeoJSON FeatureCollection".into(),
-        });
-        return out;
-    };
-    let crs = match value
-        .pointer("/crs/properties/name")
-        .and_then(Value::as_str)
-    {
-        Some(name) => match Crs::parse(name, "crs") {
-            Ok(c) => c,
-            Err(e) => {
-                out.fatal = Some(Reject::from_error("file".into(), &e));
-                return out;
-            }
-        },
-        None => opts.crs,
-    };
-    let transform = match ToWgs84::new(crs) {
-        Ok(t) => t,
-        Err(e) => {
-            out.fatal = Some(Reject::from_error("file".into(), &e));
-            return out;
-        }
-    };
-    for (i, feature) in features.iter().enumerate() {
-        let location = format!("feature {}", i + 1);
-        let mut feature = feature.clone();
-        if crs != Crs::Wgs84
-            && let Some(coords) = feature.pointer_mut("/geometry/coordinates")
-            && let Err(e) = reproject(coords, &transform)
-        {
-            out.reject(location, &e);
-            continue;
-        }
-        match NewFeature::parse(opts.kind, &feature, area, now) {
-            Ok(f) => out.features.push(f),
-            Err(e) => out.reject(location, &e),
-        }
-    }
-    out
-}
-
-/// Rewrites every position of a GeoJSON coordinates array in place.
-fn reproject(v: &mut Value, t: &ToWgs84) -> Result<()> {
-    let Value::Array(items) = v else {
-        return Err(Error::invalid("geometry.coordinates", "must be an array"));
-    };
-    if items.len() >= 2 && items.iter().all(Value::is_number) {
-        let x = items[0].as_f64().unwrap_or(f64::NAN);
-        let y = items[1].as_f64().unwrap_or(f64::NAN);
-        let (lon, lat) = t.convert(x, y, "geometry.coordinates")?;
-        *v = serde_json::json!([lon, lat]);
-        return Ok(());
-    }
-    items.iter_mut().try_for_each(|i| reproject(i, t))
-}
-
-fn parse_polisen(bytes: &[u8], opts: &Options, area: &ServiceArea, now: DateTime<Utc>) -> Parsed {
-    let mut out = Parsed::default();
-    let text = String::from_utf8_lossy(bytes);
-    let events = match crate::polisen::parse_events(&text) {
-        Ok(e) => e,
-        Err(e) => {
-            out.fatal = Some(match serde_json::from_str::<Value>(&text) {
-                Err(json) => json_fatal(&json),
-                Ok(_) => Reject::from_error("file".into(), &e),
-            });
-            return out;
-        }
-    };
-    for (i, event) in events.iter().enumerate() {
-        // Only the service area's own events: the feed places every other
-        // municipality's at its own midpoint, which is not ours to map.
-        if event.municipality() != area.name {
-            out.skipped += 1;
-            continue;
-        }
-        let incident = if event.is_summary() && opts.include_summaries {
-            event.to_summary_incident(i)
-        } else {
-            event.to_incident(i)
-        };
-        match incident {
-            Ok(Some(f)) => match validate(f, area, now, "location.gps") {
-                Ok(f) => out.features.push(f),
-                Err(e) => out.reject(format!("event {} (id {})", i + 1, event.id), &e),
-            },
-            Ok(None) => out.skipped += 1,
-            Err(e) => out.reject(format!("event {} (id {})", i + 1, event.id), &e),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -370,6 +513,81 @@ mod tests {
         assert!(p.features.is_empty());
         assert_eq!(p.rejects[0].location, "feature 1");
         assert_eq!(p.rejects[0].field, "geometry.type");
+    }
+
+    #[test]
+    fn the_police_feed_as_csv_gives_what_its_json_gives() {
+        let now = "2026-11-25T12:00:00Z".parse().unwrap();
+        let opts = Options::new(Kind::Incident, Format::Polisen);
+        let json = parse(
+            include_bytes!("../../../../fixtures/polisen_events_ostergotland.json"),
+            &opts,
+            &area(),
+            now,
+        );
+        let csv = parse(
+            include_bytes!("../../../../fixtures/polisen_events_ostergotland.csv"),
+            &opts,
+            &area(),
+            now,
+        );
+        assert!(
+            csv.fatal.is_none() && csv.rejects.is_empty(),
+            "{:?}",
+            csv.first_problem()
+        );
+        assert_eq!(json.features.len(), 425);
+        assert_eq!(csv.features, json.features);
+        assert_eq!(csv.skipped, json.skipped);
+    }
+
+    #[test]
+    fn a_gzipped_feature_collection_with_swedish_values_and_no_ids_imports() {
+        use std::io::Write;
+        let fc = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[15.62,58.41]},"properties":{"reasons":["Belysning","Buskage"],"source":"Trygghetsvandring","reported_at":"2024-01-01 21:00"}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[15.62,58.41]},"properties":{"reasons":["Belysning","Buskage"],"source":"Trygghetsvandring","reported_at":"2024-01-01 21:00"}}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(fc.as_bytes()).unwrap();
+        let p = parse(
+            &gz.finish().unwrap(),
+            &Options::new(Kind::Report, Format::GeoJson),
+            &area(),
+            Utc::now(),
+        );
+        assert_eq!(
+            p.features.len(),
+            2,
+            "identical features stay two: {:?}",
+            p.rejects
+        );
+        let Attributes::Report(r) = &p.features[0].attributes else {
+            panic!()
+        };
+        assert_eq!(
+            r.reported_at.to_rfc3339(),
+            "2024-01-01T20:00:00+00:00",
+            "local time"
+        );
+        let bad = parse(
+            fc.replace("2024-01-01 21:00", "1/1/2024 21:00").as_bytes(),
+            &Options::new(Kind::Report, Format::GeoJson),
+            &area(),
+            Utc::now(),
+        );
+        assert_eq!(bad.rejects[0].field, "properties.reported_at");
+        assert_eq!(
+            r.reasons,
+            [
+                crate::attrs::Reason::Lighting,
+                crate::attrs::Reason::Vegetation
+            ]
+        );
+        assert!(
+            r.client_id
+                .as_deref()
+                .is_some_and(|c| c.starts_with("row-"))
+        );
     }
 
     #[test]

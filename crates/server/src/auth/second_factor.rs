@@ -55,7 +55,8 @@ pub async fn gate(
     } else {
         "Your account must have a second factor. Set it up at /second-factor before doing anything else."
     };
-    Err(ApiError::new(StatusCode::FORBIDDEN, detail).with("second_factor", "enrol"))
+    Err(ApiError::new(StatusCode::FORBIDDEN, detail)
+        .with_member("second_factor", serde_json::json!("enrol")))
 }
 
 /// Whether a user has a confirmed second factor.

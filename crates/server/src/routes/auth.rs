@@ -189,7 +189,8 @@ fn code_needed(headers: &HeaderMap, wrong: bool) -> ApiError {
         (true, true) => "Koden stämmer inte eller är redan använd.",
         (true, false) => "That code is wrong or already used.",
     };
-    ApiError::field(StatusCode::UNAUTHORIZED, "code", detail).with("second_factor", "code")
+    ApiError::field(StatusCode::UNAUTHORIZED, "code", detail)
+        .with_member("second_factor", json!("code"))
 }
 
 /// Refuses an attempt while any of its keys waits, reporting only the

@@ -92,6 +92,55 @@ fn kind_of(path: &str) -> Option<Kind> {
         .find(|k| path.starts_with(&format!("/api/v1/{}", k.collection())))
 }
 
+/// `POST /api/v1/import`: the kind and format, then the options every
+/// import takes (`trygg_core::import::Options::set`).
+fn import_parameters() -> Vec<Value> {
+    let mut out = Vec::new();
+    for (name, d) in [
+        (
+            "kind",
+            "incidents, reports, presence, measures, places or areas",
+        ),
+        ("format", "csv, geojson, polisen or policeuk"),
+        ("crs", "WGS84, EPSG:3006 or EPSG:3007–3018"),
+        ("columns", "CSV headers, e.g. x=E,y=N,time=datum"),
+        ("source", "source recorded on CSV incidents"),
+        (
+            "skip_invalid",
+            "true: import the valid rows and list the others",
+        ),
+        ("dry_run", "true: check and count, write nothing"),
+        (
+            "include_summaries",
+            "police feed: include nightly summaries",
+        ),
+        (
+            "delimiter",
+            "CSV delimiter: `,`, `;` or tab (default: detected)",
+        ),
+        (
+            "encoding",
+            "utf-8, windows-1252, … (default: UTF-8, else Windows-1252)",
+        ),
+        (
+            "default_duration",
+            "length of a presence without an end or duration, e.g. 15m",
+        ),
+        (
+            "timezone",
+            "IANA zone of times without an offset (default Europe/Stockholm)",
+        ),
+    ] {
+        out.push(query(name, d, &string()));
+    }
+    out.push(json!({
+        "name": "map", "in": "query", "required": false, "style": "form", "explode": true,
+        "description": "values mapped onto Trygg's, e.g. category=Misshandel:assault,Rån:robbery; repeatable",
+        "schema": { "type": "array", "items": { "type": "string" } },
+    }));
+    out
+}
+
 fn parameters(path: &str) -> Vec<Value> {
     let mut out: Vec<Value> = path
         .split('/')
@@ -136,29 +185,7 @@ fn parameters(path: &str) -> Vec<Value> {
             out.push(query("limit", "1–10000", &int));
             out.push(query("format", "json or csv", &string()));
         }
-        "/api/v1/import" => {
-            for (name, d) in [
-                (
-                    "kind",
-                    "incidents, reports, presence, measures, places or areas",
-                ),
-                ("format", "csv, geojson, polisen or policeuk"),
-                ("crs", "WGS84, EPSG:3006 or EPSG:3007–3018"),
-                ("columns", "CSV headers, e.g. x=E,y=N,time=datum"),
-                ("source", "source recorded on CSV incidents"),
-                (
-                    "skip_invalid",
-                    "true: import the valid rows and list the others",
-                ),
-                ("dry_run", "true: check and count, write nothing"),
-                (
-                    "include_summaries",
-                    "police feed: include nightly summaries",
-                ),
-            ] {
-                out.push(query(name, d, &string()));
-            }
-        }
+        "/api/v1/import" => out.extend(import_parameters()),
         // The OGC API's own document (/ogc/api) says more; these are the
         // same parameters.
         p if p.starts_with("/ogc/collections/{id}/items") && !p.ends_with("{feature}") => {

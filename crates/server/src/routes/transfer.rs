@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 use trygg_core::Kind;
-use trygg_core::import::{self, Columns, Crs, Format, Options};
+use trygg_core::import::{self, Format, Options};
 use trygg_core::query::ListQuery;
 
 use crate::auth::Caller;
@@ -46,39 +46,38 @@ fn flag(v: &str, field: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// `POST /api/v1/import?kind=incidents&format=csv[&crs=EPSG:3006][&columns=…][&skip_invalid=true][&dry_run=true]`
-/// with the file as the body. All or nothing unless `skip_invalid`.
+/// `POST /api/v1/import?kind=incidents&format=csv[&crs=EPSG:3006][&columns=…]
+/// [&delimiter=;][&encoding=windows-1252][&map=category=Misshandel:assault]…
+/// [&default_duration=15m][&timezone=Europe/Stockholm][&skip_invalid=true][&dry_run=true]`
+/// with the file as the body (gzip-compressed or not). All or nothing
+/// unless `skip_invalid`; a refused file is a problem naming the field,
+/// with the line in `location`.
 async fn import_file(
     State(state): State<AppState>,
     caller: Caller,
     Params(params): Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let bad = |field: &str, e: trygg_core::Error| {
+    let bad = |field: &str, e: &trygg_core::Error| {
         ApiError::field(StatusCode::BAD_REQUEST, field, e.to_string())
     };
     let (mut kind, mut format, mut skip_invalid, mut dry_run) = (None, None, false, false);
-    let mut opts_crs = None;
-    let mut columns = None;
-    let mut source = None;
-    let mut summaries = false;
+    let mut settings = Vec::new();
     for (k, v) in &params {
         match k.as_str() {
-            "kind" => kind = Some(v.parse::<Kind>().map_err(|e| bad("kind", e))?),
-            "format" => format = Some(Format::parse(v, "format").map_err(|e| bad("format", e))?),
-            "crs" => opts_crs = Some(Crs::parse(v, "crs").map_err(|e| bad("crs", e))?),
-            "columns" => {
-                columns = Some(Columns::parse(v, "columns").map_err(|e| bad("columns", e))?);
-            }
-            "source" => source = Some(v.clone()),
+            "kind" => kind = Some(v.parse::<Kind>().map_err(|e| bad("kind", &e))?),
+            "format" => format = Some(Format::parse(v, "format").map_err(|e| bad("format", &e))?),
             "skip_invalid" => skip_invalid = flag(v, "skip_invalid")?,
             "dry_run" => dry_run = flag(v, "dry_run")?,
-            "include_summaries" => summaries = flag(v, "include_summaries")?,
+            name if import::OPTION_NAMES.contains(&name) => settings.push((name, v)),
             other => {
                 return Err(ApiError::field(
                     StatusCode::BAD_REQUEST,
                     other,
-                    "unknown parameter; this endpoint takes kind, format, crs, columns, source, skip_invalid, dry_run, include_summaries",
+                    format!(
+                        "unknown parameter; this endpoint takes kind, format, skip_invalid, dry_run, {}",
+                        import::OPTION_NAMES.join(", ")
+                    ),
                 ));
             }
         }
@@ -92,30 +91,29 @@ async fn import_file(
         )
     })?;
     let mut opts = Options::new(kind, format);
-    if let Some(c) = opts_crs {
-        opts.crs = c;
+    for (name, value) in settings {
+        opts.set(name, value, name).map_err(|e| bad(name, &e))?;
     }
-    if let Some(c) = columns {
-        opts.columns = c;
-    }
-    if let Some(s) = source {
-        opts.source = s;
-    }
-    opts.include_summaries = summaries;
     let parsed = import::parse(&body, &opts, &state.area, Utc::now());
     if let Some(problem) = parsed
         .fatal
         .as_ref()
         .or_else(|| (!skip_invalid).then(|| parsed.rejects.first()).flatten())
     {
+        let field = if problem.field.is_empty() {
+            "body"
+        } else {
+            problem.field.as_str()
+        };
         return Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
-            problem.location.clone(),
-            format!(
+            field,
+            api_wording(&format!(
                 "{problem}; nothing was imported ({} rows refused in all)",
                 parsed.rejects.len().max(1)
-            ),
-        ));
+            )),
+        )
+        .with_member("location", json!(problem.location)));
     }
     let summary = state
         .store
@@ -134,18 +132,53 @@ async fn import_file(
         .rejects
         .iter()
         .take(1000)
-        .map(|r| json!({ "location": r.location, "field": r.field, "reason": r.reason }))
+        .map(|r| json!({ "location": r.location, "field": r.field, "reason": api_wording(&r.reason) }))
         .collect();
+    let notes: Vec<String> = parsed.notes.iter().map(|n| api_wording(n)).collect();
     Ok(Json(json!({
         "dry_run": dry_run,
         "inserted": summary.inserted,
         "updated": summary.updated,
         "unchanged": summary.unchanged,
         "skipped": parsed.skipped,
+        "merged": parsed.merged,
         "rejected": parsed.rejects.len(),
         "rejects": rejects,
+        "notes": notes,
     }))
     .into_response())
+}
+
+/// An import message as an API caller needs it: core's messages name the
+/// command line's flags (`--columns name=ATTRIBUTE`, `--crs`), which are
+/// this endpoint's query parameters (`columns=name=ATTRIBUTE`, `crs`).
+fn api_wording(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+            .unwrap_or(after.len());
+        if name_len == 0 {
+            out.push_str("--");
+            rest = after;
+            continue;
+        }
+        out.push_str(&after[..name_len].replace('-', "_"));
+        rest = &after[name_len..];
+        // A value follows as `=VALUE` in a query (`15m`, `name=…`, `utf-16le`).
+        if let Some(value) = rest.strip_prefix(' ') {
+            let word = value.split(' ').next().unwrap_or("");
+            if word.contains(['=', ':']) || word.contains(|c: char| c.is_ascii_digit()) {
+                out.push('=');
+                rest = value;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every matching feature (not a page) as GeoJSON or CSV.
@@ -225,4 +258,39 @@ async fn export(
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_wording;
+
+    #[test]
+    fn flags_in_import_messages_become_query_parameters() {
+        for (cli, api) in [
+            (
+                "no name; name the attribute with --columns name=ATTRIBUTE (this feature has namn)",
+                "no name; name the attribute with columns=name=ATTRIBUTE (this feature has namn)",
+            ),
+            (
+                "is in metres: name the coordinate system with --crs (SWEREF 99 TM is EPSG:3006)",
+                "is in metres: name the coordinate system with crs (SWEREF 99 TM is EPSG:3006)",
+            ),
+            ("or --default-duration 15m", "or default_duration=15m"),
+            (
+                "or map it with --map category=Misshandlat:VALUE",
+                "or map it with map=category=Misshandlat:VALUE",
+            ),
+            (
+                "leave out --encoding to have it detected",
+                "leave out encoding to have it detected",
+            ),
+            (
+                "name it with --encoding utf-16le)",
+                "name it with encoding=utf-16le)",
+            ),
+            ("a -- b, a value of --5", "a -- b, a value of --5"),
+        ] {
+            assert_eq!(api_wording(cli), api, "{cli}");
+        }
+    }
 }
