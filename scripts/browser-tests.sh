@@ -99,6 +99,22 @@ TRYGG_PASSWORD="$publisher_password" "$bin" user add --database-url "sqlite:$wor
   --username utgivare --role planner --organisation "Linköpings kommun" --display-name "Test Utgivare" --publish >/dev/null
 TRYGG_PASSWORD="$admin_password" "$bin" user add --database-url "sqlite:$work/browser.db" \
   --username admin --role admin --organisation "Linköpings kommun" --display-name "Test Admin" >/dev/null
+# Admins and publishers must log in with a second factor (the default):
+# these two get one now, and the tests compute its codes. The secret is
+# the first line's `secret=` parameter of the otpauth:// URI.
+factor() {
+  "$bin" user second-factor enrol --database-url "sqlite:$work/browser.db" --username "$1" \
+    | sed -n -e '1s/.*[?&]secret=\([A-Z2-7]*\).*/\1/p'
+}
+admin_factor="$(factor admin)"
+publisher_factor="$(factor utgivare)"
+# Two admins without one, who set it up in second-factor.test.mjs (one
+# at phone size, one at desktop size).
+factorless_password="$(password)"
+for who in ny.admin.telefon ny.admin.dator; do
+  TRYGG_PASSWORD="$factorless_password" "$bin" user add --database-url "sqlite:$work/browser.db" \
+    --username "$who" --role admin --organisation "Linköpings kommun" --display-name "Ny Admin" >/dev/null
+done
 
 files=()
 if [ "$#" -gt 0 ]; then
@@ -111,6 +127,8 @@ status=0
   TRYGG_URL="$url" CHROMIUM="$(command -v chromium)" \
     TRYGG_PLANNER="planerare:$planner_password" TRYGG_FIELD="faltare:$field_password" \
     TRYGG_PUBLISHER="utgivare:$publisher_password" TRYGG_ADMIN="admin:$admin_password" \
+    TRYGG_ADMIN_FACTOR="$admin_factor" TRYGG_PUBLISHER_FACTOR="$publisher_factor" \
+    TRYGG_FACTORLESS_PASSWORD="$factorless_password" TRYGG_FACTOR_STATE="$work/factor-steps.json" \
     node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
 ) || status=$?
 

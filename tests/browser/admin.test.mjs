@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { BASE, USERS, axe, launch, newContext, open, screenshot, signIn } from './helpers.mjs';
+import { BASE, USERS, axe, credentials, launch, newContext, open, screenshot, signIn } from './helpers.mjs';
 
 let chrome;
 before(async () => { chrome = await launch(); });
@@ -52,7 +52,7 @@ function unexpected(errors, statuses = []) {
 }
 
 test('an admin manages users, organisations, tokens and reads the audit log', async () => {
-  const admin = await login(USERS.admin);
+  const admin = await login(await credentials('admin'));
   assert.equal(admin.status, 200, 'the admin account from browser-tests.sh signs in');
   const { context, record } = await newContext(chrome.browser, 'desktop');
   await signIn(context, 'admin');

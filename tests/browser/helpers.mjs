@@ -2,7 +2,8 @@
 // playwright-core, a guard that records every request host, axe-core, and
 // screenshots. The server is started by scripts/browser-tests.sh and named
 // by TRYGG_URL.
-import { mkdirSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,8 @@ export const PAGES = [
   // Signed in, /login forwards to the map; it is seen signed out.
   { name: 'login', path: '/login', signedOut: true },
   { name: 'konto', path: '/konto' },
+  // A planner need not have a second factor and sees the offer to set one up.
+  { name: 'tvastegsverifiering', path: '/tvastegsverifiering' },
   // The planner who signs in here sees the "admins only" notice; the
   // admin's view has its own test (admin.test.mjs).
   { name: 'administration', path: '/administration' },
@@ -52,9 +55,77 @@ export const USERS = {
   admin: account('TRYGG_ADMIN', 'admin:admin-lösenord'),
 };
 
-/** Logs a browser context in through the API (the login page has its own test). */
+/** The second factors scripts/browser-tests.sh gave the accounts that
+ * must have one (admins and publishers), as base32 secrets. */
+const FACTORS = {
+  admin: process.env.TRYGG_ADMIN_FACTOR || '',
+  publisher: process.env.TRYGG_PUBLISHER_FACTOR || '',
+};
+
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`not base32: ${c}`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The RFC 6238 code (HMAC-SHA-1, six digits, 30 s) of a base32 secret at
+ * time step `step`: what the user's app would show. */
+export function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+export const currentStep = () => Math.floor(Date.now() / 30_000);
+
+/** The steps already used per account, kept in a file across the test
+ * files of one run (they share one server): a code is taken only once. */
+const USED = process.env.TRYGG_FACTOR_STATE || '';
+function usedSteps() {
+  try { return JSON.parse(readFileSync(USED, 'utf8')); } catch { return {}; }
+}
+
+/** A code of `secret` the server takes now for `username`: the current
+ * step's, or the next one's when this run used the current one (the
+ * server accepts ±1 step); waits for the clock's step to move on only when
+ * both are used. A wrong code would count towards the login back-off. */
+export async function freshCode(username, secret) {
+  const used = usedSteps();
+  const last = used[username] ?? -1;
+  let step = Math.max(currentStep(), last + 1);
+  const deadline = Date.now() + 35_000;
+  while (step > currentStep() + 1) {
+    if (Date.now() > deadline) throw new Error(`the clock's 30 s step did not move on for ${username}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  used[username] = step;
+  if (USED) writeFileSync(USED, JSON.stringify(used));
+  return totp(secret, step);
+}
+
+/** What a login as `who` sends: username, password, and a fresh code
+ * when the account has a second factor. */
+export async function credentials(who) {
+  const data = { ...USERS[who] };
+  if (FACTORS[who]) data.code = await freshCode(data.username, FACTORS[who]);
+  return data;
+}
+
+/** Logs a browser context in through the API (the login page has its own
+ * test), with a code from the account's second factor when it has one. */
 export async function signIn(context, who = 'planner') {
-  const res = await context.request.post('/api/v1/auth/login', { data: USERS[who] });
+  const data = await credentials(who);
+  const res = await context.request.post('/api/v1/auth/login', { data });
   if (!res.ok()) throw new Error(`login as ${USERS[who].username}: ${res.status()} ${await res.text()}`);
 }
 

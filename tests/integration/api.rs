@@ -82,6 +82,29 @@ pub(crate) struct Reply {
 
 /// Calls the API as the admin unless `extra` names an `authorization`
 /// (an empty one calls anonymously).
+/// Logs a test user in with the shared password, as a person at a browser
+/// does: users who must have a second factor (admins and publishers by
+/// default) get the suite's test factor and log in with its code, so the
+/// suite keeps testing what they may do with the requirement on.
+pub(crate) async fn login_as(app: &TestApp, username: &str) -> Reply {
+    let (user, _) = app.store.user_by_username(username).await.unwrap().unwrap();
+    if trygg_core::second_factor::Requirement::default().requires(&user) {
+        trygg_tests::enrol_test_factor(app.store.as_ref(), user.id).await;
+    }
+    let code = trygg_tests::test_factor_code(app.store.as_ref(), user.id).await;
+    let body = serde_json::json!({ "username": username, "password": trygg_tests::PLANNER_PASSWORD, "code": code });
+    let r = call(
+        app,
+        Method::POST,
+        "/api/v1/auth/login",
+        Some(body.to_string()),
+        &[("authorization", "")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "login as {username}: {}", r.body);
+    r
+}
+
 pub(crate) async fn call(
     app: &TestApp,
     method: Method,

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode, header};
 use chrono::{Datelike, Duration, TimeZone, Utc};
 use serde_json::json;
-use trygg_tests::{PLANNER_PASSWORD, on_both_backends, point, square};
+use trygg_tests::{on_both_backends, point, square};
 
 use crate::api::{TestApp, app, assert_problem, call, get, post};
 
@@ -22,15 +22,7 @@ fn last_month_label() -> (String, chrono::DateTime<Utc>) {
 }
 
 async fn publisher_session(app: &TestApp) -> (String, String) {
-    let body = json!({ "username": "publisher", "password": PLANNER_PASSWORD }).to_string();
-    let r = call(
-        app,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(body),
-        &[("authorization", "")],
-    )
-    .await;
+    let r = crate::api::login_as(app, "publisher").await;
     let cookie = r
         .headers
         .get(header::SET_COOKIE)

@@ -207,6 +207,16 @@ on_both_backends! {
         crate::api::assert_problem(&away, StatusCode::BAD_REQUEST, "lat, long");
         let listing = call(&app, Method::GET, "/open311/v2/requests.json", None, &anon).await;
         crate::api::assert_problem(&listing, StatusCode::BAD_REQUEST, "service_request_id");
+        // Only blank space (U+0085 is blank to Rust's trim) or a name that is not an id is refused, never an empty answer.
+        for asked in ["%C2%85", "abc", &format!("{id},nope"), ""] {
+            let r = call(&app, Method::GET, &format!("/open311/v2/requests.json?service_request_id={asked}"), None, &anon).await;
+            crate::api::assert_problem(&r, StatusCode::BAD_REQUEST, "service_request_id");
+        }
+        let many = vec![id.clone(); 51].join(",");
+        let r = call(&app, Method::GET, &format!("/open311/v2/requests.json?service_request_id={many}"), None, &anon).await;
+        crate::api::assert_problem(&r, StatusCode::BAD_REQUEST, "service_request_id");
+        let both = call(&app, Method::GET, &format!("/open311/v2/requests.json?service_request_id={id},{id}"), None, &anon).await;
+        assert_eq!(both.body.as_array().map(Vec::len), Some(2), "{}", both.body);
         let json_body = json!({ "service_code": "vegetation", "lat": 58.4108, "long": 15.6214 }).to_string();
         let as_json = call(&app, Method::POST, "/open311/v2/requests.json", Some(json_body), &[("authorization", ""), ("content-type", "application/json")]).await;
         assert_eq!(as_json.status, StatusCode::CREATED, "{}", as_json.body);

@@ -251,3 +251,55 @@ pub async fn identities(store: &dyn Store) -> Identities {
         police: police.id,
     }
 }
+
+/// The second factor the test helpers give admins and publishers, so that
+/// the suite logs in as they do: with a code computed from it.
+pub const TEST_FACTOR_SECRET: &[u8] = b"trygg test factor 20b!";
+
+/// Gives a user [`TEST_FACTOR_SECRET`] as a confirmed second factor unless
+/// they have one, with no code used yet.
+pub async fn enrol_test_factor(store: &dyn Store, user_id: uuid::Uuid) {
+    use trygg_core::second_factor::{SKEW_STEPS, STEP_SECONDS, secret_to_base32};
+    if store.second_factor(user_id).await.unwrap().is_some() {
+        return;
+    }
+    let now = Utc::now();
+    store
+        .begin_second_factor(user_id, &secret_to_base32(TEST_FACTOR_SECRET), now)
+        .await
+        .unwrap();
+    let before_window =
+        now.timestamp() / i64::try_from(STEP_SECONDS).unwrap() - i64::from(SKEW_STEPS) - 1;
+    store
+        .confirm_second_factor(
+            user_id,
+            before_window,
+            &[],
+            &trygg_store::Actor::system("test"),
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+/// A code of [`TEST_FACTOR_SECRET`] that the server takes now: the current
+/// step's, or — when a login in the same 30 s used it — the next step's,
+/// which the ±1 step window accepts (a wrong code would count towards the
+/// login back-off).
+pub async fn test_factor_code(store: &dyn Store, user_id: uuid::Uuid) -> String {
+    use trygg_core::second_factor::{STEP_SECONDS, code_at};
+    let now = u64::try_from(Utc::now().timestamp()).unwrap();
+    let current = now / STEP_SECONDS;
+    let last = store
+        .second_factor(user_id)
+        .await
+        .unwrap()
+        .and_then(|f| f.last_step)
+        .and_then(|s| u64::try_from(s).ok());
+    let step = last.map_or(current, |l| current.max(l + 1));
+    assert!(
+        step <= current + 1,
+        "every code of this 30 s window is used: a test logs in as one user more than twice in 30 s"
+    );
+    code_at(TEST_FACTOR_SECRET, step * STEP_SECONDS).unwrap()
+}

@@ -2,13 +2,14 @@
 // page without a connection. Network first: a deploy is seen at once, and
 // the cache is only the fallback. API answers are never cached here; the
 // field page keeps its own outbox in IndexedDB.
-const CACHE = 'trygg-shell-v8';
+const CACHE = 'trygg-shell-v9';
 const SHELL = [
-  '/map', '/analys', '/uppfoljning', '/field', '/measures', '/tillganglighet', '/accessibility', '/login', '/konto', '/administration',
+  '/map', '/analys', '/uppfoljning', '/field', '/measures', '/tillganglighet', '/accessibility', '/login', '/konto', '/tvastegsverifiering', '/administration',
   '/config.json', '/icon.svg', '/css/app.css', '/css/report.css',
   '/i18n/sv.json', '/i18n/en.json',
   '/js/account.js', '/js/admin.js', '/js/analysis.js', '/js/api.js', '/js/chart.js', '/js/embed.js', '/js/followup.js', '/js/field.js', '/js/forms.js', '/js/geo.js', '/js/hextiles.js', '/js/i18n.js', '/js/login.js', '/js/mapbase.js',
-  '/js/measures.js', '/js/mvt.js', '/js/net.js', '/js/patterns.js', '/js/period.js', '/js/planner.js', '/js/queue.js', '/js/scope.js', '/js/shell.js',
+  '/js/measures.js', '/js/mvt.js', '/js/net.js', '/js/patterns.js', '/js/period.js', '/js/planner.js', '/js/queue.js', '/js/scope.js',
+  '/js/second-factor.js', '/js/shell.js',
   '/js/statement.js', '/js/table.js',
   '/vendor/leaflet/leaflet-src.esm.js', '/vendor/leaflet/leaflet.css',
   '/vendor/leaflet/images/layers.png', '/vendor/leaflet/images/layers-2x.png',

@@ -208,3 +208,57 @@ pub async fn revoke_token(store: &dyn Store, id: &str) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// `trygg user second-factor enrol`: gives a user a second factor now (an
+/// operator setting up an account, or a test) and returns what its owner
+/// needs, once: the `otpauth://` URI, the secret for typing, and ten
+/// recovery codes. A user who has one already is reset first.
+pub async fn enrol_second_factor(store: &dyn Store, username: &str) -> Result<String> {
+    use trygg_core::second_factor as factor;
+    use trygg_server::auth::second_factor as server;
+    let user = find_user(store, username).await?;
+    let secret = server::new_secret().map_err(|e| Error::Usage(e.detail))?;
+    let now = Utc::now();
+    store
+        .begin_second_factor(user.id, &factor::secret_to_base32(&secret), now)
+        .await
+        .map_err(|_| {
+            Error::Usage(format!(
+                "`{}` has a second factor already; `trygg user second-factor reset --username {}` first",
+                user.username, user.username
+            ))
+        })?;
+    // No code has been used yet: every code of the accepted window (±1
+    // step around now) stays good for the owner's first login.
+    let before_window = now.timestamp() / 30 - i64::from(factor::SKEW_STEPS) - 1;
+    let (codes, hashes) = server::new_recovery_codes().map_err(|e| Error::Usage(e.detail))?;
+    store
+        .confirm_second_factor(user.id, before_window, &hashes, &cli_actor(), now)
+        .await?;
+    let uri = factor::otpauth_uri(&secret, &user.username)?;
+    Ok(format!(
+        "{uri}\nsecret: {}\nrecovery codes (each works once; shown only now):\n{}",
+        factor::secret_for_typing(&secret),
+        codes.join("\n")
+    ))
+}
+
+/// `trygg user second-factor reset`: removes a user's second factor and
+/// recovery codes (a lost phone); they enrol again at their next login.
+pub async fn reset_second_factor(store: &dyn Store, username: &str) -> Result<String> {
+    let user = find_user(store, username).await?;
+    if store
+        .reset_second_factor(user.id, &cli_actor(), Utc::now())
+        .await?
+    {
+        Ok(format!(
+            "`{}` has no second factor now; they set one up at their next login",
+            user.username
+        ))
+    } else {
+        Err(Error::Usage(format!(
+            "`{}` has no second factor to reset",
+            user.username
+        )))
+    }
+}

@@ -9,6 +9,7 @@ use trygg_cli::serve::ServeOptions;
 use trygg_core::access::PresenceVisibility;
 use trygg_core::analytics::period::Cadence;
 use trygg_core::privacy::PublicPolicy;
+use trygg_core::second_factor::Requirement;
 use trygg_server::{AuthConfig, Settings};
 use trygg_store::DatabaseUrl;
 
@@ -63,6 +64,13 @@ enum LogFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum SecondFactorRequirement {
+    AdminsAndPublishers,
+    All,
+    Off,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FieldPresence {
     /// Field users see only their own organisation's presence.
     Own,
@@ -97,6 +105,15 @@ struct ServeArgs {
     /// proxy that appends the address it saw (the right-most entry is used).
     #[arg(long, env = "TRYGG_TRUST_FORWARDED")]
     trust_forwarded: bool,
+    /// Who must log in with a second factor (TOTP): admins and users who
+    /// may publish (the default), all users, or nobody.
+    #[arg(
+        long,
+        env = "TRYGG_REQUIRE_SECOND_FACTOR",
+        value_enum,
+        default_value = "admins-and-publishers"
+    )]
+    require_second_factor: SecondFactorRequirement,
     /// The address the public reaches Trygg at (https://trygg.kommun.se), for
     /// every absolute link (feeds, follow-up, OGC); default: the listening address.
     #[arg(long, env = "TRYGG_PUBLIC_URL")]
@@ -267,6 +284,24 @@ enum UserCommand {
         #[arg(long)]
         password: bool,
     },
+    /// A user's second factor (TOTP): `enrol` prints its otpauth:// URI and
+    /// recovery codes once; `reset` removes it (a lost phone).
+    SecondFactor {
+        #[command(subcommand)]
+        command: SecondFactorCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecondFactorCommand {
+    Enrol {
+        #[arg(long)]
+        username: String,
+    },
+    Reset {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -413,6 +448,12 @@ async fn user(command: UserCommand, store: &dyn trygg_store::Store) -> trygg_cli
             Ok(accounts::describe(&user))
         }
         UserCommand::List => accounts::list_users(store).await,
+        UserCommand::SecondFactor {
+            command: SecondFactorCommand::Enrol { username },
+        } => accounts::enrol_second_factor(store, &username).await,
+        UserCommand::SecondFactor {
+            command: SecondFactorCommand::Reset { username },
+        } => accounts::reset_second_factor(store, &username).await,
         UserCommand::Set {
             username,
             role,
@@ -484,6 +525,11 @@ async fn serve(a: ServeArgs, url: DatabaseUrl, area: AreaChoice) -> trygg_cli::R
             },
             session_hours: a.session_hours.clamp(1, 24 * 30),
             trust_forwarded: a.trust_forwarded,
+            second_factor: match a.require_second_factor {
+                SecondFactorRequirement::AdminsAndPublishers => Requirement::AdminsAndPublishers,
+                SecondFactorRequirement::All => Requirement::All,
+                SecondFactorRequirement::Off => Requirement::Off,
+            },
         },
         public,
         embed_origins: trygg_server::parse_embed_origins(&a.embed_origins)

@@ -433,7 +433,7 @@ fn the_binary_takes_the_import_options_and_writes_rejects_to_the_working_directo
                 "csv",
                 "--database-url",
                 &db,
-                // A database records its service area at first use.
+                // A new database is told which municipality it serves.
                 "--service-area",
                 "0580",
             ])
@@ -534,4 +534,80 @@ fn health_answers_while_heavy_analyses_run() {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"field\":\"months\""), "{body}");
+}
+
+/// `trygg user second-factor enrol` prints the otpauth:// URI and ten
+/// recovery codes; the running server then asks that admin for a code and
+/// takes one computed from the URI's secret; `reset` sends them back to
+/// setting one up.
+#[test]
+fn a_second_factor_from_the_cli_is_asked_for_at_login_and_reset_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("factor.db").display());
+    let add = [
+        "user",
+        "add",
+        "--username",
+        "eva.admin",
+        "--role",
+        "admin",
+        "--organisation",
+        "Linköpings kommun",
+    ];
+    cli(&db, &add);
+    let printed = cli(
+        &db,
+        &["user", "second-factor", "enrol", "--username", "eva.admin"],
+    );
+    let uri = printed.lines().next().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/Trygg:eva.admin?"),
+        "{printed}"
+    );
+    let recovery: Vec<&str> = printed
+        .lines()
+        .skip_while(|l| !l.starts_with("recovery codes"))
+        .skip(1)
+        .collect();
+    assert_eq!(recovery.len(), 10, "{printed}");
+    let base32 = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = trygg_core::second_factor::secret_from_base32(base32).unwrap();
+
+    let server = start(Some(&db), &[]);
+    wait_ready(&server.addr);
+    let login = |code: Option<&str>| {
+        let mut body =
+            serde_json::json!({ "username": "eva.admin", "password": support::PASSWORD });
+        if let Some(code) = code {
+            body["code"] = serde_json::json!(code);
+        }
+        request(
+            &server.addr,
+            "POST",
+            "/api/v1/auth/login",
+            Some(&body.to_string()),
+        )
+    };
+    let (status, _, asked) = login(None);
+    assert_eq!(status, 401, "{asked}");
+    assert!(asked.contains("\"second_factor\":\"code\""), "{asked}");
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let code = trygg_core::second_factor::code_at(&secret, now).unwrap();
+    let (status, _, body) = login(Some(&code));
+    assert_eq!(status, 200, "{body}");
+
+    let reset = cli(
+        &db,
+        &["user", "second-factor", "reset", "--username", "eva.admin"],
+    );
+    assert!(reset.contains("no second factor now"), "{reset}");
+    let (status, _, body) = login(None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"second_factor\":\"enrol\""), "{body}");
 }

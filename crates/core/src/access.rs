@@ -55,7 +55,8 @@ pub enum Permission {
     Import,
     ManageUsers,
     ReadAudit,
-    /// Create, list and revoke one's own API tokens (sessions only).
+    /// Create, list and revoke one's own API tokens, and enrol one's own
+    /// second factor (sessions only: credentials take a person at a browser).
     ManageOwnTokens,
     /// Scrape `/metrics` (admins; a monitoring token needs the read scope).
     ReadMetrics,

@@ -64,7 +64,7 @@ impl Bbox {
             _ => {
                 return Err(Error::invalid(
                     field,
-                    "expected four numbers: min_lon,min_lat,max_lon,max_lat",
+                    "expected four numbers, min_lon,min_lat,max_lon,max_lat (or six, with heights)",
                 ));
             }
         };

@@ -30,6 +30,7 @@ pub mod privacy;
 pub mod query;
 pub mod regso;
 pub mod report;
+pub mod second_factor;
 pub mod service_area;
 pub mod time;
 

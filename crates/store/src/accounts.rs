@@ -212,7 +212,7 @@ macro_rules! accounts {
                 })
             }
 
-            async fn record_in(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, action: &str, detail: Option<String>, now: DateTime<Utc>) -> Result<()> {
+            pub(crate) async fn record_in(conn: &mut <$db as sqlx::Database>::Connection, actor: &Actor, action: &str, detail: Option<String>, now: DateTime<Utc>) -> Result<()> {
                 sqlx::query("INSERT INTO audit_log (at, user_id, username, organisation_id, action, after_json) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(to_ms(now))
                     .bind(actor.user_id)

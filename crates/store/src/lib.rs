@@ -12,6 +12,7 @@ mod error;
 mod followups;
 mod frozen;
 mod rows;
+mod second_factor;
 mod service_area;
 
 use async_trait::async_trait;
@@ -29,6 +30,7 @@ pub use connect::{Backend, DatabaseUrl, connect};
 pub use error::{Error, Result};
 pub use followups::{Followups, PublishedRecord};
 pub use frozen::{Frozen, FrozenRecord};
+pub use second_factor::{SecondFactorRecord, SecondFactors};
 pub use service_area::ServiceAreas;
 
 /// Who a write is attributed to in the records and the audit log.
@@ -83,7 +85,9 @@ pub struct ImportSummary {
 }
 
 #[async_trait]
-pub trait Store: Accounts + Followups + Frozen + ServiceAreas + Send + Sync + 'static {
+pub trait Store:
+    Accounts + Followups + Frozen + SecondFactors + ServiceAreas + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Changes written by other server instances (PostgreSQL only; `None`

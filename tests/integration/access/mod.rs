@@ -14,6 +14,7 @@ use crate::api::{TestApp, app, assert_problem, call, get, post};
 mod login;
 mod moderation;
 mod partners;
+mod second_factor;
 
 const FALLBACK: &str = "no such resource; the API lives under /api/v1/";
 
@@ -49,6 +50,7 @@ fn allowed(method: &Method, path: &str, who: &str) -> bool {
     // Every identity here calls with an API token. Accounts, tokens, the
     // audit log, moderation and publishing take a person at a browser.
     if path.starts_with("/api/v1/auth/tokens")
+        || path.starts_with("/api/v1/auth/second-factor")
         || path.starts_with("/api/v1/admin/")
         || path.ends_with("/moderation")
         || path.ends_with("/publish")
@@ -117,10 +119,13 @@ impl Session {
     }
 }
 
-/// Every test user shares the planner's password.
+/// Every test user shares the planner's password (see `api::login_as`).
 async fn session(app: &TestApp, username: &str) -> Session {
-    let r = login(app, username, PLANNER_PASSWORD).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    session_of(&crate::api::login_as(app, username).await)
+}
+
+/// The cookie and CSRF token a successful login answered.
+fn session_of(r: &crate::api::Reply) -> Session {
     let cookie = r
         .headers
         .get(header::SET_COOKIE)

@@ -4,10 +4,12 @@
 import { request } from './net.js';
 
 export class ApiError extends Error {
-  constructor(status, detail, field) {
+  constructor(status, detail, field, secondFactor) {
     super(detail || `HTTP ${status}`);
     this.status = status;
     this.field = field || null;
+    // 'code': the login needs the one-time code; 'enrol': set one up first.
+    this.secondFactor = secondFactor || null;
   }
 }
 
@@ -16,12 +18,14 @@ async function parse(res) {
   if (!res.ok) {
     let detail = '';
     let field = null;
+    let secondFactor = null;
     if (type.includes('json')) {
       const body = await res.json().catch(() => ({}));
       detail = body.detail || body.title || '';
       field = body.field || null;
+      secondFactor = body.second_factor || null;
     }
-    throw new ApiError(res.status, detail, field);
+    throw new ApiError(res.status, detail, field, secondFactor);
   }
   if (res.status === 204) return null;
   return type.includes('json') ? res.json() : res.text();
@@ -73,11 +77,11 @@ export async function session() {
   }
 }
 
-export async function login(username, password) {
+export async function login(username, password, code) {
   const res = await request('/api/v1/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ username, password }),
+    body: JSON.stringify(code ? { username, password, code } : { username, password }),
   });
   const body = await parse(res);
   setCsrf(body.csrf_token);

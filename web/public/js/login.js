@@ -1,25 +1,8 @@
 // Sign-in for planners and field staff (accounts are made by an admin with
 // `trygg user add`). The session is an HttpOnly cookie the page never sees.
-import { startPage, markReady } from './shell.js';
+import { startPage, markReady, nextPath, SECOND_FACTOR_PAGE } from './shell.js';
 import { t } from './i18n.js';
 import { login, ApiError } from './api.js';
-
-/**
- * Where to go after logging in: only a page of this site. The browser's own
- * URL parser decides, not a look at the text: it drops tabs and newlines and
- * reads a backslash as a slash, so `/\t/evil.example` is another site.
- */
-function nextPath() {
-  const asked = new URLSearchParams(location.search).get('next') || '/map';
-  let url;
-  try {
-    url = new URL(asked, location.origin);
-  } catch {
-    return '/map';
-  }
-  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/map';
-  return `${url.pathname}${url.search}${url.hash}`;
-}
 
 async function main() {
   const { user } = await startPage({ needsLogin: false });
@@ -29,6 +12,8 @@ async function main() {
   }
   const form = document.getElementById('login-form');
   const error = document.getElementById('login-error');
+  const codeField = document.getElementById('code-field');
+  const codeInput = document.getElementById('code');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     error.textContent = '';
@@ -41,10 +26,30 @@ async function main() {
     }
     const button = document.getElementById('login-submit');
     button.disabled = true;
+    const code = codeField.hidden ? '' : codeInput.value.trim();
+    if (!codeField.hidden && !code) {
+      error.textContent = t('login.codeMissing');
+      codeInput.focus();
+      button.disabled = false;
+      return;
+    }
     try {
-      await login(username, password);
-      location.assign(nextPath());
+      const answer = await login(username, password, code);
+      if (answer.second_factor === 'enrol') {
+        location.assign(`${SECOND_FACTOR_PAGE}?next=${encodeURIComponent(nextPath())}`);
+      } else {
+        location.assign(nextPath());
+      }
     } catch (e) {
+      if (e instanceof ApiError && e.secondFactor === 'code') {
+        // The password was right: ask for the code (a second time: it was wrong).
+        const asked = !codeField.hidden;
+        codeField.hidden = false;
+        error.textContent = asked ? t('login.codeWrong') : '';
+        codeInput.value = '';
+        codeInput.focus();
+        return;
+      }
       if (e instanceof ApiError && e.status === 401) error.textContent = t('login.wrong');
       else if (e instanceof ApiError && e.status === 429) error.textContent = t('login.throttled');
       else error.textContent = t('form.serverError', { detail: e.message });

@@ -6,6 +6,7 @@
 // no answer means offline, any answer means online. While offline, a small
 // probe of /healthz runs every few seconds, so the app notices the server
 // is back even when no `online` event comes.
+import { currentLang } from './i18n.js';
 const PROBE_MS = 5000;
 
 let reachable = navigator.onLine;
@@ -48,7 +49,10 @@ export async function probe() {
  * about the network. */
 export async function request(url, init) {
   try {
-    const res = await fetch(url, init);
+    // Problems come back in the language the page shows.
+    const headers = new Headers(init?.headers || {});
+    if (!headers.has('Accept-Language')) headers.set('Accept-Language', currentLang());
+    const res = await fetch(url, { ...init, headers });
     set(true);
     return res;
   } catch (e) {

@@ -10,7 +10,10 @@ import { onNetChange } from './net.js';
  * asked (the field page then works from its outbox).
  * Pages that need a login get a notice instead of their content.
  */
-export async function startPage({ needsLogin = true, publicPage = false } = {}) {
+/** Where a session that must set up a second factor is sent. */
+export const SECOND_FACTOR_PAGE = '/tvastegsverifiering';
+
+export async function startPage({ needsLogin = true, publicPage = false, enrolPage = false } = {}) {
   await loadLanguage(pickLanguage());
   renderHeader();
   applyTranslations();
@@ -23,7 +26,14 @@ export async function startPage({ needsLogin = true, publicPage = false } = {}) 
   let user = null;
   let offline = false;
   try {
-    user = (await session())?.user || null;
+    const s = await session();
+    user = s?.user || null;
+    const factor = s?.second_factor;
+    if (factor?.required && !factor.enrolled && !enrolPage) {
+      // Every other call would be refused until the factor is set up.
+      location.replace(`${SECOND_FACTOR_PAGE}?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return new Promise(() => {});
+    }
   } catch {
     offline = true;
   }
@@ -40,6 +50,24 @@ export async function startPage({ needsLogin = true, publicPage = false } = {}) 
   }
   if (needsLogin && !user && !offline) showLoginRequired();
   return { lang: currentLang(), user, offline };
+}
+
+/**
+ * Where to go after logging in (or setting up a second factor): only a page
+ * of this site. The browser's own URL parser decides, not a look at the
+ * text: it drops tabs and newlines and reads a backslash as a slash, so
+ * `/\t/evil.example` is another site.
+ */
+export function nextPath() {
+  const asked = new URLSearchParams(location.search).get('next') || '/map';
+  let url;
+  try {
+    url = new URL(asked, location.origin);
+  } catch {
+    return '/map';
+  }
+  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/map';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 export function loginHref() {

@@ -5,6 +5,7 @@
 
 pub mod credentials;
 pub mod policy;
+pub mod second_factor;
 pub mod secrets;
 pub mod throttle;
 
@@ -37,6 +38,8 @@ pub struct AuthConfig {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it; otherwise anyone could pick their own address).
     pub trust_forwarded: bool,
+    /// Who must have a second factor (`--require-second-factor`).
+    pub second_factor: trygg_core::second_factor::Requirement,
 }
 
 impl Default for AuthConfig {
@@ -45,6 +48,7 @@ impl Default for AuthConfig {
             presence_visibility: PresenceVisibility::default(),
             session_hours: 12,
             trust_forwarded: false,
+            second_factor: trygg_core::second_factor::Requirement::default(),
         }
     }
 }
@@ -328,6 +332,12 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
     };
     if !allowed {
         return forbidden().into_response();
+    }
+    if rule != Rule::Public
+        && let Some(p) = &principal
+        && let Err(e) = second_factor::gate(&state, p, req.method(), &matched, req.headers()).await
+    {
+        return e.into_response();
     }
     req.extensions_mut().insert(Caller::new(
         principal,

@@ -18,7 +18,7 @@ pub enum Rule {
 }
 
 /// Routes outside the per-kind collections.
-const FIXED: [(Method, &str, Rule); 35] = [
+const FIXED: [(Method, &str, Rule); 39] = [
     (Method::GET, "/api/v1/layers/{kind}/hexagons", Rule::Read),
     (Method::GET, "/api/v1/layers/{kind}/points", Rule::Read),
     (Method::GET, crate::routes::tiles::PATH, Rule::Read),
@@ -72,6 +72,26 @@ const FIXED: [(Method, &str, Rule); 35] = [
     (
         Method::DELETE,
         "/api/v1/auth/tokens/{id}",
+        Rule::Need(Permission::ManageOwnTokens),
+    ),
+    (
+        Method::GET,
+        "/api/v1/auth/second-factor",
+        Rule::Need(Permission::ManageOwnTokens),
+    ),
+    (
+        Method::POST,
+        "/api/v1/auth/second-factor",
+        Rule::Need(Permission::ManageOwnTokens),
+    ),
+    (
+        Method::GET,
+        "/api/v1/auth/second-factor/qr.svg",
+        Rule::Need(Permission::ManageOwnTokens),
+    ),
+    (
+        Method::POST,
+        "/api/v1/auth/second-factor/confirm",
         Rule::Need(Permission::ManageOwnTokens),
     ),
     (

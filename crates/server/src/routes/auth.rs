@@ -12,7 +12,7 @@ use trygg_core::access::{Principal, Scope, User, Via, check_username, parse_scop
 use trygg_store::{Actor, SessionRecord, TokenRecord};
 use uuid::Uuid;
 
-use crate::auth::{self, Caller, SECURE_SESSION_COOKIE, SESSION_COOKIE, secrets};
+use crate::auth::{self, Caller, SECURE_SESSION_COOKIE, SESSION_COOKIE, second_factor, secrets};
 use crate::extract::JsonBody;
 use crate::{ApiError, AppState};
 
@@ -146,12 +146,51 @@ async fn login(
         Some((user, _)) if ok && !user.disabled => user,
         _ => return Err(reject_login(&state, &keys, &who, &address, now).await),
     };
+    let factor = state
+        .store
+        .second_factor(user.id)
+        .await?
+        .filter(trygg_store::SecondFactorRecord::confirmed);
+    let needs_enrolment = match &factor {
+        Some(factor) => {
+            // The password was right; without the code nothing is counted
+            // (and nothing reset: the back-off keeps counting wrong codes).
+            let typed = body
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim();
+            if typed.is_empty() {
+                return Err(code_needed(&headers, false));
+            }
+            if !second_factor::accept_code(&state, &user, factor, typed).await? {
+                reject_login(&state, &keys, &who, &address, now).await;
+                return Err(code_needed(&headers, true));
+            }
+            false
+        }
+        None => state.auth.config.second_factor.requires(&user),
+    };
 
     for k in &keys {
         state.auth.logins.succeeded(k);
     }
     let device = device.filter(|_| known_device);
-    start_session(&state, &headers, &user, device, &address).await
+    start_session(&state, &headers, &user, device, &address, needs_enrolment).await
+}
+
+/// The answer to a right password of an account with a second factor,
+/// without its code (`wrong`: with a wrong, used or old one).
+fn code_needed(headers: &HeaderMap, wrong: bool) -> ApiError {
+    let sv = second_factor::swedish(headers);
+    let detail = match (wrong, sv) {
+        (false, true) => "Skriv koden från din autentiseringsapp (eller en återställningskod).",
+        (false, false) => "Enter the code from your authenticator app (or a recovery code).",
+        (true, true) => "Koden stämmer inte eller är redan använd.",
+        (true, false) => "That code is wrong or already used.",
+    };
+    ApiError::field(StatusCode::UNAUTHORIZED, "code", detail)
+        .with_member("second_factor", json!("code"))
 }
 
 /// Refuses an attempt while any of its keys waits, reporting only the
@@ -205,6 +244,7 @@ pub(crate) async fn start_session(
     user: &User,
     known_device: Option<String>,
     address: &str,
+    needs_enrolment: bool,
 ) -> Result<Response, ApiError> {
     let token = secrets::new_token("s_")
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
@@ -252,8 +292,12 @@ pub(crate) async fn start_session(
         device_cookie_name(headers),
         DEVICE_DAYS * 86_400,
     );
-    let mut r = Json(json!({ "user": user_json(user), "csrf_token": csrf, "expires_at": expires }))
-        .into_response();
+    let mut body = json!({ "user": user_json(user), "csrf_token": csrf, "expires_at": expires });
+    if needs_enrolment {
+        // This session may only enrol until it has (see auth::second_factor).
+        body["second_factor"] = json!("enrol");
+    }
+    let mut r = Json(body).into_response();
     for c in [session_cookie, device_cookie] {
         r.headers_mut().append(
             header::SET_COOKIE,
@@ -334,9 +378,14 @@ async fn session(
         }
         Via::Token { .. } => None,
     };
-    Ok(Json(
-        json!({ "user": user_json(&p.user), "csrf_token": csrf, "via": via_name(p) }),
-    ))
+    let required = state.auth.config.second_factor.requires(&p.user);
+    let enrolled = second_factor::enrolled(&state, &p.user).await?;
+    Ok(Json(json!({
+        "user": user_json(&p.user),
+        "csrf_token": csrf,
+        "via": via_name(p),
+        "second_factor": { "required": required, "enrolled": enrolled },
+    })))
 }
 
 fn via_name(p: &Principal) -> &'static str {

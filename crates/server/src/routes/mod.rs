@@ -12,6 +12,7 @@ pub mod openapi;
 mod points;
 pub(crate) mod public;
 mod public_answer;
+mod second_factor;
 pub mod tiles;
 mod transfer;
 mod web;
@@ -31,6 +32,7 @@ pub(crate) fn router(embed_ancestors: &str, state: &AppState) -> Router<AppState
         .merge(points::router())
         .merge(tiles::router())
         .merge(auth::router())
+        .merge(second_factor::router())
         .merge(admin::router())
         .merge(public::router())
         .merge(transfer::router())

@@ -238,6 +238,9 @@ async fn request(
     Ok(Json(json!([status_json(&state, id).await?])))
 }
 
+/// How many requests one status query may name.
+const MAX_REQUESTS_ASKED: usize = 50;
+
 /// `GET requests.json?service_request_id=a,b`: the status of known
 /// requests. Listing everyone's requests is not offered.
 async fn requests(
@@ -255,13 +258,26 @@ async fn requests(
                 "required: requests are followed by id, never listed with their places",
             )
         })?;
-    let mut out = Vec::new();
-    for id in ids
+    let ids: Vec<&str> = ids
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .take(50)
-    {
+        .collect();
+    let refuse = |why: String| ApiError::field(StatusCode::BAD_REQUEST, "service_request_id", why);
+    if ids.is_empty() {
+        return Err(refuse("names no request id".into()));
+    }
+    if ids.len() > MAX_REQUESTS_ASKED {
+        return Err(refuse(format!(
+            "at most {MAX_REQUESTS_ASKED} request ids at a time, {} given",
+            ids.len()
+        )));
+    }
+    if let Some(bad) = ids.iter().find(|id| Uuid::parse_str(id).is_err()) {
+        return Err(refuse(format!("`{bad}` is not a request id (a UUID)")));
+    }
+    let mut out = Vec::new();
+    for id in ids {
         out.push(status_json(&state, id).await?);
     }
     Ok(Json(Value::Array(out)))

@@ -26,7 +26,7 @@ struct Assets;
 /// statement has a Swedish and an English address; the page picks its
 /// language from the path. The analysis and follow-up pages have an
 /// English alias too, and so do the account and administration pages.
-const PAGES: [(&str, &str); 16] = [
+const PAGES: [(&str, &str); 18] = [
     ("/", "index.html"),
     ("/map", "index.html"),
     ("/analys", "analysis.html"),
@@ -39,6 +39,8 @@ const PAGES: [(&str, &str); 16] = [
     ("/accessibility", "statement.html"),
     ("/login", "login.html"),
     ("/konto", "account.html"),
+    ("/tvastegsverifiering", "second-factor.html"),
+    ("/second-factor", "second-factor.html"),
     ("/account", "account.html"),
     ("/administration", "admin.html"),
     ("/admin", "admin.html"),

@@ -80,9 +80,12 @@ fn distance() -> Value {
 fn bbox() -> Value {
     json!({
         "name": "bbox", "in": "query", "required": false,
-        "description": "min_lon,min_lat,max_lon,max_lat (WGS84; latitudes within ±90, min ≤ max)",
+        "description": "min_lon,min_lat,max_lon,max_lat (WGS84; latitudes within ±90, min ≤ max), or the six numbers of a box with heights (min_lon,min_lat,min_h,max_lon,max_lat,max_h; heights ignored)",
         "style": "form", "explode": false,
-        "schema": { "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number", "minimum": -180, "maximum": 180 } },
+        "schema": { "anyOf": [
+            { "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number", "minimum": -180, "maximum": 180 } },
+            { "type": "array", "minItems": 6, "maxItems": 6, "items": { "type": "number" } },
+        ] },
     })
 }
 

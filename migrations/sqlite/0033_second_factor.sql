@@ -1,0 +1,22 @@
+-- The second factor of local accounts (RFC 6238). The secret must be read
+-- to check a code, so it is kept as it is (base32); it is never logged,
+-- exported or shown again after enrolment. `confirmed_at` is NULL while
+-- an enrolment waits for its first code. `last_step` is the time step of
+-- the last accepted code: no code of that step or an older one is taken
+-- again (a replay).
+CREATE TABLE second_factors (
+    user_id      BLOB PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    secret       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    confirmed_at INTEGER,
+    last_step    INTEGER
+);
+
+-- Single-use codes for a lost phone: only their SHA-256 (they are random
+-- and long enough that a fast hash does not help a guesser).
+CREATE TABLE recovery_codes (
+    user_id   BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at   INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+);
