@@ -28,26 +28,8 @@ if [ "$(id -u)" = 0 ]; then
     || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore owslib
 fi
 
-work=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-db="sqlite:$work/trygg.db"
-TRYGG_DATABASE_URL=$db "$bin" serve --demo --listen 127.0.0.1:0 --log-format json >"$work/server.log" 2>&1 &
-pid=$!
-url=
-for _ in $(seq 1 600); do
-  url=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/listening on //') || true
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/server.log"; echo "the server stopped before listening"; exit 1; }
-  sleep 0.2
-done
-[ -n "$url" ] || { cat "$work/server.log"; echo "the server never logged its address"; exit 1; }
-echo "server at $url"
-printf 'client-tests-password-1234\n' | TRYGG_DATABASE_URL=$db "$bin" user add --username gis --role admin --organisation "Linköpings kommun" >/dev/null
-token=$(TRYGG_DATABASE_URL=$db "$bin" token create --username gis --name clients --scopes read | grep -o 'trygg_[0-9a-f]*' | head -1)
-[ -n "$token" ] || { echo "no token was created"; exit 1; }
+. tests/clients/demo-server.sh
+start_demo_server "$bin" gis clients
 
 out="$root/test-artifacts/clients"
 rm -rf "$out" && mkdir -p "$out"
