@@ -223,6 +223,41 @@ fn a_county_is_all_its_municipalities() {
 }
 
 #[test]
+fn an_event_named_only_to_the_county_counts_in_no_municipality() {
+    use trygg_core::attrs::{Attributes, Incident, IncidentCategory};
+    let lan = area("05");
+    // The feed's midpoint for Östergötlands län lies inside Linköping.
+    let midpoint = Geometry::Point(Point::new(15.519_784, 58.345_364));
+    assert!(lan.member_at(at(15.519_784, 58.345_364)).is_some());
+    let event = |precision_m: u32, municipality: Option<&str>| {
+        Attributes::Incident(Incident {
+            category: IncidentCategory::Fraud,
+            occurred_at: "2023-12-18T10:00:00Z".parse().unwrap(),
+            occurred_until: None,
+            precision_m,
+            source: "polisen".into(),
+            source_id: Some("1".into()),
+            source_type: Some("Åldringsbrott".into()),
+            source_url: None,
+            municipality: municipality.map(str::to_owned),
+        })
+    };
+    let county_only = event(60_000, None);
+    assert_eq!(lan.member_of(&midpoint, &county_only), None);
+    let named = event(60_000, Some("0583"));
+    assert_eq!(
+        lan.members[lan.member_of(&midpoint, &named).unwrap()].name,
+        "Motala"
+    );
+    // A precise position counts where it lies.
+    let precise = event(10, None);
+    assert_eq!(
+        lan.members[lan.member_of(&midpoint, &precise).unwrap()].name,
+        "Linköping"
+    );
+}
+
+#[test]
 fn several_municipalities_by_code_or_name_and_each_is_known() {
     let police_area = area("0580,0583,0586");
     assert_eq!(police_area.name, "Linköping, Motala och Mjölby");

@@ -433,13 +433,15 @@ impl ServiceArea {
         self.members.iter().position(|m| m.code == code)
     }
 
-    /// The member municipality a record belongs to: the one its stand-in
-    /// position names, else the one its position lies in.
+    /// The member municipality a record belongs to: for a stand-in
+    /// position, the one it names or none (an event named only to the
+    /// county: its midpoint lies in some municipality, which did not
+    /// necessarily see it); else the one its position lies in.
     pub fn member_of(&self, geometry: &Geometry<f64>, attributes: &Attributes) -> Option<usize> {
-        match stand_in_municipality(attributes) {
-            Some(code) => self.member_index(code),
-            None => self.member_at(geometry::representative_point(geometry)),
+        if is_stand_in(attributes) {
+            return stand_in_municipality(attributes).and_then(|code| self.member_index(code));
         }
+        self.member_at(geometry::representative_point(geometry))
     }
 
     /// Refuses a geometry with any vertex outside the area, naming it and
@@ -520,8 +522,13 @@ impl ServiceArea {
     }
 }
 
-/// The municipality a stand-in position names: an incident coarser than
-/// [`NOT_A_POSITION_M`] with `municipality` set.
+/// Whether a record's position only stands in for an area: an incident
+/// coarser than [`NOT_A_POSITION_M`] (the police feed's midpoints).
+pub fn is_stand_in(attributes: &Attributes) -> bool {
+    matches!(attributes, Attributes::Incident(i) if i.precision_m >= NOT_A_POSITION_M)
+}
+
+/// The municipality (SCB code) a stand-in position names, if any.
 pub fn stand_in_municipality(attributes: &Attributes) -> Option<&str> {
     match attributes {
         Attributes::Incident(i) if i.precision_m >= NOT_A_POSITION_M => i.municipality.as_deref(),
