@@ -35,16 +35,32 @@ const WINDOW: &str = "2020-01-01T00:00:00Z/2030-01-01T00:00:00Z";
 /// is `code`, from SCB's national file, written where the import reads
 /// them; with their number.
 fn districts_of(code: &str, dir: &Path) -> (PathBuf, usize) {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sweden_regso_2025.geojson.gz");
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sweden_regso_2025.geojson.gz");
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
     let all: Value = serde_json::from_str(&text).unwrap();
-    let member = if code.len() == 2 { "lanskod" } else { "kommunkod" };
-    let features: Vec<&Value> = all["features"].as_array().unwrap().iter().filter(|f| f["properties"][member] == code).collect();
+    let member = if code.len() == 2 {
+        "lanskod"
+    } else {
+        "kommunkod"
+    };
+    let features: Vec<&Value> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"][member] == code)
+        .collect();
     assert!(!features.is_empty(), "no RegSO district in {code}");
     let n = features.len();
     let path = dir.join(format!("regso_{code}.geojson"));
-    std::fs::write(&path, json!({ "type": "FeatureCollection", "features": features }).to_string()).unwrap();
+    std::fs::write(
+        &path,
+        json!({ "type": "FeatureCollection", "features": features }).to_string(),
+    )
+    .unwrap();
     (path, n)
 }
 
@@ -60,7 +76,10 @@ fn west_of(area: &ServiceArea, metres: f64) -> Coord<f64> {
         .min_by(|a, b| a.x.total_cmp(&b.x))
         .unwrap();
     let metres_per_degree = 111_320.0 * west.y.to_radians().cos();
-    Coord { x: west.x - metres / metres_per_degree, y: west.y }
+    Coord {
+        x: west.x - metres / metres_per_degree,
+        y: west.y,
+    }
 }
 
 fn bbox(area: &ServiceArea) -> String {
@@ -74,7 +93,14 @@ fn bbox(area: &ServiceArea) -> String {
 
 async fn as_field(app: &TestApp, method: Method, uri: &str, body: &Value) -> crate::api::Reply {
     let auth = format!("Bearer {}", app.ids.field);
-    call(app, method, uri, Some(body.to_string()), &[("authorization", &auth)]).await
+    call(
+        app,
+        method,
+        uri,
+        Some(body.to_string()),
+        &[("authorization", &auth)],
+    )
+    .await
 }
 
 /// What the police import of a place is expected to bring.
@@ -90,8 +116,14 @@ struct Police {
 fn ostergotland_police(names: &[&str]) -> Police {
     let per = expected_per_municipality();
     Police {
-        inserted: names.iter().map(|n| per.get(*n).copied().unwrap_or(0)).sum(),
-        per_month: expected_per_month().into_iter().filter(|((m, _), _)| names.contains(&m.as_str())).collect(),
+        inserted: names
+            .iter()
+            .map(|n| per.get(*n).copied().unwrap_or(0))
+            .sum(),
+        per_month: expected_per_month()
+            .into_iter()
+            .filter(|((m, _), _)| names.contains(&m.as_str()))
+            .collect(),
     }
 }
 
@@ -100,7 +132,13 @@ fn ostergotland_police(names: &[&str]) -> Police {
 /// 200 m outside is refused naming the distance, every layer and analysis
 /// answers saying the incidents it cannot place, and the follow-up counts
 /// the police events of each municipality.
-async fn first_day(app: &TestApp, area: &ServiceArea, centre: Coord<f64>, coarse: u64, police: &Police) {
+async fn first_day(
+    app: &TestApp,
+    area: &ServiceArea,
+    centre: Coord<f64>,
+    coarse: u64,
+    police: &Police,
+) {
     let name = &area.name;
     // Admins and publishers log in with their second factor; planners without.
     for user in ["admin", "publisher", "planner"] {
@@ -109,14 +147,34 @@ async fn first_day(app: &TestApp, area: &ServiceArea, centre: Coord<f64>, coarse
 
     // Presence in the city centre, logged from the field.
     let end = Utc::now() - Duration::minutes(10);
-    let at_centre = point(centre.x, centre.y, json!({ "unit_type": "police", "started_at": end - Duration::minutes(30), "ended_at": end }));
+    let at_centre = point(
+        centre.x,
+        centre.y,
+        json!({ "unit_type": "police", "started_at": end - Duration::minutes(30), "ended_at": end }),
+    );
     let r = as_field(app, Method::POST, "/api/v1/presence", &at_centre).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{name}: presence in the centre: {}", r.body);
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{name}: presence in the centre: {}",
+        r.body
+    );
 
     // 200 m outside: refused, naming the distance.
     let outside = west_of(area, 200.0);
-    let r = as_field(app, Method::POST, "/api/v1/presence", &point(outside.x, outside.y, at_centre["properties"].clone())).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: 200 m outside: {}", r.body);
+    let r = as_field(
+        app,
+        Method::POST,
+        "/api/v1/presence",
+        &point(outside.x, outside.y, at_centre["properties"].clone()),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{name}: 200 m outside: {}",
+        r.body
+    );
     let said = r.body.to_string();
     let metres: u32 = said
         .split(" m outside the service area")
@@ -128,7 +186,11 @@ async fn first_day(app: &TestApp, area: &ServiceArea, centre: Coord<f64>, coarse
     assert!(said.contains(name.as_str()), "{name}: {said}");
 
     let window = TimeWindow::parse(WINDOW, "datetime").unwrap();
-    assert_eq!(coarse_in(app.store.as_ref(), window).await, coarse, "{name}");
+    assert_eq!(
+        coarse_in(app.store.as_ref(), window).await,
+        coarse,
+        "{name}"
+    );
 
     // Every layer answers with its window and what it leaves out.
     let bbox = bbox(area);
@@ -148,23 +210,55 @@ async fn first_day(app: &TestApp, area: &ServiceArea, centre: Coord<f64>, coarse
     ] {
         let r = get(app, &uri).await;
         assert_eq!(r.status, StatusCode::OK, "{name} {uri}: {}", r.body);
-        assert_eq!(r.body["features"].as_array().unwrap().len(), 1, "{name} {uri}: the presence in the centre");
+        assert_eq!(
+            r.body["features"].as_array().unwrap().len(),
+            1,
+            "{name} {uri}: the presence in the centre"
+        );
     }
-    for uri in ["/api/v1/analysis/emerging?resolution=9&months=6", "/api/v1/analysis/yearly", "/api/v1/analysis/dosage"] {
+    for uri in [
+        "/api/v1/analysis/emerging?resolution=9&months=6",
+        "/api/v1/analysis/yearly",
+        "/api/v1/analysis/dosage",
+    ] {
         let r = get(app, uri).await;
         assert_eq!(r.status, StatusCode::OK, "{name} {uri}: {}", r.body);
     }
 
     // The picture: the presence in a district, the stand-ins per municipality.
-    let r = get(app, &format!("/api/v1/analysis/picture?resolution=9&datetime={WINDOW}")).await;
+    let r = get(
+        app,
+        &format!("/api/v1/analysis/picture?resolution=9&datetime={WINDOW}"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
     assert_eq!(omitted(&r.body, "coarse_position"), coarse, "{name}");
     let districts = r.body["districts"].as_array().unwrap();
-    let with_presence: Vec<&Value> = districts.iter().filter(|d| d["presence_minutes"].as_f64().unwrap() > 0.0).collect();
-    assert_eq!(with_presence.len(), 1, "{name}: the centre's presence lands in one district: {districts:?}");
-    assert!((with_presence[0]["presence_minutes"].as_f64().unwrap() - 30.0).abs() < 0.1, "{name}: {}", with_presence[0]);
-    let without: f64 = r.body["municipalities"].as_array().unwrap().iter().map(|m| m["incidents_without_position"].as_f64().unwrap()).sum();
-    assert_eq!(without, coarse as f64, "{name}: {}", r.body["municipalities"]);
+    let with_presence: Vec<&Value> = districts
+        .iter()
+        .filter(|d| d["presence_minutes"].as_f64().unwrap() > 0.0)
+        .collect();
+    assert_eq!(
+        with_presence.len(),
+        1,
+        "{name}: the centre's presence lands in one district: {districts:?}"
+    );
+    assert!(
+        (with_presence[0]["presence_minutes"].as_f64().unwrap() - 30.0).abs() < 0.1,
+        "{name}: {}",
+        with_presence[0]
+    );
+    let without: f64 = r.body["municipalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["incidents_without_position"].as_f64().unwrap())
+        .sum();
+    assert_eq!(
+        without, coarse as f64,
+        "{name}: {}",
+        r.body["municipalities"]
+    );
 
     // The follow-up of the month with most police events counts each
     // municipality's.
@@ -175,31 +269,69 @@ async fn first_day(app: &TestApp, area: &ServiceArea, centre: Coord<f64>, coarse
         assert_eq!(rows.len(), area.members.len(), "{name}: {rows:?}");
         for row in rows {
             let m = row["name"].as_str().unwrap();
-            let want = police.per_month.get(&(m.to_owned(), month.clone())).copied().unwrap_or(0);
-            assert_eq!(row["incidents"]["current"], want, "{name} {month} {m}: {row}");
+            let want = police
+                .per_month
+                .get(&(m.to_owned(), month.clone()))
+                .copied()
+                .unwrap_or(0);
+            assert_eq!(
+                row["incidents"]["current"], want,
+                "{name} {month} {m}: {row}"
+            );
         }
-        let all: u64 = police.per_month.iter().filter(|((_, at), _)| at == month).map(|(_, n)| n).sum();
-        assert_eq!(r.body["figures"]["incidents"]["total"]["current"], all, "{name} {month}");
+        let all: u64 = police
+            .per_month
+            .iter()
+            .filter(|((_, at), _)| at == month)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(
+            r.body["figures"]["incidents"]["total"]["current"], all,
+            "{name} {month}"
+        );
     }
 }
 
 /// A Swedish place from its first start: the districts of `code`, the
 /// police feed of Östergötland, then [`first_day`].
-async fn swedish_place(store: std::sync::Arc<dyn trygg_store::Store>, selector: &str, code: &str, centre: Coord<f64>, police_names: &[&str]) {
+async fn swedish_place(
+    store: std::sync::Arc<dyn trygg_store::Store>,
+    selector: &str,
+    code: &str,
+    centre: Coord<f64>,
+    police_names: &[&str],
+) {
     let area = trygg_cli::data::service_area(selector).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (districts, n) = districts_of(code, dir.path());
-    let said = import(store.as_ref(), &area, crate::transfer::args(&districts, Kind::Area, Format::GeoJson)).await.unwrap();
-    assert!(said.contains(&format!("{n} inserted")) && said.contains("0 rejected"), "{selector}: {said}");
+    let said = import(
+        store.as_ref(),
+        &area,
+        crate::transfer::args(&districts, Kind::Area, Format::GeoJson),
+    )
+    .await
+    .unwrap();
+    assert!(
+        said.contains(&format!("{n} inserted")) && said.contains("0 rejected"),
+        "{selector}: {said}"
+    );
 
     let police = ostergotland_police(police_names);
     // No --skip-invalid: every event named to the area imports, wherever
     // the feed's midpoint lies.
-    let said = import(store.as_ref(), &area, crate::service_area::args(&feed())).await.unwrap();
-    assert!(said.contains(&format!("{} inserted", police.inserted)) && said.contains("0 rejected"), "{selector}: {said}");
+    let said = import(store.as_ref(), &area, crate::service_area::args(&feed()))
+        .await
+        .unwrap();
+    assert!(
+        said.contains(&format!("{} inserted", police.inserted)) && said.contains("0 rejected"),
+        "{selector}: {said}"
+    );
 
     let app = app_in(store, area.clone()).await;
-    app.layers.reload(app.store.as_ref(), Kind::Incident).await.unwrap();
+    app.layers
+        .reload(app.store.as_ref(), Kind::Incident)
+        .await
+        .unwrap();
     first_day(&app, &area, centre, police.inserted as u64, &police).await;
 }
 

@@ -290,7 +290,8 @@ fn motala_from_first_start_to_follow_up_with_the_real_binary() {
     let secret = trygg_core::second_factor::secret_from_base32(base32).unwrap();
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
     let code = trygg_core::second_factor::code_at(&secret, now).unwrap();
-    let login = serde_json::json!({ "username": "admin", "password": support::PASSWORD, "code": code });
+    let login =
+        serde_json::json!({ "username": "admin", "password": support::PASSWORD, "code": code });
     let (status, _, body) = request(
         &server.addr,
         "POST",
@@ -358,7 +359,14 @@ fn motala_from_first_start_to_follow_up_with_the_real_binary() {
     assert!(want > 10, "{want}");
     let said = cli(
         &db,
-        &["import", &feed, "--kind", "incidents", "--format", "polisen"],
+        &[
+            "import",
+            &feed,
+            "--kind",
+            "incidents",
+            "--format",
+            "polisen",
+        ],
     );
     assert!(
         said.contains(&format!("{want} inserted")) && said.contains("0 rejected"),
@@ -385,7 +393,10 @@ fn motala_from_first_start_to_follow_up_with_the_real_binary() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(body["datetime"], window);
-    assert_eq!(body["municipalities"][0]["incidents_without_position"], want as f64);
+    assert_eq!(
+        body["municipalities"][0]["incidents_without_position"],
+        want as f64
+    );
 
     // Presence at Motala's square from the field; 200 m west of the
     // municipality's westernmost point is refused, naming the distance.
@@ -447,6 +458,9 @@ fn motala_from_first_start_to_follow_up_with_the_real_binary() {
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["figures"]["municipalities"][0]["name"], "Motala");
-    assert_eq!(v["figures"]["municipalities"][0]["incidents"]["current"], *n);
+    assert_eq!(
+        v["figures"]["municipalities"][0]["incidents"]["current"],
+        *n
+    );
     assert_eq!(v["figures"]["incidents"]["total"]["current"], *n);
 }
