@@ -255,6 +255,10 @@ fn a_boundary_file_in_sweref_serves_with_its_own_name_and_time_zone() {
 /// presence from the field, the picture and the follow-up. The county
 /// midpoint the feed gives many of Motala's events lies outside Motala.
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one first day, step by step, as the README walks it"
+)]
 fn motala_from_first_start_to_follow_up_with_the_real_binary() {
     use std::io::Read;
     use std::time::{Duration, Instant};
