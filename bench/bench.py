@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import sys
+import time
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -31,6 +32,18 @@ WINDOW = "2024-01-01T00:00:00Z/2024-04-01T00:00:00Z"
 Q1_PATH = f"/api/v1/layers/incidents/points?bbox={Q1_BBOX}&datetime={WINDOW}"
 Q2_PATH = f"/api/v1/layers/incidents/hexagons?resolution=9&bbox={BOX}&datetime={WINDOW}"
 PUBLIC_PATH = "/api/v1/public/layers/incidents/hexagons?period=2024-12"
+# The analyses of the issue's targets: 12 months at level 9 (the last year
+# of the data) and emerging hot spots at level 10 over 36 months.
+YEAR = "2024-01-01T00:00:00Z/2025-01-01T00:00:00Z"
+ANALYSES = [
+    ("picture, 12 months, level 9", f"/api/v1/analysis/picture?resolution=9&datetime={YEAR}", 1000),
+    ("hot spots (Gi*), 12 months, level 9", f"/api/v1/analysis/hotspots?resolution=9&datetime={YEAR}", 1000),
+    ("emerging hot spots, 36 months, level 9", "/api/v1/analysis/emerging?resolution=9&months=36&end=2024-12",
+     1000),
+    ("emerging hot spots, 36 months, level 10", "/api/v1/analysis/emerging?resolution=10&months=36&end=2024-12",
+     2000),
+    ("yearly report, 2024", "/api/v1/analysis/yearly?year=2024", 1000),
+]
 PG_Q1_OPTS = "-c timezone=UTC"
 PG_Q2_OPTS = "-c timezone=UTC -c enable_bitmapscan=off -c jit=off"
 # The peers on this machine at 1M (shared/bench/README.md); not run here.
@@ -183,6 +196,7 @@ class Bench:
             self.ogc(base, hdr, auth, r)
             self.public(base, r)
             self.tile(base, hdr, auth, r)
+        self.analyses(base, hdr, r)
         r["rss_end"], r["hwm_end"] = t.memory()
         code = t.stop()
         if code != 0:
@@ -203,6 +217,23 @@ class Bench:
                          f"{res['err_timeout']}, socket {res['err_connect'] + res['err_read'] + res['err_write']})")
         log(f"  {name}: {res['rps']:.1f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms")
         return res
+
+    def analyses(self, base, hdr, r):
+        """Each analysis once cold (the first answer after start-up, which
+        computes) and once again (an answer cache, where there is one)."""
+        r["analyses"] = {}
+        for name, path, _ in ANALYSES:
+            times = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                st, _, body = http(base + path, hdr, timeout=300)
+                times.append((time.perf_counter() - t0) * 1000)
+                if st != 200:
+                    self.problem(f"analysis {name} answered {st}: {body[:200]!r}")
+                    break
+            else:
+                r["analyses"][name] = times
+                log(f"Trygg: analysis {name}: {times[0]:,.0f} ms, again {times[1]:,.0f} ms")
 
     def ogc(self, base, hdr, auth, r):
         st, _, body = http(base + "/ogc/collections", hdr)
@@ -365,6 +396,11 @@ class Bench:
             f"after load {r['rss_loaded']:,.0f} / {r['hwm_loaded']:,.0f} MB", "", "<= 300 MB (peak)",
             r["hwm_end"] <= 300)
         row("start-up until /readyz answers 200", f"{r['startup_s']:,.2f} s", "", "", "<= 5 s", r["startup_s"] <= 5)
+        for name, _, limit in ANALYSES:
+            if name in r.get("analyses", {}):
+                first, again = r["analyses"][name]
+                row(f"analysis: {name}, first / again", f"{first:,.0f} / {again:,.0f} ms", "", "",
+                    f"<= {limit / 1000:g} s", first <= limit)
         if "public_plain" in r:
             pub = [("public layer, cached (200)", r["public_plain"]),
                    ("public layer, If-None-Match (304)", r["public_inm"]),

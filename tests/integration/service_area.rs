@@ -199,6 +199,17 @@ on_both_backends! {
             sum += want;
         }
         assert_eq!(r.body["figures"]["incidents"]["total"]["current"], sum);
+        // The precise incident's month: it counts in Motala by its position
+        // (read from the index), beside the feed's stand-ins (read back for
+        // the municipality they name).
+        let r = get(&app, "/api/v1/followup/2024-03").await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+        for row in r.body["figures"]["municipalities"].as_array().unwrap() {
+            let name = row["name"].as_str().unwrap();
+            let stand_ins = months.get(&(name.to_owned(), "2024-03".to_owned())).copied().unwrap_or(0);
+            assert_eq!(row["incidents"]["current"], stand_ins + u64::from(name == "Motala"), "{name}: {row}");
+            assert_eq!(row["incidents_without_position"], stand_ins, "{name}: {row}");
+        }
         let html = get(&app, &format!("/api/v1/followup/{month}?format=html")).await;
         let html = html.body.as_str().unwrap();
         assert!(html.contains("Per kommun") && html.contains("Mjölby"), "{html}");

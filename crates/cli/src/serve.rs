@@ -45,30 +45,36 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         settings.public_url = Some(format!("http://{addr}"));
     }
     let state = AppState::new(store, area, settings).await?;
+    let stop = shutdown_signal()?;
     tracing::info!("listening on http://{addr}");
-    trygg_server::serve(listener, trygg_server::app(state), shutdown_signal()).await?;
+    trygg_server::serve(listener, trygg_server::app(state), stop).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers Ctrl-C and SIGTERM now, before the server answers anything,
+/// and resolves when either comes. Registered only once the future is first
+/// polled (inside `axum::serve`), a SIGTERM right after `/readyz` said
+/// ready met the default action and killed the process mid-request.
+fn shutdown_signal() -> Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let stop = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down; finishing requests in flight");
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        stop.await;
+        tracing::info!("shutting down; finishing requests in flight");
+    })
 }

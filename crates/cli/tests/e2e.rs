@@ -433,6 +433,9 @@ fn the_binary_takes_the_import_options_and_writes_rejects_to_the_working_directo
                 "csv",
                 "--database-url",
                 &db,
+                // A new database is told which municipality it serves.
+                "--service-area",
+                "0580",
             ])
             .args(extra)
             .arg(&file)

@@ -1,10 +1,13 @@
 //! Hexagon layers written as GeoJSON. Written by hand into one string: a
-//! city layer has thousands of polygons and this is on the map's hot path.
+//! city layer has thousands of polygons and this is on the map's hot path
+//! (coordinates with [`push_fixed6`], ids in lower-case hex as h3o writes
+//! them).
 
 use std::fmt::Write as _;
 
 use crate::Kind;
 use crate::index::HexCount;
+use crate::points::push_fixed6;
 
 /// Writes a FeatureCollection of hexagon polygons with `h3` (hex string)
 /// and `count` (plus `visits` and `minutes` for presence).
@@ -26,20 +29,22 @@ pub fn to_geojson_with(
         if i > 0 {
             out.push(',');
         }
-        let id = h.cell.to_string();
-        let _ = write!(
-            out,
-            r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Polygon","coordinates":[["#
-        );
+        let _ = write!(out, r#"{{"type":"Feature","id":"{:x}","#, u64::from(h.cell));
+        out.push_str(r#""geometry":{"type":"Polygon","coordinates":[["#);
         let boundary = h.cell.boundary();
         let first = boundary.iter().next().copied();
         for ll in boundary.iter().chain(first.as_ref()) {
-            let _ = write!(out, "[{:.6},{:.6}],", ll.lng(), ll.lat());
+            out.push('[');
+            push_fixed6(&mut out, ll.lng());
+            out.push(',');
+            push_fixed6(&mut out, ll.lat());
+            out.push_str("],");
         }
         out.pop();
         let _ = write!(
             out,
-            r#"]]}},"properties":{{"h3":"{id}","resolution":{resolution},"count":{}"#,
+            r#"]]}},"properties":{{"h3":"{:x}","resolution":{resolution},"count":{}"#,
+            u64::from(h.cell),
             h.count
         );
         if kind == Kind::Presence {

@@ -8,7 +8,9 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use trygg_core::access::View;
-use trygg_core::index::{HexCount, IndexRow, LayerIndex, PointHit};
+use trygg_core::index::{
+    FeatureRef, FeatureScan, HexCount, IndexRow, LayerIndex, PointHit, SeriesQuery,
+};
 use trygg_core::omitted::Omitted;
 use trygg_core::query::{HexQuery, ListQuery, PointQuery};
 use trygg_core::{Feature, Kind};
@@ -200,8 +202,10 @@ impl Layers {
         kind: Kind,
         window: trygg_core::time::TimeWindow,
         min_precision_m: u32,
+        view: &View,
     ) -> Vec<Uuid> {
-        self.read(kind).coarse_ids(window, min_precision_m)
+        self.read(kind)
+            .coarse_ids(window, min_precision_m, view.organisation_for(kind))
     }
 
     /// See [`trygg_core::index::LayerIndex::count`].
@@ -211,6 +215,37 @@ impl Layers {
             ..q.clone()
         };
         self.read(kind).count(&q)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::series`].
+    pub fn series(
+        &self,
+        kind: Kind,
+        q: &SeriesQuery<'_>,
+        view: &View,
+        tag_weight: &dyn Fn(&str) -> f64,
+    ) -> trygg_core::Result<Vec<Vec<(h3o::CellIndex, f64)>>> {
+        let q = SeriesQuery {
+            organisation: view.organisation_for(kind),
+            ..*q
+        };
+        self.read(kind).series(&q, tag_weight)
+    }
+
+    /// See [`trygg_core::index::LayerIndex::each_feature`]; `each` runs
+    /// under the index's read lock, so it must not wait on anything.
+    pub fn each_feature(
+        &self,
+        kind: Kind,
+        scan: &FeatureScan<'_>,
+        view: &View,
+        each: impl FnMut(FeatureRef<'_>),
+    ) {
+        let scan = FeatureScan {
+            organisation: view.organisation_for(kind),
+            ..*scan
+        };
+        self.read(kind).each_feature(&scan, each);
     }
 
     pub fn len(&self, kind: Kind) -> usize {

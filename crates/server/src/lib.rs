@@ -147,7 +147,7 @@ pub struct AppState {
     /// When this instance started: an empty feed was last updated then.
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub(crate) public_cache: Arc<routes::public::PublicCache>,
-    pub(crate) area_cells: Arc<routes::analysis::AreaCells>,
+    pub(crate) area_cells: Arc<routes::inputs::AreaCells>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     /// Where analyses run: off the async workers, one per core at a time.
     pub heavy: Arc<heavy::Heavy>,

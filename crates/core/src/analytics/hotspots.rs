@@ -42,7 +42,6 @@ use h3o::{CellIndex, Resolution};
 use serde::Serialize;
 
 use super::serialize_cell;
-use super::stats::{benjamini_hochberg, two_sided_p};
 use crate::attrs::IncidentCategory;
 use crate::index::HexCount;
 use crate::{Error, Result, cells};
@@ -153,49 +152,9 @@ pub struct GiStar {
 pub fn gi_star(values: &BTreeMap<CellIndex, f64>, config: &GiConfig) -> Result<Vec<GiStar>> {
     let config = GiConfig::new(config.distance, config.fdr_q)?;
     check_area(values)?;
-    let n = values.len() as f64;
-    let mean = values.values().sum::<f64>() / n;
-    let sd = (values.values().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-
-    let mut out: Vec<GiStar> = values
-        .iter()
-        .map(|(&cell, &value)| {
-            let (w, sum) = cell
-                .grid_disk::<Vec<_>>(config.distance)
-                .into_iter()
-                .filter_map(|c| values.get(&c))
-                .fold((0u32, 0.0), |(w, s), x| (w + 1, s + x));
-            let wf = f64::from(w);
-            let spread = (n * wf - wf * wf) / (n - 1.0);
-            let z = if sd > 0.0 && spread > 0.0 {
-                (sum - mean * wf) / (sd * spread.sqrt())
-            } else {
-                0.0
-            };
-            let p = two_sided_p(z);
-            GiStar {
-                cell,
-                value,
-                neighbours: w,
-                z,
-                p,
-                bin: confidence_bin(z, p),
-                p_fdr: 1.0,
-                bin_fdr: 0,
-            }
-        })
-        .collect();
-
-    let p: Vec<f64> = out.iter().map(|g| g.p).collect();
-    for (g, adjusted) in out.iter_mut().zip(benjamini_hochberg(&p)) {
-        g.p_fdr = adjusted;
-        g.bin_fdr = if adjusted <= config.fdr_q {
-            confidence_bin(g.z, adjusted)
-        } else {
-            0
-        };
-    }
-    Ok(out)
+    let grid = super::grid::StudyGrid::new(values.keys().copied(), config.distance)?;
+    let values: Vec<f64> = values.values().copied().collect();
+    grid.gi_star(&values, config.fdr_q)
 }
 
 fn check_area(values: &BTreeMap<CellIndex, f64>) -> Result<()> {

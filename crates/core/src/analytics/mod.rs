@@ -21,6 +21,7 @@ pub mod dosage;
 pub mod emerging;
 pub mod evaluation;
 pub mod followup;
+pub mod grid;
 pub mod groups;
 pub mod hotspots;
 pub mod municipalities;

@@ -71,12 +71,15 @@ pub fn two_sided_p(z: f64) -> f64 {
 /// is significant at FDR q when its adjusted p is at most q.
 pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     let n = p.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    // Sorted as (p, position) pairs: tied p-values end with the same
+    // adjusted value whatever their order, and sorting pairs instead of
+    // positions into `p` keeps a 100 000-cell run to a few milliseconds.
+    let mut order: Vec<(f64, usize)> = p.iter().copied().zip(0..).collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut adjusted = vec![1.0; n];
     let mut running = 1.0_f64;
-    for (rank0, &i) in order.iter().enumerate().rev() {
-        let scaled = p[i] * n as f64 / (rank0 + 1) as f64;
+    for (rank0, &(pi, i)) in order.iter().enumerate().rev() {
+        let scaled = pi * n as f64 / (rank0 + 1) as f64;
         running = running.min(scaled).min(1.0);
         adjusted[i] = running;
     }

@@ -5,8 +5,7 @@
 //! made from chosen hexagons. Computation lives in `core::analytics`; this
 //! gathers the inputs from the index and the store and renders.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,16 +18,12 @@ use geo_types::{Geometry, Point};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Value, json};
 use trygg_core::access::View;
-use trygg_core::analytics::dosage::{
-    DosageConfig, PlaceArea, PresenceLog, dosage, patrol_list, visits,
-};
+use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, dosage, patrol_list, visits};
 use trygg_core::analytics::emerging::{EmergingConfig, emerging_hot_spots};
 use trygg_core::analytics::evaluation::{EvaluationConfig, difference_in_differences};
-use trygg_core::analytics::hotspots::{
-    CategoryWeights, GiConfig, GiStar, cells_of, check_work, fill_area, gi_star, study_area,
-};
+use trygg_core::analytics::hotspots::{CategoryWeights, GiConfig, GiStar, cells_of, check_work};
 use trygg_core::analytics::period::{Cadence, Period};
-use trygg_core::attrs::{Attributes, IncidentCategory, MeasureStatus, Reason};
+use trygg_core::attrs::{Attributes, MeasureStatus, Reason};
 use trygg_core::cells::LayerResolution;
 use trygg_core::omitted::{Omission, Omitted};
 use trygg_core::query::{Filters, HexQuery};
@@ -37,6 +32,9 @@ use trygg_core::time::TimeWindow;
 use trygg_core::{Feature, Kind, NewFeature};
 use uuid::Uuid;
 
+use super::inputs::{
+    area_cells, area_grid, dense, incident_events, presence_logs, weighted_series,
+};
 use crate::auth::Caller;
 use crate::extract::{JsonBody, Params};
 use crate::geojson::GeoJson;
@@ -66,33 +64,6 @@ fn study_area_note(state: &AppState, res: Resolution, cells: usize) -> String {
         u8::from(res),
         state.area.name
     )
-}
-
-/// The service area's cells per resolution (the study area, see
-/// `trygg_core::analytics::hotspots::study_area`): tiling a municipality takes a
-/// moment and never changes while the server runs.
-#[derive(Default)]
-pub struct AreaCells(Mutex<HashMap<u8, Arc<Vec<CellIndex>>>>);
-
-fn area_cells(state: &AppState, res: Resolution) -> Result<Arc<Vec<CellIndex>>, ApiError> {
-    let key = u8::from(res);
-    if let Some(c) = state
-        .area_cells
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&key)
-    {
-        return Ok(Arc::clone(c));
-    }
-    let cells = Arc::new(study_area(&state.area.shape, res).map_err(ApiError::query)?);
-    state
-        .area_cells
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(key, Arc::clone(&cells));
-    Ok(cells)
 }
 
 /// Query parameters, checked against what the endpoint takes.
@@ -269,17 +240,11 @@ fn weighted(
     window: TimeWindow,
     weights: &CategoryWeights,
 ) -> Result<BTreeMap<CellIndex, f64>, ApiError> {
-    let mut out: BTreeMap<CellIndex, f64> = BTreeMap::new();
-    for c in IncidentCategory::ALL {
-        let w = weights.weight(*c);
-        if w == 0.0 {
-            continue;
-        }
-        for (cell, n) in counts(state, view, Kind::Incident, res, window, vec![c.as_str()])? {
-            *out.entry(cell).or_insert(0.0) += n * w;
-        }
-    }
-    Ok(out)
+    Ok(weighted_series(state, view, res, &[window], weights)?
+        .pop()
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 fn polygon(cell: CellIndex) -> Value {
@@ -341,16 +306,26 @@ async fn picture(
     cells.sort_unstable();
     cells.dedup();
     let districts = super::public::district_outlines(&state).await?;
+    // Each outline's bounding box first: thousands of cells against a
+    // hundred districts' full outlines was most of a picture's time.
+    let boxes: Vec<Option<geo_types::Rect<f64>>> = districts
+        .iter()
+        .map(|(_, shape)| geo::BoundingRect::bounding_rect(shape))
+        .collect();
     let mut by_district: BTreeMap<String, [f64; 5]> = BTreeMap::new();
     let mut by_municipality = vec![[0.0; 6]; state.area.members.len()];
     let features: Vec<Value> = cells
         .iter()
         .map(|c| {
             let ll = h3o::LatLng::from(*c);
+            let p = Point::new(ll.lng(), ll.lat());
             let district = districts
                 .iter()
-                .find(|(_, shape)| shape.contains(&Point::new(ll.lng(), ll.lat())))
-                .map(|(name, _)| name.clone());
+                .zip(&boxes)
+                .find(|((_, shape), rect)| {
+                    rect.is_some_and(|r| geo::Intersects::intersects(&r, &p)) && shape.contains(&p)
+                })
+                .map(|((name, _), _)| name.clone());
             let inc = incidents.get(c).copied().unwrap_or(0.0);
             let rep: f64 = reasons.get(c).map_or(0.0, |m| m.values().sum());
             let (visits, minutes) = presence.get(c).copied().unwrap_or((0, 0.0));
@@ -466,8 +441,8 @@ async fn coarse_incidents(
     let limit = trygg_core::index::hexagon_precision_limit_m(res);
     let ids = state
         .layers
-        .coarse_ids(Kind::Incident, window, limit.saturating_add(1));
-    for chunk in ids.chunks(1_000) {
+        .coarse_ids(Kind::Incident, window, limit.saturating_add(1), view);
+    for chunk in ids.chunks(trygg_core::query::MAX_LIMIT as usize) {
         for f in state
             .store
             .get_many(Kind::Incident, chunk, None, view)
@@ -510,10 +485,13 @@ async fn hotspots(
     } else {
         "resolution"
     };
+    // Before the grid: finding every cell's neighbours is itself the work.
     check_work(area.len(), config.distance, 1, costly).map_err(ApiError::query)?;
     let values = weighted(&state, caller.view(), res, window, &weights)?;
-    let results =
-        gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?;
+    let grid = area_grid(&state, res.get(), config.distance)?;
+    let results = grid
+        .gi_star(&dense(&grid, values), config.fdr_q)
+        .map_err(ApiError::query)?;
     let features: Vec<Value> = results
         .iter()
         .filter(|g| g.value > 0.0 || g.bin_fdr != 0)
@@ -557,19 +535,16 @@ async fn emerging(
     let periods = end.back(months).map_err(ApiError::query)?;
     let area = area_cells(&state, res.get())?;
     check_work(area.len(), config.distance, months, "months").map_err(ApiError::query)?;
-    let mut runs = Vec::with_capacity(periods.len());
-    for p in &periods {
-        let values = weighted(
-            &state,
-            caller.view(),
-            res,
-            p.window_in(state.area.timezone),
-            &weights,
-        )?;
-        runs.push(
-            gi_star(&fill_area(area.iter().copied(), &values), &config).map_err(ApiError::query)?,
-        );
-    }
+    let grid = area_grid(&state, res.get(), config.distance)?;
+    let windows: Vec<TimeWindow> = periods
+        .iter()
+        .map(|p| p.window_in(state.area.timezone))
+        .collect();
+    let runs = weighted_series(&state, caller.view(), res, &windows, &weights)?
+        .into_iter()
+        .map(|values| grid.gi_star(&dense(&grid, values), config.fdr_q))
+        .collect::<trygg_core::Result<Vec<_>>>()
+        .map_err(ApiError::query)?;
     let cells = emerging_hot_spots(&runs, &EmergingConfig::default()).map_err(ApiError::query)?;
     let features: Vec<Value> = cells
         .iter()
@@ -614,11 +589,7 @@ async fn dosage_report(
         end: w.end.max(now),
     };
     let view = caller.view();
-    let presence_features = super::all_features(&state, Kind::Presence, horizon, view).await?;
-    let logs: Vec<PresenceLog> = presence_features
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now))
-        .collect();
+    let logs = presence_logs(&state, horizon, view, now).await?;
     let place_features = super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await?;
     let places: Vec<PlaceArea> = place_features
         .iter()
@@ -695,7 +666,7 @@ async fn evaluation(
         start: date - span,
         end: date + span,
     };
-    let (events, omitted) = incident_events(&state, window, caller.view()).await?;
+    let (events, omitted) = incident_events(&state, window, caller.view());
     let windows = did_for(&state, &feature, date, &events)?;
     let body = with_scope(
         json!({ "kind": kind.as_str(), "id": id, "date": trygg_core::time::from_ms(date), "windows": windows }),
@@ -706,40 +677,6 @@ async fn evaluation(
         return Ok(super::report_page(evaluation_html(&body)));
     }
     Ok(Json(body).into_response())
-}
-
-/// The coarsest incident position a before/after comparison of streets
-/// uses.
-const STREET_PRECISION_M: u32 = 100;
-
-/// Incidents as (res-10 cell, time) for before/after comparisons, and
-/// what was left out: coarse positions (the police feed's midpoints) say
-/// nothing about a street, and lines or polygons are not one place.
-async fn incident_events(
-    state: &AppState,
-    window: TimeWindow,
-    view: &View,
-) -> Result<(Vec<(CellIndex, i64)>, Omitted), ApiError> {
-    let mut omitted = Omitted::of(&[Omission::CoarsePosition, Omission::NotAPoint]);
-    let mut events = Vec::new();
-    for f in super::all_features(state, Kind::Incident, window, view).await? {
-        let Attributes::Incident(i) = &f.attributes else {
-            continue;
-        };
-        match &f.geometry {
-            _ if i.precision_m > STREET_PRECISION_M => omitted.add(Omission::CoarsePosition, 1),
-            Geometry::Point(p) => {
-                if let Ok(ll) = h3o::LatLng::new(p.y(), p.x()) {
-                    events.push((
-                        ll.to_cell(Resolution::Ten),
-                        i.occurred_at.timestamp_millis(),
-                    ));
-                }
-            }
-            _ => omitted.add(Omission::NotAPoint, 1),
-        }
-    }
-    Ok((events, omitted))
 }
 
 /// Difference in differences for a place or measure from `date_ms`.
@@ -784,11 +721,7 @@ async fn yearly(
         .and_then(|dec| dec.back(12))
         .map_err(ApiError::query)?;
     let w = period.window_in(state.area.timezone);
-    let logs: Vec<PresenceLog> = super::all_features(&state, Kind::Presence, w, view)
-        .await?
-        .iter()
-        .filter_map(|f| PresenceLog::from_feature(f, now.timestamp_millis()))
-        .collect();
+    let logs = presence_logs(&state, w, view, now.timestamp_millis()).await?;
     let trend: Vec<Value> = months
         .iter()
         .map(|m| {
@@ -808,8 +741,7 @@ async fn yearly(
             end: w.end + span,
         },
         view,
-    )
-    .await?;
+    );
     let mut places = Vec::new();
     for f in super::all_features(&state, Kind::Place, TimeWindow::ALL, view).await? {
         let Attributes::Place(p) = &f.attributes else {

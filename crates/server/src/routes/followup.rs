@@ -11,10 +11,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 use trygg_core::access::View;
-use trygg_core::analytics::dosage::{DosageConfig, PlaceArea, PresenceLog};
+use trygg_core::analytics::dosage::{DosageConfig, PlaceArea};
 use trygg_core::analytics::followup::{
-    FollowUp, FollowUpInput, IncidentRecord, MeasureRecord, Published, ReportRecord, corrections,
-    follow_up,
+    FollowUp, FollowUpInput, MeasureRecord, Published, ReportRecord, corrections, follow_up,
 };
 use trygg_core::analytics::groups::GroupSplit;
 use trygg_core::analytics::period::{Cadence, Period};
@@ -47,7 +46,6 @@ fn period_of(label: &str) -> Result<Period, ApiError> {
         .map_err(|e| ApiError::field(StatusCode::NOT_FOUND, "period", e.to_string()))
 }
 
-/// The follow-up as the records a view sees say now.
 /// Public reports decided in a period may have been sent up to a few
 /// months before it.
 fn reports_window(w: TimeWindow) -> TimeWindow {
@@ -57,6 +55,7 @@ fn reports_window(w: TimeWindow) -> TimeWindow {
     }
 }
 
+/// The follow-up as the records a view sees say now.
 pub(crate) async fn compute(
     state: &AppState,
     period: Period,
@@ -79,17 +78,8 @@ pub(crate) async fn compute(
     // position the municipality it names.
     let area = &state.area;
     let member = |f: &Feature| area.member_of(&f.geometry, &f.attributes).map(|m| m as u16);
-    let presence: Vec<PresenceLog> =
-        super::all_features(state, Kind::Presence, presence_window, view)
-            .await?
-            .iter()
-            .filter_map(|f| {
-                PresenceLog::from_feature(f, now).map(|l| PresenceLog {
-                    municipality: member(f),
-                    ..l
-                })
-            })
-            .collect();
+    let mut presence = super::inputs::presence_logs(state, presence_window, view, now).await?;
+    super::inputs::place_presence(state, &mut presence);
     let places: Vec<PlaceArea> = super::all_features(state, Kind::Place, TimeWindow::ALL, view)
         .await?
         .iter()
@@ -106,23 +96,8 @@ pub(crate) async fn compute(
                 })
             })
             .collect();
-    let incident = |f: &Feature| {
-        IncidentRecord::from_feature(f).map(|i| IncidentRecord {
-            municipality: member(f),
-            ..i
-        })
-    };
-    let mut incidents: Vec<IncidentRecord> = super::all_features(state, Kind::Incident, w, view)
-        .await?
-        .iter()
-        .filter_map(incident)
-        .collect();
-    incidents.extend(
-        super::all_features(state, Kind::Incident, earlier, view)
-            .await?
-            .iter()
-            .filter_map(incident),
-    );
+    let mut incidents = super::inputs::incident_records(state, w, view).await?;
+    incidents.extend(super::inputs::incident_records(state, earlier, view).await?);
     let reports: Vec<ReportRecord> = super::all_features(state, Kind::Report, report_window, view)
         .await?
         .iter()

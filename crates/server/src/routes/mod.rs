@@ -5,6 +5,7 @@ mod features;
 mod followup;
 mod health;
 mod hexagons;
+pub(crate) mod inputs;
 mod ogc;
 mod open311;
 pub mod openapi;
