@@ -18,3 +18,4 @@ mod service_area;
 mod store;
 mod tiles;
 mod transfer;
+mod whole_flow;

@@ -16,7 +16,7 @@ use crate::service_area::{args, feed, stored_incidents};
 
 /// Stand-in positions (the feed's municipality and county midpoints)
 /// stored whose time meets `window`.
-async fn coarse_in(store: &dyn trygg_store::Store, window: TimeWindow) -> u64 {
+pub(crate) async fn coarse_in(store: &dyn trygg_store::Store, window: TimeWindow) -> u64 {
     let mut n = 0;
     for f in stored_incidents(store).await {
         let Attributes::Incident(i) = &f.attributes else {
@@ -34,7 +34,7 @@ async fn coarse_in(store: &dyn trygg_store::Store, window: TimeWindow) -> u64 {
     n
 }
 
-fn omitted(body: &Value, reason: &str) -> u64 {
+pub(crate) fn omitted(body: &Value, reason: &str) -> u64 {
     body["omitted"][reason]
         .as_u64()
         .unwrap_or_else(|| panic!("no omitted.{reason} in {}", body["omitted"]))

@@ -25,7 +25,7 @@ pub(crate) fn args(file: &Path) -> ImportArgs<'_> {
 /// Incidents the feed names to each municipality (by its title's last
 /// part or its location), counted from the file itself: crime and
 /// disorder types only, as the importer keeps.
-fn expected_per_municipality() -> BTreeMap<String, usize> {
+pub(crate) fn expected_per_municipality() -> BTreeMap<String, usize> {
     let events = polisen::parse_events(&std::fs::read_to_string(feed()).unwrap()).unwrap();
     let mut out = BTreeMap::new();
     for e in &events {
@@ -136,7 +136,7 @@ on_both_backends! {
 }
 
 /// Incidents the feed names to each municipality, per local month.
-fn expected_per_month() -> BTreeMap<(String, String), u64> {
+pub(crate) fn expected_per_month() -> BTreeMap<(String, String), u64> {
     let events = polisen::parse_events(&std::fs::read_to_string(feed()).unwrap()).unwrap();
     let mut out = BTreeMap::new();
     for e in &events {

@@ -247,3 +247,224 @@ fn a_boundary_file_in_sweref_serves_with_its_own_name_and_time_zone() {
     );
     wait_ready(&server.addr);
 }
+
+/// Motala's first day with the real binary, as the README's "Getting
+/// started" walks it: serve without the demo, users from the CLI (the
+/// admin with a second factor), the districts cut from SCB's national
+/// RegSO file and the police feed imported while the server runs,
+/// presence from the field, the picture and the follow-up. The county
+/// midpoint the feed gives many of Motala's events lies outside Motala.
+#[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one first day, step by step, as the README walks it"
+)]
+fn motala_from_first_start_to_follow_up_with_the_real_binary() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    use support::{request, request_as, user_token};
+
+    let (dir, db) = fresh();
+    let server = start(Some(&db), &["--service-area", "Motala"]);
+    wait_ready(&server.addr);
+
+    // Users: an admin who enrols a second factor, a planner, field staff.
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "admin",
+            "--role",
+            "admin",
+            "--organisation",
+            "Motala kommun",
+        ],
+    );
+    let enrolled = cli(
+        &db,
+        &["user", "second-factor", "enrol", "--username", "admin"],
+    );
+    let base32 = enrolled
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap_or_else(|| panic!("no secret in {enrolled}"));
+    let secret = trygg_core::second_factor::secret_from_base32(base32).unwrap();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let code = trygg_core::second_factor::code_at(&secret, now).unwrap();
+    let login =
+        serde_json::json!({ "username": "admin", "password": support::PASSWORD, "code": code });
+    let (status, _, body) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/auth/login",
+        Some(&login.to_string()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let planner = user_token(&db, "planerare", "planner", "read,write,import");
+    let field = user_token(&db, "patrull", "field", "read,write");
+
+    // Motala's RegSO districts, cut from the national file by kommunkod.
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(fixture("sweden_regso_2025.geojson.gz")).unwrap(),
+    )
+    .read_to_string(&mut text)
+    .unwrap();
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let motala: Vec<&serde_json::Value> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["kommunkod"] == "0583")
+        .collect();
+    let districts = dir.path().join("motala_regso.geojson");
+    std::fs::write(
+        &districts,
+        serde_json::json!({ "type": "FeatureCollection", "features": motala }).to_string(),
+    )
+    .unwrap();
+    let said = cli(
+        &db,
+        &[
+            "import",
+            districts.to_str().unwrap(),
+            "--kind",
+            "areas",
+            "--format",
+            "geojson",
+        ],
+    );
+    assert!(
+        said.contains(&format!("{} inserted", motala.len())) && said.contains("0 rejected"),
+        "{said}"
+    );
+
+    // The police feed, without --skip-invalid: every event the feed names
+    // to Motala, wherever its midpoint lies.
+    let feed = fixture("polisen_events_ostergotland.json");
+    let events =
+        trygg_core::polisen::parse_events(&std::fs::read_to_string(&feed).unwrap()).unwrap();
+    let mut per_month = std::collections::BTreeMap::<String, u64>::new();
+    for e in &events {
+        if trygg_core::polisen::category_of(&e.kind).is_some() && e.municipality() == "Motala" {
+            let month = e
+                .published_at("datetime")
+                .unwrap()
+                .with_timezone(&chrono_tz::Europe::Stockholm)
+                .format("%Y-%m")
+                .to_string();
+            *per_month.entry(month).or_default() += 1;
+        }
+    }
+    let want: u64 = per_month.values().sum();
+    assert!(want > 10, "{want}");
+    let said = cli(
+        &db,
+        &[
+            "import",
+            &feed,
+            "--kind",
+            "incidents",
+            "--format",
+            "polisen",
+        ],
+    );
+    assert!(
+        said.contains(&format!("{want} inserted")) && said.contains("0 rejected"),
+        "{said}"
+    );
+
+    // The running server picks the imports up; the picture says the events
+    // it cannot put in a hexagon.
+    let window = "2020-01-01T00:00:00Z/2030-01-01T00:00:00Z";
+    let picture = format!("/api/v1/analysis/picture?resolution=9&datetime={window}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let (status, _, body) = request_as(&server.addr, "GET", &picture, None, Some(&planner));
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["omitted"]["coarse_position"] == want {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the police import never reached the server: {}",
+            v["omitted"]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(body["datetime"], window);
+    assert_eq!(
+        body["municipalities"][0]["incidents_without_position"],
+        want as f64
+    );
+
+    // Presence at Motala's square from the field; 200 m west of the
+    // municipality's westernmost point is refused, naming the distance.
+    let end = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let props = serde_json::json!({ "unit_type": "police", "started_at": end - chrono::Duration::minutes(30), "ended_at": end });
+    let at = |lon: f64, lat: f64| {
+        serde_json::json!({ "type": "Feature", "geometry": { "type": "Point", "coordinates": [lon, lat] }, "properties": props }).to_string()
+    };
+    let (status, _, body) = request_as(
+        &server.addr,
+        "POST",
+        "/api/v1/presence",
+        Some(&at(15.0364, 58.5378)),
+        Some(&field),
+    );
+    assert_eq!(status, 201, "{body}");
+    let area = trygg_cli::data::service_area("0583").unwrap();
+    let west = area
+        .shape
+        .0
+        .iter()
+        .flat_map(|p| p.exterior().0.iter())
+        .copied()
+        .min_by(|a, b| a.x.total_cmp(&b.x))
+        .unwrap();
+    let lon = west.x - 200.0 / (111_320.0 * west.y.to_radians().cos());
+    let (status, _, body) = request_as(
+        &server.addr,
+        "POST",
+        "/api/v1/presence",
+        Some(&at(lon, west.y)),
+        Some(&field),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("m outside the service area Motala (0583)"),
+        "{body}"
+    );
+    let (status, _, body) = request_as(&server.addr, "GET", &picture, None, Some(&planner));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let in_districts: Vec<&serde_json::Value> = v["districts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["presence_minutes"].as_f64().unwrap() > 0.0)
+        .collect();
+    assert_eq!(in_districts.len(), 1, "{}", v["districts"]);
+
+    // The follow-up of Motala's busiest month counts its police events.
+    let (month, n) = per_month.iter().max_by_key(|(_, n)| **n).unwrap();
+    let (status, _, body) = request_as(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/followup/{month}"),
+        None,
+        Some(&planner),
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["figures"]["municipalities"][0]["name"], "Motala");
+    assert_eq!(
+        v["figures"]["municipalities"][0]["incidents"]["current"],
+        *n
+    );
+    assert_eq!(v["figures"]["incidents"]["total"]["current"], *n);
+}
