@@ -166,16 +166,7 @@ async fn list(
     let q = ListQuery::parse(kind, &params).map_err(ApiError::query)?;
     let page = super::list_page(&state, kind, &q, caller.view()).await?;
     let path = format!("/api/v1/{}", kind.collection());
-    let encode = |pairs: &[(String, String)]| {
-        let qs = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        if qs.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{qs}")
-        }
-    };
+    let encode = |pairs: &[(String, String)]| super::with_query(&path, pairs);
     let mut links = vec![json!({
         "href": absolute(&state.public_url, &encode(&params)),
         "rel": "self",

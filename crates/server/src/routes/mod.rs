@@ -143,3 +143,16 @@ pub(crate) fn report_page(html: String) -> axum::response::Response {
 pub(crate) fn absolute(base: &str, path_and_query: &str) -> String {
     format!("{base}{path_and_query}")
 }
+
+/// `path` with `pairs` as its query string (none when there are none),
+/// for the self and next links of paged answers.
+pub(crate) fn with_query(path: &str, pairs: &[(String, String)]) -> String {
+    let qs = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    if qs.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{qs}")
+    }
+}

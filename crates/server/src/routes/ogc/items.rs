@@ -430,16 +430,7 @@ fn page_links(
     next: Option<(&'static str, String)>,
 ) -> Vec<Value> {
     let path = format!("/ogc/collections/{id}/items");
-    let encode = |pairs: &[(String, String)]| {
-        let qs = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        if qs.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{qs}")
-        }
-    };
+    let encode = |pairs: &[(String, String)]| crate::routes::with_query(&path, pairs);
     let mut links = vec![link(
         base,
         &encode(params),
